@@ -1,0 +1,232 @@
+//! The `drat` command line: benchmarks, config inspection and the env checker.
+//! Run `drat --help` or `drat <command> --help` for every flag.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+use rand::{Rng, SeedableRng};
+
+use drat::config::Config;
+use drat::env::check::check_env;
+use drat::env::vec_env::VecEnv;
+use drat::env::EnvMaker;
+
+#[derive(Parser)]
+#[command(name = "drat", version, about = "Legged-robot simulation and meta-RL with doubly robust augmented transfer")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Headless speed benchmarks.
+    Bench {
+        #[command(subcommand)]
+        what: BenchCmd,
+    },
+    /// Show or check configs.
+    Config {
+        #[command(subcommand)]
+        what: ConfigCmd,
+    },
+    /// Run the env checker (spaces, reset/step contract, finiteness, determinism) on a robot.
+    Check {
+        #[command(flatten)]
+        cfg: ConfigArgs,
+        /// Random-action steps per rollout.
+        #[arg(long, default_value_t = 500)]
+        steps: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCmd {
+    /// Env steps per second with random actions, resets included.
+    Env(BenchEnvArgs),
+}
+
+#[derive(Subcommand)]
+enum ConfigCmd {
+    /// Print the resolved config (defaults merged with a file and --set) as TOML.
+    Show {
+        #[command(flatten)]
+        cfg: ConfigArgs,
+    },
+    /// Check a config file; prints `ok` or the error naming the field.
+    Check {
+        /// The TOML file.
+        file: PathBuf,
+        /// Override a field: `--set tasks.n_train=10` (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+    },
+}
+
+/// Where the config comes from: a robot's embedded default, a file, and `--set` overrides.
+#[derive(Args, Clone)]
+struct ConfigArgs {
+    /// Robot whose default config is used: quadruped, runner, point, or a .urdf path.
+    #[arg(long, default_value = "quadruped")]
+    robot: String,
+    /// A TOML config file (merged over the default of its `env.robot`; overrides --robot).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Override a field: `--set env.substeps=5` (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    sets: Vec<String>,
+}
+
+impl ConfigArgs {
+    fn resolve(&self) -> Result<Config> {
+        Ok(match &self.config {
+            Some(path) => Config::load(path, &self.sets)?,
+            None => {
+                let robot = format!("[env]\nrobot = {:?}\n", self.robot);
+                Config::from_toml_str_with_sets(&robot, "--robot", &self.sets)?
+            }
+        })
+    }
+}
+
+#[derive(Args)]
+struct BenchEnvArgs {
+    #[command(flatten)]
+    cfg: ConfigArgs,
+    /// Number of envs stepped together.
+    #[arg(long, default_value_t = 1)]
+    envs: usize,
+    /// Worker threads (default: 1 for one env, else the number of cores, at most --envs).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Total env steps (over all envs).
+    #[arg(long, default_value_t = 20_000)]
+    steps: usize,
+    /// Episode length in control steps (overrides env.horizon).
+    #[arg(long, default_value_t = 1000)]
+    horizon: usize,
+    /// Seed of actions and resets.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+fn main() {
+    let cli = Cli::parse();
+    if let Err(e) = run(cli) {
+        eprintln!("error: {e:#}");
+        std::process::exit(2);
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Bench {
+            what: BenchCmd::Env(a),
+        } => bench_env(a),
+        Command::Config {
+            what: ConfigCmd::Show { cfg },
+        } => {
+            print!("{}", cfg.resolve()?.to_toml_string());
+            Ok(())
+        }
+        Command::Config {
+            what: ConfigCmd::Check { file, sets },
+        } => {
+            Config::load(&file, &sets)?;
+            println!("ok: {}", file.display());
+            Ok(())
+        }
+        Command::Check { cfg, steps } => {
+            let cfg = cfg.resolve()?;
+            let maker = EnvMaker::new(&cfg)?;
+            let tasks = maker.task_set()?;
+            let mut env = maker.make(tasks.train[0].clone())?;
+            let problems = check_env(env.as_mut(), 0, steps);
+            if problems.is_empty() {
+                println!(
+                    "ok: {} passes the env checker ({} obs, {} actions, {steps} steps)",
+                    cfg.env.robot,
+                    env.observation_space().dim(),
+                    env.action_space().dim()
+                );
+                Ok(())
+            } else {
+                bail!("{} problem(s):\n  {}", problems.len(), problems.join("\n  "))
+            }
+        }
+    }
+}
+
+fn bench_env(a: BenchEnvArgs) -> Result<()> {
+    if a.envs == 0 {
+        bail!("--envs must be ≥ 1");
+    }
+    if a.steps == 0 {
+        bail!("--steps must be ≥ 1");
+    }
+    let mut cfg = a.cfg.resolve()?;
+    cfg.env.horizon = a.horizon;
+    cfg.validate().context("--horizon")?;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = a.threads.unwrap_or(if a.envs == 1 { 1 } else { cores.min(a.envs) });
+    if threads == 0 {
+        bail!("--threads must be ≥ 1");
+    }
+    let maker = EnvMaker::new(&cfg)?;
+    let tasks = maker.task_set()?;
+    let envs = (0..a.envs)
+        .map(|k| maker.make(tasks.train[k % tasks.train.len()].clone()))
+        .collect::<drat::Result<Vec<_>>>()?;
+    let mut venv = VecEnv::new(envs, threads, a.seed)?;
+    let ad = venv.act_dim();
+    let mut rng = rand_pcg::Pcg64::seed_from_u64(a.seed);
+    let mut actions = vec![0.0f32; a.envs * ad];
+    let rounds = a.steps.div_ceil(a.envs);
+    let t0 = Instant::now();
+    venv.reset()?;
+    let (mut episodes, mut blowups, mut terminated) = (0u64, 0u64, 0u64);
+    for _ in 0..rounds {
+        for x in actions.iter_mut() {
+            *x = rng.random_range(-1.0..=1.0);
+        }
+        for s in venv.step(&actions)? {
+            if s.reset.is_some() {
+                episodes += 1;
+            }
+            blowups += u64::from(s.step.info.blowup);
+            terminated += u64::from(s.step.terminated);
+        }
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    let total = rounds * a.envs;
+    let sps = total as f64 / secs;
+    let det = cfg!(feature = "enhanced-determinism");
+    if a.json {
+        let j = serde_json::json!({
+            "robot": cfg.env.robot, "envs": a.envs, "threads": threads, "steps": total,
+            "horizon": a.horizon, "seconds": secs, "env_steps_per_s": sps,
+            "episodes_ended": episodes, "terminated": terminated, "blowups": blowups,
+            "dt_s": cfg.env.dt_s, "substeps": cfg.env.substeps,
+            "solver_iterations": cfg.env.solver_iterations, "enhanced_determinism": det,
+        });
+        println!("{j}");
+    } else {
+        println!(
+            "{}: {sps:.0} env steps/s ({} envs, {threads} thread(s), {total} steps in {secs:.2} s, \
+             horizon {}, control {} × {} s, {episodes} episodes ended, {terminated} falls, \
+             {blowups} blow-ups{})",
+            cfg.env.robot,
+            a.envs,
+            a.horizon,
+            cfg.env.substeps,
+            cfg.env.dt_s,
+            if det { ", enhanced-determinism" } else { "" }
+        );
+    }
+    Ok(())
+}

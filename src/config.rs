@@ -1,0 +1,367 @@
+//! Every knob of a run, as serde structs read from TOML. Defaults are the embedded files in
+//! `assets/configs/` (one per robot); a user file only states what it changes: it is merged
+//! over the default of its `env.robot`, then checked with [`Config::validate`]. Unknown fields
+//! are errors that name the field.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::sim::dynamics::{check_range, DynamicsRanges};
+use crate::sim::SimSettings;
+
+/// Default config of the quadruped task family.
+pub const QUADRUPED_TOML: &str = include_str!("../assets/configs/quadruped.toml");
+/// Default config of the runner task family.
+pub const RUNNER_TOML: &str = include_str!("../assets/configs/runner.toml");
+/// Default config of the point-robot task family.
+pub const POINT_TOML: &str = include_str!("../assets/configs/point.toml");
+
+/// A whole run's configuration.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Robot and simulation.
+    pub env: EnvConfig,
+    /// Reward terms.
+    pub reward: RewardConfig,
+    /// Task family: goals, dynamics ranges, train/test split.
+    pub tasks: TasksConfig,
+}
+
+/// Robot and simulation settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvConfig {
+    /// `quadruped`, `runner`, `point`, or a path to a `.urdf` file (then treated like the
+    /// quadruped: a free-floating root).
+    pub robot: String,
+    /// Physics step (s).
+    pub dt_s: f32,
+    /// Physics steps per control step; control period = `substeps × dt_s`.
+    pub substeps: usize,
+    /// Rapier solver iterations per physics step.
+    pub solver_iterations: usize,
+    /// Control steps per episode (time limit → `truncated`).
+    pub horizon: usize,
+    /// Height of the free root at reset (m).
+    pub spawn_height_m: f32,
+    /// Initial joint velocities are drawn from U(−x, x) rad/s at reset.
+    pub reset_joint_vel_noise: f32,
+    /// End the episode (`terminated`) when the torso's up axis points below the horizon.
+    pub terminate_when_flipped: bool,
+    /// Blow-up threshold on any body's speed (m/s).
+    pub max_linvel_m_s: f32,
+    /// Blow-up threshold on any body's spin (rad/s).
+    pub max_angvel_rad_s: f32,
+    /// Point-robot dynamics (ignored by the other robots).
+    pub point: PointConfig,
+}
+
+/// The point robot's analytic dynamics, per control step:
+/// `v' = exp(−velocity_damping·μ)·v + (accel_m / m)·a + σ·ε`, `p' = p + v'`, with μ the task's
+/// friction coefficient, m its mass scale and ε ~ N(0, I).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PointConfig {
+    /// Velocity change per unit action at mass scale 1 (m per step).
+    pub accel_m: f32,
+    /// Friction-like velocity decay rate per unit friction coefficient.
+    pub velocity_damping: f32,
+    /// Standard deviation σ of the Gaussian velocity noise (m per step); 0 = deterministic.
+    pub noise_std: f32,
+    /// Observations are clipped to ±this (m, m/step): the point lives in a bounded arena.
+    pub arena_m: f32,
+}
+
+/// Reward definition.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RewardConfig {
+    /// `sparse` (1 inside the goal radius, 0 outside) or `dense` (−distance; ablations only).
+    pub kind: RewardKind,
+    /// Goal radius (m) of the sparse reward.
+    pub goal_radius_m: f32,
+    /// Weight of the control cost term `−w·Σa²` (reported separately).
+    pub ctrl_cost_weight: f32,
+}
+
+/// Goal-reward variant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RewardKind {
+    /// 1 inside the goal radius, 0 outside.
+    Sparse,
+    /// Negative distance to the goal.
+    Dense,
+}
+
+/// Task family.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TasksConfig {
+    /// Seed of the task draw (train and test come from this one seed).
+    pub seed: u64,
+    /// Number of meta-training tasks.
+    pub n_train: usize,
+    /// Number of held-out test tasks.
+    pub n_test: usize,
+    /// Goal positions.
+    pub goal: GoalConfig,
+    /// Dynamics ranges of the training tasks.
+    pub dynamics: DynamicsRanges,
+    /// Dynamics ranges of the test tasks; absent = same as training (set a wider range to
+    /// test extrapolation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_dynamics: Option<DynamicsRanges>,
+}
+
+/// Goals on an arc in front of the start: distance and heading (0° = +x, counter-clockwise).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GoalConfig {
+    /// `[min, max]` distance from the start (m).
+    pub distance_m: [f32; 2],
+    /// `[min, max]` heading (degrees).
+    pub angle_deg: [f32; 2],
+}
+
+impl Config {
+    /// The embedded default for a robot (`quadruped`, `runner`, `point`; a `.urdf` path gets
+    /// the quadruped's defaults with `env.robot` set to the path).
+    pub fn default_for(robot: &str) -> Result<Config> {
+        let mut table = default_table(robot)?;
+        if robot.ends_with(".urdf") {
+            set_value(&mut table, "env.robot", toml::Value::String(robot.into()))?;
+        }
+        Self::from_table(table, &format!("embedded default for `{robot}`"))
+    }
+
+    /// Parses a config text merged over the default of its `env.robot` (default `quadruped`).
+    pub fn from_toml_str(text: &str, source_name: &str) -> Result<Config> {
+        Self::from_toml_str_with_sets(text, source_name, &[])
+    }
+
+    /// Like [`Config::from_toml_str`], then applies `key=value` overrides (`--set`).
+    pub fn from_toml_str_with_sets(text: &str, source_name: &str, sets: &[String]) -> Result<Config> {
+        let user: toml::Table = text.parse().map_err(|e: toml::de::Error| Error::ConfigParse {
+            source_name: source_name.into(),
+            msg: e.to_string(),
+        })?;
+        let mut overrides = user;
+        for s in sets {
+            let (k, v) = parse_set(s)?;
+            set_value(&mut overrides, &k, v)?;
+        }
+        let robot = match overrides.get("env").and_then(|e| e.get("robot")) {
+            None => "quadruped".to_string(),
+            Some(toml::Value::String(r)) => r.clone(),
+            Some(other) => {
+                return Err(Error::config(
+                    "env.robot",
+                    format!("must be a string (quadruped, runner, point or a .urdf path), got {other}"),
+                ))
+            }
+        };
+        let mut table = default_table(&robot)?;
+        merge(&mut table, overrides);
+        Self::from_table(table, source_name)
+    }
+
+    /// Reads a config file.
+    pub fn load(path: &std::path::Path, sets: &[String]) -> Result<Config> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Self::from_toml_str_with_sets(&text, &path.display().to_string(), sets)
+    }
+
+    fn from_table(table: toml::Table, source_name: &str) -> Result<Config> {
+        let cfg: Config = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| Error::ConfigParse {
+                source_name: source_name.into(),
+                msg: e.to_string().trim().to_string(),
+            })?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// The resolved config as TOML (what a run directory stores).
+    pub fn to_toml_string(&self) -> String {
+        toml::to_string_pretty(self).expect("config structs serialize: plain data, string keys")
+    }
+
+    /// Checks ranges and consistency; errors name the field and the allowed values.
+    pub fn validate(&self) -> Result<()> {
+        let e = &self.env;
+        let robot_ok = matches!(e.robot.as_str(), "quadruped" | "runner" | "point")
+            || e.robot.ends_with(".urdf");
+        if !robot_ok {
+            return Err(Error::config(
+                "env.robot",
+                format!("`{}`: allowed are quadruped, runner, point or a path ending in .urdf", e.robot),
+            ));
+        }
+        self.sim_settings().validate()?;
+        if e.horizon == 0 || e.horizon > 1_000_000 {
+            return Err(Error::config("env.horizon", format!("must be in 1..=1000000, got {}", e.horizon)));
+        }
+        finite_in("env.reset_joint_vel_noise", e.reset_joint_vel_noise, 0.0, 100.0)?;
+        finite_in("env.point.accel_m", e.point.accel_m, 1e-6, 100.0)?;
+        finite_in("env.point.velocity_damping", e.point.velocity_damping, 0.0, 100.0)?;
+        finite_in("env.point.noise_std", e.point.noise_std, 0.0, 100.0)?;
+        finite_in("env.point.arena_m", e.point.arena_m, 1e-3, 1e6)?;
+        let r = &self.reward;
+        finite_in("reward.goal_radius_m", r.goal_radius_m, 1e-6, 1e6)?;
+        finite_in("reward.ctrl_cost_weight", r.ctrl_cost_weight, 0.0, 1e6)?;
+        let t = &self.tasks;
+        if t.n_train == 0 {
+            return Err(Error::config("tasks.n_train", "must be ≥ 1"));
+        }
+        if t.n_train + t.n_test > 100_000 {
+            return Err(Error::config("tasks.n_train + tasks.n_test", "must be ≤ 100000"));
+        }
+        check_range("tasks.goal.distance_m", t.goal.distance_m, 0.0, 1e4)?;
+        check_range("tasks.goal.angle_deg", t.goal.angle_deg, -360.0, 360.0)?;
+        t.dynamics.validate("tasks.dynamics")?;
+        if let Some(d) = &t.test_dynamics {
+            d.validate("tasks.test_dynamics")?;
+        }
+        Ok(())
+    }
+
+    /// The simulation settings this config describes.
+    pub fn sim_settings(&self) -> SimSettings {
+        SimSettings {
+            dt_s: self.env.dt_s,
+            substeps: self.env.substeps,
+            solver_iterations: self.env.solver_iterations,
+            spawn_height_m: self.env.spawn_height_m,
+            max_linvel_m_s: self.env.max_linvel_m_s,
+            max_angvel_rad_s: self.env.max_angvel_rad_s,
+        }
+    }
+}
+
+fn finite_in(field: &str, v: f32, lo: f32, hi: f32) -> Result<()> {
+    if !(v.is_finite() && v >= lo && v <= hi) {
+        return Err(Error::config(field, format!("must be in [{lo}, {hi}], got {v}")));
+    }
+    Ok(())
+}
+
+fn default_table(robot: &str) -> Result<toml::Table> {
+    let text = match robot {
+        "runner" => RUNNER_TOML,
+        "point" => POINT_TOML,
+        "quadruped" => QUADRUPED_TOML,
+        r if r.ends_with(".urdf") => QUADRUPED_TOML,
+        other => {
+            return Err(Error::config(
+                "env.robot",
+                format!("`{other}`: allowed are quadruped, runner, point or a path ending in .urdf"),
+            ))
+        }
+    };
+    Ok(text
+        .parse()
+        .expect("embedded default configs are valid TOML (checked by tests)"))
+}
+
+/// Deep merge: tables merge key by key, everything else is replaced.
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (k, v) in over {
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
+    }
+}
+
+/// Splits `a.b.c=value`; the value is parsed as TOML (number, bool, array, quoted string) and
+/// falls back to a bare string.
+pub fn parse_set(s: &str) -> Result<(String, toml::Value)> {
+    let (k, v) = s.split_once('=').ok_or_else(|| {
+        Error::argument("--set", format!("`{s}` must look like key.path=value"))
+    })?;
+    let k = k.trim();
+    if k.is_empty() || k.split('.').any(str::is_empty) {
+        return Err(Error::argument("--set", format!("`{s}`: empty key")));
+    }
+    let v = v.trim();
+    let value = format!("x = {v}")
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|mut t| t.remove("x"))
+        .unwrap_or_else(|| toml::Value::String(v.to_string()));
+    Ok((k.to_string(), value))
+}
+
+fn set_value(table: &mut toml::Table, key: &str, value: toml::Value) -> Result<()> {
+    let mut parts: Vec<&str> = key.split('.').collect();
+    let last = parts.pop().expect("split yields at least one part");
+    let mut t = table;
+    for p in parts {
+        let entry = t
+            .entry(p.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        t = entry.as_table_mut().ok_or_else(|| {
+            Error::argument("--set", format!("`{key}`: `{p}` is not a table"))
+        })?;
+    }
+    t.insert(last.to_string(), value);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_defaults_parse_and_validate() {
+        for r in ["quadruped", "runner", "point"] {
+            let c = Config::default_for(r).unwrap();
+            assert_eq!(c.env.robot, r);
+            // Round trip through the resolved TOML.
+            let back = Config::from_toml_str(&c.to_toml_string(), "roundtrip").unwrap();
+            assert_eq!(back, c);
+        }
+    }
+
+    #[test]
+    fn user_file_overrides_only_what_it_states() {
+        let c = Config::from_toml_str("[env]\nsubsteps = 3\n", "u.toml").unwrap();
+        let d = Config::default_for("quadruped").unwrap();
+        assert_eq!(c.env.substeps, 3);
+        assert_eq!(c.reward, d.reward);
+        let p = Config::from_toml_str("[env]\nrobot = \"point\"\n", "u.toml").unwrap();
+        assert_eq!(p, Config::default_for("point").unwrap());
+    }
+
+    #[test]
+    fn set_overrides_apply_and_parse_types() {
+        let sets = vec!["tasks.n_train=7".to_string(), "reward.kind=dense".to_string()];
+        let c = Config::from_toml_str_with_sets("", "x", &sets).unwrap();
+        assert_eq!(c.tasks.n_train, 7);
+        assert_eq!(c.reward.kind, RewardKind::Dense);
+        assert!(parse_set("novalue").is_err());
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let e = Config::from_toml_str("[env]\nsubstepz = 3\n", "u.toml").unwrap_err().to_string();
+        assert!(e.contains("u.toml") && e.contains("substepz"), "{e}");
+        let e = Config::from_toml_str("[env]\nsubsteps = -1\n", "u.toml").unwrap_err().to_string();
+        assert!(e.contains("substeps"), "{e}");
+        let e = Config::from_toml_str("[tasks.dynamics]\nfriction = [1.5, 0.3]\n", "u")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("tasks.dynamics.friction") && e.contains("min ≤ max"), "{e}");
+        let e = Config::from_toml_str("[env]\nrobot = \"spider\"\n", "u").unwrap_err().to_string();
+        assert!(e.contains("env.robot"), "{e}");
+        let e = Config::from_toml_str("[reward]\nkind = \"shaped\"\n", "u").unwrap_err().to_string();
+        assert!(e.contains("kind") && e.contains("sparse"), "{e}");
+        let e = Config::from_toml_str("[env]\ndt_s = 0.5\n", "u").unwrap_err().to_string();
+        assert!(e.contains("env.dt_s"), "{e}");
+    }
+}

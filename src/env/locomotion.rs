@@ -1,0 +1,304 @@
+//! Goal reaching with a simulated legged robot (the quadruped, the runner, or any URDF with
+//! actuated hinges): a [`SimWorld`] plus a [`Task`]. The goal is not observed: the agent infers
+//! the task from rewards, as in PEARL.
+//!
+//! Observation layout for a robot with a free-floating root (the quadruped; n = actuated
+//! joints, 8 for the quadruped, 29 dimensions in all):
+//!
+//! | index            | meaning                                   | unit  | range      |
+//! |------------------|-------------------------------------------|-------|------------|
+//! | 0, 1             | torso x, y                                | m     | (-∞, ∞)    |
+//! | 2                | torso z                                   | m     | (-∞, ∞)    |
+//! | 3..7             | torso orientation quaternion (w, x, y, z) | –     | [-1, 1]    |
+//! | 7..7+n           | joint angles (action order)               | rad   | [-π, π] ¹  |
+//! | 7+n..10+n        | torso linear velocity (world)             | m/s   | (-∞, ∞)    |
+//! | 10+n..13+n       | torso angular velocity (world)            | rad/s | (-∞, ∞)    |
+//! | 13+n..13+2n      | joint velocities                          | rad/s | (-∞, ∞)    |
+//!
+//! For a robot hanging off `world` by a planar joint (the runner; n = 6, 18 dimensions):
+//!
+//! | index        | meaning                         | unit  | range       |
+//! |--------------|---------------------------------|-------|-------------|
+//! | 0            | torso x                         | m     | (-∞, ∞)     |
+//! | 1            | torso z                         | m     | (-∞, ∞)     |
+//! | 2            | torso pitch (about +y)          | rad   | [-π, π]     |
+//! | 3..3+n       | joint angles                    | rad   | [-π, π] ¹   |
+//! | 3+n, 4+n     | torso velocity x, z             | m/s   | (-∞, ∞)     |
+//! | 5+n          | torso pitch rate                | rad/s | (-∞, ∞)     |
+//! | 6+n..6+2n    | joint velocities                | rad/s | (-∞, ∞)     |
+//!
+//! ¹ Nominally within the URDF limits; Rapier's limits are soft, so full torques can push a
+//! joint a few tenths of a radian past them.
+//!
+//! Action: n torques in [-1, 1], scaled by each joint's gear (URDF `<limit effort>`), in URDF
+//! joint order. `achieved` is the torso's (x, y) (the runner: (x, 0)).
+
+use std::sync::Arc;
+
+use rand::{Rng, SeedableRng};
+use rand_pcg::Pcg64;
+
+use super::{clip_action, BoxSpace, Env, EpisodeState, Reset, ResetInfo, Step, StepInfo, Task};
+use crate::config::{Config, RewardConfig};
+use crate::env::reward;
+use crate::error::Result;
+use crate::sim::{RobotModel, SimWorld};
+
+/// A legged robot reaching for a goal.
+pub struct LocomotionEnv {
+    world: SimWorld,
+    task: Task,
+    reward: RewardConfig,
+    horizon: usize,
+    reset_noise: f32,
+    terminate_when_flipped: bool,
+    planar: bool,
+    obs_space: BoxSpace,
+    act_space: BoxSpace,
+    ep: EpisodeState,
+    last_obs: Vec<f32>,
+    last_achieved: [f32; 2],
+    action_buf: Vec<f32>,
+    q_buf: Vec<f32>,
+    qd_buf: Vec<f32>,
+}
+
+impl LocomotionEnv {
+    /// Builds the robot with the task's dynamics.
+    pub fn new(cfg: &Config, model: Arc<RobotModel>, task: Task) -> Result<Self> {
+        let planar = model.root_is_world();
+        let world = SimWorld::new(model.clone(), cfg.sim_settings(), &task.dynamics)?;
+        let act = model.actuated_joints();
+        let joint_names: Vec<&str> = act.iter().map(|&j| model.joints[j].name.as_str()).collect();
+        let limits: Vec<[f32; 2]> = act
+            .iter()
+            .map(|&j| {
+                model.joints[j]
+                    .limits
+                    .unwrap_or([-f32::INFINITY, f32::INFINITY])
+            })
+            .collect();
+        let obs_space = observation_space(planar, &joint_names, &limits);
+        let act_space = BoxSpace::unit(joint_names.iter().map(|n| format!("{n}_torque")).collect());
+        Ok(LocomotionEnv {
+            world,
+            task,
+            reward: cfg.reward.clone(),
+            horizon: cfg.env.horizon,
+            reset_noise: cfg.env.reset_joint_vel_noise,
+            terminate_when_flipped: cfg.env.terminate_when_flipped,
+            planar,
+            obs_space,
+            act_space,
+            ep: EpisodeState::default(),
+            last_obs: Vec::new(),
+            last_achieved: [0.0; 2],
+            action_buf: Vec::new(),
+            q_buf: Vec::new(),
+            qd_buf: Vec::new(),
+        })
+    }
+
+    /// The simulated world (read access for reports, replays and tests).
+    pub fn world(&self) -> &SimWorld {
+        &self.world
+    }
+
+    /// Mutable world access (tests and ablations: pushes, velocity overrides).
+    pub fn world_mut(&mut self) -> &mut SimWorld {
+        &mut self.world
+    }
+
+    fn achieved(&self) -> [f32; 2] {
+        let p = self.world.root_state().position;
+        if self.planar {
+            [p.x, 0.0]
+        } else {
+            [p.x, p.y]
+        }
+    }
+
+    fn observe(&mut self) -> Vec<f32> {
+        let r = self.world.root_state();
+        self.world.joint_angles(&mut self.q_buf);
+        self.world.joint_velocities(&mut self.qd_buf);
+        let mut o = Vec::with_capacity(self.obs_space.dim());
+        if self.planar {
+            // Rotation is about y only: q = (cos θ/2, 0, sin θ/2, 0).
+            let pitch = 2.0 * r.rotation.y.atan2(r.rotation.w);
+            let pitch = (pitch + std::f32::consts::PI).rem_euclid(std::f32::consts::TAU)
+                - std::f32::consts::PI;
+            o.extend([r.position.x, r.position.z, pitch]);
+            o.extend_from_slice(&self.q_buf);
+            o.extend([r.linvel.x, r.linvel.z, r.angvel.y]);
+        } else {
+            let q = r.rotation;
+            o.extend([r.position.x, r.position.y, r.position.z, q.w, q.x, q.y, q.z]);
+            o.extend_from_slice(&self.q_buf);
+            o.extend([r.linvel.x, r.linvel.y, r.linvel.z]);
+            o.extend([r.angvel.x, r.angvel.y, r.angvel.z]);
+        }
+        o.extend_from_slice(&self.qd_buf);
+        o
+    }
+
+    fn flipped(&self) -> bool {
+        let up = self.world.root_state().rotation * rapier3d::math::Vector::Z;
+        up.z < 0.0
+    }
+}
+
+fn observation_space(planar: bool, joints: &[&str], limits: &[[f32; 2]]) -> BoxSpace {
+    let inf = f32::INFINITY;
+    let mut low = Vec::new();
+    let mut high = Vec::new();
+    let mut names = Vec::new();
+    let mut push = |n: String, lo: f32, hi: f32| {
+        names.push(n);
+        low.push(lo);
+        high.push(hi);
+    };
+    // Rapier's joint limits are soft constraints: under full torque a joint can overshoot its
+    // URDF limit by a few tenths of a radian, so the observation bound is ±π, not the limit.
+    let pi = std::f32::consts::PI;
+    if planar {
+        push("torso_x_m".into(), -inf, inf);
+        push("torso_z_m".into(), -inf, inf);
+        push("torso_pitch_rad".into(), -std::f32::consts::PI, std::f32::consts::PI);
+    } else {
+        for n in ["torso_x_m", "torso_y_m", "torso_z_m"] {
+            push(n.into(), -inf, inf);
+        }
+        for n in ["torso_qw", "torso_qx", "torso_qy", "torso_qz"] {
+            push(n.into(), -1.0 - 1e-4, 1.0 + 1e-4);
+        }
+    }
+    for (j, l) in joints.iter().zip(limits) {
+        let (lo, hi) = if l[0].is_finite() { (-pi, pi) } else { (-inf, inf) };
+        push(format!("{j}_angle_rad"), lo, hi);
+    }
+    if planar {
+        push("torso_vx_m_s".into(), -inf, inf);
+        push("torso_vz_m_s".into(), -inf, inf);
+        push("torso_pitch_rate_rad_s".into(), -inf, inf);
+    } else {
+        for n in ["torso_vx_m_s", "torso_vy_m_s", "torso_vz_m_s"] {
+            push(n.into(), -inf, inf);
+        }
+        for n in ["torso_wx_rad_s", "torso_wy_rad_s", "torso_wz_rad_s"] {
+            push(n.into(), -inf, inf);
+        }
+    }
+    for j in joints {
+        push(format!("{j}_vel_rad_s"), -inf, inf);
+    }
+    BoxSpace { low, high, names }
+}
+
+impl Env for LocomotionEnv {
+    fn observation_space(&self) -> &BoxSpace {
+        &self.obs_space
+    }
+
+    fn action_space(&self) -> &BoxSpace {
+        &self.act_space
+    }
+
+    fn task(&self) -> &Task {
+        &self.task
+    }
+
+    fn set_task(&mut self, task: Task) -> Result<()> {
+        task.dynamics.validate(self.world.n_bodies())?;
+        self.task = task;
+        self.ep.running = false;
+        Ok(())
+    }
+
+    fn horizon(&self) -> usize {
+        self.horizon
+    }
+
+    fn reset(&mut self, seed: u64) -> Result<Reset> {
+        self.world.reset(&self.task.dynamics)?;
+        let mut rng = Pcg64::seed_from_u64(seed);
+        let n = self.world.n_actuators();
+        let noise: Vec<f32> = (0..n)
+            .map(|_| {
+                if self.reset_noise > 0.0 {
+                    rng.random_range(-self.reset_noise..=self.reset_noise)
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        self.world.set_joint_velocities(&noise);
+        self.ep.t = 0;
+        self.ep.running = true;
+        let obs = self.observe();
+        self.last_obs.clone_from(&obs);
+        self.last_achieved = self.achieved();
+        Ok(Reset {
+            obs,
+            info: ResetInfo {
+                achieved: self.last_achieved,
+                task_id: self.task.id,
+                goal: self.task.goal,
+                dynamics: self.task.dynamics.clone(),
+            },
+        })
+    }
+
+    fn step(&mut self, action: &[f32]) -> Result<Step> {
+        self.ep.check_running()?;
+        let mut buf = std::mem::take(&mut self.action_buf);
+        let clipped = clip_action(action, self.act_space.dim(), &mut buf)?;
+        self.ep.clipped_total += u64::from(clipped);
+        self.world.step(&buf);
+        self.ep.t += 1;
+
+        let mut info = StepInfo {
+            clipped_actions: clipped,
+            ..StepInfo::default()
+        };
+        // A blow-up (non-finite or exploding state) truncates the episode; the last sane
+        // observation is returned so nothing non-finite leaks out, and `info.blowup` tells
+        // buffers to drop the step.
+        let sane_obs = if self.world.is_sane() {
+            Some(self.observe()).filter(|o| o.iter().all(|v| v.is_finite()))
+        } else {
+            None
+        };
+        let (obs, terminated, truncated) = match sane_obs {
+            None => {
+                self.ep.blowups_total += 1;
+                info.blowup = true;
+                info.achieved = self.last_achieved;
+                (self.last_obs.clone(), false, true)
+            }
+            Some(o) => {
+                info.achieved = self.achieved();
+                info.terms = reward::reward_terms(&self.reward, info.achieved, self.task.goal, &buf);
+                info.success =
+                    reward::is_success(info.achieved, self.task.goal, self.reward.goal_radius_m);
+                self.last_obs.clone_from(&o);
+                self.last_achieved = info.achieved;
+                let terminated = self.terminate_when_flipped && self.flipped();
+                (o, terminated, self.ep.t >= self.horizon)
+            }
+        };
+        info.blowups_total = self.ep.blowups_total;
+        info.clipped_total = self.ep.clipped_total;
+        if terminated || truncated {
+            self.ep.running = false;
+        }
+        self.action_buf = buf;
+        Ok(Step {
+            obs,
+            reward: info.terms.total(),
+            terminated,
+            truncated,
+            info,
+        })
+    }
+}

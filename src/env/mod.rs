@@ -1,0 +1,258 @@
+//! The RL view of the robots: tasks, observations, rewards, episodes.
+//!
+//! An [`Env`] is `reset(seed)` and `step(action)` over plain state (Brax/Gymnasium style).
+//! Physics lives in [`crate::sim`]; rewards are the pure functions of [`reward`], so stored
+//! trajectories can be relabeled for any goal.
+//!
+//! Episode ends: `terminated` means the task's own end (the robot flipped over); `truncated`
+//! means the episode was cut (time limit, or a physics blow-up, flagged in [`StepInfo::blowup`]).
+//! After either, `step` is an error until the next `reset`.
+
+pub mod check;
+pub mod gait;
+pub mod locomotion;
+pub mod point;
+pub mod reward;
+pub mod task;
+pub mod vec_env;
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::sim::{DynamicsParams, RobotModel};
+pub use reward::RewardTerms;
+pub use task::{Task, TaskSet};
+
+/// A box of `low ≤ x ≤ high` per dimension (bounds may be infinite), with names for reports.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BoxSpace {
+    /// Lower bounds.
+    pub low: Vec<f32>,
+    /// Upper bounds.
+    pub high: Vec<f32>,
+    /// Name of each dimension (with its unit), e.g. `torso_z_m`.
+    pub names: Vec<String>,
+}
+
+impl BoxSpace {
+    /// Number of dimensions.
+    pub fn dim(&self) -> usize {
+        self.low.len()
+    }
+
+    /// `[-1, 1]^n` with the given names.
+    pub fn unit(names: Vec<String>) -> Self {
+        BoxSpace {
+            low: vec![-1.0; names.len()],
+            high: vec![1.0; names.len()],
+            names,
+        }
+    }
+
+    /// Whether `x` has the right length, is finite and lies in the box.
+    pub fn contains(&self, x: &[f32]) -> bool {
+        x.len() == self.dim()
+            && x.iter()
+                .zip(self.low.iter().zip(&self.high))
+                .all(|(v, (lo, hi))| v.is_finite() && *v >= *lo && *v <= *hi)
+    }
+}
+
+/// Per-step information beside the reward.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct StepInfo {
+    /// Position the goal is measured against after this step (torso x-y / point position), m.
+    pub achieved: [f32; 2],
+    /// Each reward term on its own.
+    pub terms: RewardTerms,
+    /// Whether `achieved` is inside the goal radius.
+    pub success: bool,
+    /// How many action components were outside [-1, 1] and clipped in this step.
+    pub clipped_actions: u32,
+    /// The physics blew up in this step (non-finite or exploding state): the episode is
+    /// truncated, the observation is the last sane one and the step must not be used as data.
+    pub blowup: bool,
+    /// Blow-ups since this env was made.
+    pub blowups_total: u64,
+    /// Actions clipped since this env was made.
+    pub clipped_total: u64,
+}
+
+/// What `Env::step` returns.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Step {
+    /// Observation after the step.
+    pub obs: Vec<f32>,
+    /// Reward (sum of `info.terms`).
+    pub reward: f32,
+    /// The task ended by itself (robot flipped over).
+    pub terminated: bool,
+    /// The episode was cut: time limit or physics blow-up.
+    pub truncated: bool,
+    /// Details.
+    pub info: StepInfo,
+}
+
+impl Step {
+    /// `terminated || truncated`.
+    pub fn done(&self) -> bool {
+        self.terminated || self.truncated
+    }
+}
+
+/// Information returned by `reset`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResetInfo {
+    /// Starting position in the plane (m).
+    pub achieved: [f32; 2],
+    /// Id of the task in effect.
+    pub task_id: usize,
+    /// The task's goal (m). Not part of the observation.
+    pub goal: [f32; 2],
+    /// The dynamics applied for this episode.
+    pub dynamics: DynamicsParams,
+}
+
+/// What `Env::reset` returns.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Reset {
+    /// First observation.
+    pub obs: Vec<f32>,
+    /// Details.
+    pub info: ResetInfo,
+}
+
+/// A goal-reaching environment.
+pub trait Env: Send {
+    /// Observation layout and bounds.
+    fn observation_space(&self) -> &BoxSpace;
+    /// Action layout; always `[-1, 1]^n`.
+    fn action_space(&self) -> &BoxSpace;
+    /// The task in effect.
+    fn task(&self) -> &Task;
+    /// Switches task (goal and dynamics); takes effect at the next `reset`.
+    fn set_task(&mut self, task: Task) -> Result<()>;
+    /// Control steps per episode.
+    fn horizon(&self) -> usize;
+    /// Starts an episode. The same seed (and task) gives the same episode, bit for bit.
+    fn reset(&mut self, seed: u64) -> Result<Reset>;
+    /// Advances one control step. Errors on a wrong-length or NaN action, or when called
+    /// before `reset` or after the episode ended; out-of-range components are clipped and
+    /// counted in `info.clipped_actions`.
+    fn step(&mut self, action: &[f32]) -> Result<Step>;
+}
+
+/// Checks an action and writes its clipped copy into `out`; returns how many were clipped.
+pub fn clip_action(action: &[f32], dim: usize, out: &mut Vec<f32>) -> Result<u32> {
+    if action.len() != dim {
+        return Err(Error::Action(format!(
+            "expected {dim} components, got {}",
+            action.len()
+        )));
+    }
+    if let Some(i) = action.iter().position(|a| a.is_nan()) {
+        return Err(Error::Action(format!("component {i} is NaN")));
+    }
+    out.clear();
+    let mut clipped = 0;
+    for &a in action {
+        if !(-1.0..=1.0).contains(&a) {
+            clipped += 1;
+        }
+        out.push(a.clamp(-1.0, 1.0));
+    }
+    Ok(clipped)
+}
+
+/// Makes envs of one configured family: loads the robot once and shares it.
+#[derive(Clone)]
+pub struct EnvMaker {
+    cfg: Config,
+    robot: Option<Arc<RobotModel>>,
+}
+
+impl EnvMaker {
+    /// Loads the robot description named by `cfg.env.robot` (none for the point robot).
+    pub fn new(cfg: &Config) -> Result<Self> {
+        let robot = match cfg.env.robot.as_str() {
+            "point" => None,
+            other => Some(Arc::new(crate::sim::load_robot(other)?)),
+        };
+        Ok(EnvMaker {
+            cfg: cfg.clone(),
+            robot,
+        })
+    }
+
+    /// Number of bodies whose mass a task scales (1 for the point robot).
+    pub fn n_bodies(&self) -> usize {
+        match &self.robot {
+            None => 1,
+            Some(m) => m.links.len() - usize::from(m.root_is_world()),
+        }
+    }
+
+    /// The task family of this config.
+    pub fn task_set(&self) -> Result<TaskSet> {
+        TaskSet::sample(&self.cfg.tasks, self.n_bodies())
+    }
+
+    /// An env for `task`.
+    pub fn make(&self, task: Task) -> Result<Box<dyn Env>> {
+        Ok(match &self.robot {
+            None => Box::new(point::PointEnv::new(&self.cfg, task)?),
+            Some(m) => Box::new(locomotion::LocomotionEnv::new(&self.cfg, m.clone(), task)?),
+        })
+    }
+
+    /// The config envs are made from.
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+}
+
+/// Shared episode bookkeeping of the envs: step counter, done flag, counters.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct EpisodeState {
+    pub t: usize,
+    pub running: bool,
+    pub blowups_total: u64,
+    pub clipped_total: u64,
+}
+
+impl EpisodeState {
+    pub fn check_running(&self) -> Result<()> {
+        if self.running {
+            Ok(())
+        } else {
+            Err(Error::Action(
+                "step called before reset or after the episode ended; call reset first".into(),
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clip_action_clips_counts_and_rejects() {
+        let mut out = Vec::new();
+        assert_eq!(clip_action(&[0.5, 2.0, -3.0], 3, &mut out).unwrap(), 2);
+        assert_eq!(out, vec![0.5, 1.0, -1.0]);
+        assert!(clip_action(&[0.0], 3, &mut out)
+            .unwrap_err()
+            .to_string()
+            .contains("expected 3 components, got 1"));
+        assert!(clip_action(&[0.0, f32::NAN], 2, &mut out)
+            .unwrap_err()
+            .to_string()
+            .contains("component 1 is NaN"));
+        assert_eq!(clip_action(&[f32::INFINITY], 1, &mut out).unwrap(), 1);
+        assert_eq!(out, vec![1.0]);
+    }
+}

@@ -1,0 +1,12 @@
+//! drat: legged-robot simulation and meta-RL with doubly robust augmented transfer, in one
+//! Rust process.
+//!
+//! Data flows one way: config → [`env::task::TaskSet`] → [`sim::SimWorld`] (Rapier) →
+//! [`env::Env`] / [`env::vec_env::VecEnv`] → rollouts → reports.
+
+pub mod config;
+pub mod env;
+pub mod error;
+pub mod sim;
+
+pub use error::{Error, Result};

@@ -1,0 +1,526 @@
+//! `SimWorld`: one robot on a flat ground in a Rapier world. Applies joint torques, steps the
+//! physics, reads the state and guards against blow-ups. Knows nothing about rewards or tasks.
+//!
+//! Physics choices (measured, see README): the robot is one reduced-coordinate multibody (exact
+//! joints, no drift), the ground is a halfspace (thin boxes tunnel), CCD is off, joint damping
+//! and armature are handled implicitly by Rapier's multibody solver, and torques are applied as
+//! equal and opposite body torques about each hinge axis (a generalized force on that joint
+//! only). Applied forces are reset before every control step.
+
+use std::sync::Arc;
+
+use rapier3d::math::{Pose, Real, Rotation, Vector};
+use rapier3d::prelude::*;
+
+use super::dynamics::DynamicsParams;
+use super::robot::{JointKind, RobotModel};
+use crate::error::{Error, Result};
+
+/// Time stepping and safety settings of a world.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SimSettings {
+    /// Physics step in seconds.
+    pub dt_s: Real,
+    /// Physics steps per control step (control period = `substeps × dt_s`).
+    pub substeps: usize,
+    /// Rapier solver iterations per physics step.
+    pub solver_iterations: usize,
+    /// Height of the free root link at reset (ignored for robots rooted at `world`).
+    pub spawn_height_m: Real,
+    /// Any body faster than this (m/s) counts as a physics blow-up.
+    pub max_linvel_m_s: Real,
+    /// Any body spinning faster than this (rad/s) counts as a physics blow-up.
+    pub max_angvel_rad_s: Real,
+}
+
+impl SimSettings {
+    /// Checks every field; errors name the config field (`env.*`).
+    pub fn validate(&self) -> Result<()> {
+        validate_settings(self)
+    }
+
+    /// Control period in seconds.
+    pub fn control_dt_s(&self) -> Real {
+        self.dt_s * self.substeps as Real
+    }
+}
+
+/// One actuated hinge.
+#[derive(Clone, Debug)]
+struct Actuator {
+    parent: RigidBodyHandle,
+    child: RigidBodyHandle,
+    /// Hinge axis in the child body's frame (constant for a hinge).
+    axis_in_child: Vector,
+    gear: Real,
+    /// Link id of the child in the multibody. Its DOF index (`assembly_id`) is read when
+    /// needed: it shifts when Rapier finds a root fixed and drops the root's six DOFs.
+    link_id: usize,
+}
+
+/// Root (torso) state in the world frame.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RootState {
+    /// Position of the root link frame (m).
+    pub position: Vector,
+    /// Orientation of the root link.
+    pub rotation: Rotation,
+    /// Linear velocity (m/s).
+    pub linvel: Vector,
+    /// Angular velocity (rad/s).
+    pub angvel: Vector,
+}
+
+/// A robot in a Rapier world.
+pub struct SimWorld {
+    model: Arc<RobotModel>,
+    settings: SimSettings,
+    world: PhysicsWorld,
+    /// Rigid body of each link (index = link index in the model).
+    link_bodies: Vec<RigidBodyHandle>,
+    /// The link the robot is observed by (the free root, or the child of `world`).
+    root_link: usize,
+    actuators: Vec<Actuator>,
+    multibody: MultibodyIndex,
+    dynamics: DynamicsParams,
+    time_s: f64,
+}
+
+impl SimWorld {
+    /// Builds the robot in a fresh world with the given dynamics.
+    pub fn new(
+        model: Arc<RobotModel>,
+        settings: SimSettings,
+        dynamics: &DynamicsParams,
+    ) -> Result<Self> {
+        validate_settings(&settings)?;
+        let n = body_count(&model);
+        dynamics.validate(n)?;
+        let built = build(&model, &settings, dynamics);
+        Ok(SimWorld {
+            root_link: if model.root_is_world() { 1 } else { 0 },
+            model,
+            settings,
+            world: built.world,
+            link_bodies: built.link_bodies,
+            actuators: built.actuators,
+            multibody: built.multibody,
+            dynamics: dynamics.clone(),
+            time_s: 0.0,
+        })
+    }
+
+    /// Rebuilds the world from the nominal robot with new dynamics: the state returns to the
+    /// spawn pose at rest, and masses/friction are scaled from the *nominal* values.
+    pub fn reset(&mut self, dynamics: &DynamicsParams) -> Result<()> {
+        dynamics.validate(self.n_bodies())?;
+        self.dynamics = dynamics.clone();
+        let built = build(&self.model, &self.settings, dynamics);
+        self.world = built.world;
+        self.link_bodies = built.link_bodies;
+        self.actuators = built.actuators;
+        self.multibody = built.multibody;
+        self.time_s = 0.0;
+        Ok(())
+    }
+
+    /// Number of bodies that carry mass (links without the fixed `world`).
+    pub fn n_bodies(&self) -> usize {
+        body_count(&self.model)
+    }
+
+    /// Number of actuated joints (the action dimension).
+    pub fn n_actuators(&self) -> usize {
+        self.actuators.len()
+    }
+
+    /// The robot description.
+    pub fn model(&self) -> &Arc<RobotModel> {
+        &self.model
+    }
+
+    /// The settings the world was built with.
+    pub fn settings(&self) -> &SimSettings {
+        &self.settings
+    }
+
+    /// The dynamics currently applied.
+    pub fn dynamics(&self) -> &DynamicsParams {
+        &self.dynamics
+    }
+
+    /// Simulated time since the last reset, in seconds.
+    pub fn time_s(&self) -> f64 {
+        self.time_s
+    }
+
+    /// Sets the joint velocities of the actuated joints (used for reset noise).
+    pub fn set_joint_velocities(&mut self, qd: &[Real]) {
+        let mb = self
+            .world
+            .multibody_joints
+            .get_multibody_mut(self.multibody)
+            .expect("multibody index is set by rebuild");
+        let dofs: Vec<usize> = self.actuators.iter().map(|a| link_dof(mb, a.link_id)).collect();
+        let mut v = mb.generalized_velocity_mut();
+        for (dof, &x) in dofs.into_iter().zip(qd) {
+            v[dof] = x;
+        }
+    }
+
+    /// Applies `actions[k] × gear[k]` N·m on actuated joint `k`, held for the next control
+    /// step. `actions` must already be finite and clipped (the env checks that).
+    pub fn set_actions(&mut self, actions: &[Real]) {
+        let bodies = &mut self.world.bodies;
+        for h in &self.link_bodies {
+            if let Some(rb) = bodies.get_mut(*h) {
+                rb.reset_forces(false);
+                rb.reset_torques(false);
+            }
+        }
+        for (a, &u) in self.actuators.iter().zip(actions) {
+            let axis = bodies[a.child].rotation() * a.axis_in_child;
+            let torque = axis * (u * a.gear);
+            bodies[a.child].add_torque(torque, false);
+            if let Some(p) = bodies.get_mut(a.parent) {
+                if p.is_dynamic() {
+                    p.add_torque(-torque, false);
+                }
+            }
+        }
+    }
+
+    /// Advances one control step (`substeps` physics steps). The torques are re-aimed along
+    /// the current hinge axes before every physics step.
+    pub fn step(&mut self, actions: &[Real]) {
+        for _ in 0..self.settings.substeps {
+            // Hinge axes turn with the bodies: re-aiming each physics step keeps the torque
+            // on its joint only.
+            self.set_actions(actions);
+            self.world.step();
+        }
+        self.time_s += self.settings.control_dt_s() as f64;
+    }
+
+    /// State of the observed root link.
+    pub fn root_state(&self) -> RootState {
+        let rb = &self.world.bodies[self.link_bodies[self.root_link]];
+        RootState {
+            position: rb.translation(),
+            rotation: *rb.rotation(),
+            linvel: rb.linvel(),
+            angvel: rb.angvel(),
+        }
+    }
+
+    /// Angles (rad) of the actuated joints, in action order.
+    pub fn joint_angles(&self, out: &mut Vec<Real>) {
+        let mb = &self.world.multibody_joints.get_multibody(self.multibody);
+        let mb = mb.expect("multibody index is set by rebuild");
+        out.clear();
+        for a in &self.actuators {
+            let link = mb.link(a.link_id).expect("link ids are set by rebuild");
+            // Hinge angle lives on the joint frame's x axis (index 3 of the spatial layout).
+            out.push(link.joint().coords()[3]);
+        }
+    }
+
+    /// Angular velocities (rad/s) of the actuated joints, in action order.
+    pub fn joint_velocities(&self, out: &mut Vec<Real>) {
+        let mb = self
+            .world
+            .multibody_joints
+            .get_multibody(self.multibody)
+            .expect("multibody index is set by rebuild");
+        let v = mb.generalized_velocity();
+        out.clear();
+        out.extend(self.actuators.iter().map(|a| v[link_dof(mb, a.link_id)]));
+    }
+
+    /// World pose of every link (for replays), in model link order.
+    pub fn link_poses(&self) -> Vec<Pose> {
+        self.link_bodies
+            .iter()
+            .map(|h| *self.world.bodies[*h].position())
+            .collect()
+    }
+
+    /// Total mass of the robot as simulated (kg), after mass scaling.
+    pub fn total_mass_kg(&self) -> Real {
+        self.link_bodies
+            .iter()
+            .map(|h| &self.world.bodies[*h])
+            .filter(|rb| rb.is_dynamic())
+            .map(|rb| rb.mass())
+            .sum()
+    }
+
+    /// Effective friction coefficient of link `link`'s first collider against the ground.
+    pub fn collider_friction(&self, link: usize) -> Option<Real> {
+        let rb = &self.world.bodies[self.link_bodies[link]];
+        rb.colliders()
+            .first()
+            .map(|c| self.world.colliders[*c].friction())
+    }
+
+    /// Mass (kg) and principal inertia of link `link` as simulated.
+    pub fn link_mass_inertia(&self, link: usize) -> (Real, Vector) {
+        let rb = &self.world.bodies[self.link_bodies[link]];
+        let mp = rb.mass_properties().local_mprops;
+        (mp.mass(), mp.principal_inertia())
+    }
+
+    /// True when every body's pose and velocity is finite and below the blow-up thresholds.
+    pub fn is_sane(&self) -> bool {
+        let s = &self.settings;
+        self.link_bodies.iter().all(|h| {
+            let rb = &self.world.bodies[*h];
+            let p = rb.translation();
+            let v = rb.linvel();
+            let w = rb.angvel();
+            p.is_finite()
+                && v.is_finite()
+                && w.is_finite()
+                && rb.rotation().is_finite()
+                && p.abs().max_element() < 1e4
+                && v.length() < s.max_linvel_m_s
+                && w.length() < s.max_angvel_rad_s
+        })
+    }
+
+    /// Pushes the root link with an impulse (N·s) at its centre of mass (tests and ablations).
+    pub fn apply_root_impulse(&mut self, impulse: Vector) {
+        let h = self.link_bodies[self.root_link];
+        self.world.bodies[h].apply_impulse(impulse, true);
+    }
+
+    /// Overwrites the root link's linear velocity (tests: sliding experiments).
+    pub fn set_root_linvel(&mut self, v: Vector) {
+        let mb = self
+            .world
+            .multibody_joints
+            .get_multibody_mut(self.multibody)
+            .expect("multibody index is set by rebuild");
+        if !self.model.root_is_world() {
+            let mut gv = mb.generalized_velocity_mut();
+            gv[0] = v.x;
+            gv[1] = v.y;
+            gv[2] = v.z;
+        }
+    }
+}
+
+/// What `build` makes: a world with the robot in it and the handles to drive it.
+struct Built {
+    world: PhysicsWorld,
+    link_bodies: Vec<RigidBodyHandle>,
+    actuators: Vec<Actuator>,
+    multibody: MultibodyIndex,
+}
+
+/// Builds the robot at its spawn pose, at rest, with masses and friction scaled from the
+/// nominal description by `dynamics`.
+fn build(model: &RobotModel, s: &SimSettings, dynamics: &DynamicsParams) -> Built {
+    let mut w = PhysicsWorld::default();
+    w.gravity = Vector::new(0.0, 0.0, -9.81);
+    w.integration_parameters.dt = s.dt_s;
+    w.integration_parameters.num_solver_iterations = s.solver_iterations;
+    w.integration_parameters.max_ccd_substeps = 0;
+
+    // Ground: a halfspace with friction 1, combined by product with the robot's coefficient,
+    // so the effective coefficient is exactly the task's `friction_coef`.
+    let ground = w.bodies.insert(RigidBodyBuilder::fixed());
+    w.colliders.insert_with_parent(
+        ColliderBuilder::new(SharedShape::halfspace(Vector::Z))
+            .friction(1.0)
+            .friction_combine_rule(CoefficientCombineRule::Multiply),
+        ground,
+        &mut w.bodies,
+    );
+
+    // Link poses at q = 0.
+    let mut poses = vec![Pose::IDENTITY; model.links.len()];
+    if !model.root_is_world() {
+        poses[0] = Pose::from_translation(Vector::new(0.0, 0.0, s.spawn_height_m));
+    }
+    for j in &model.joints {
+        poses[j.child] = poses[j.parent] * j.origin;
+    }
+
+    let mut body_idx = 0;
+    let mut link_bodies = Vec::with_capacity(model.links.len());
+    for (li, link) in model.links.iter().enumerate() {
+        let handle = if li == 0 && model.root_is_world() {
+            w.bodies.insert(RigidBodyBuilder::fixed().pose(poses[0]))
+        } else {
+            let scale = dynamics.mass_scale[body_idx];
+            body_idx += 1;
+            let mprops = link_mass_properties(link, scale);
+            let rb = RigidBodyBuilder::dynamic()
+                .pose(poses[li])
+                .additional_mass_properties(mprops)
+                .can_sleep(false);
+            let h = w.bodies.insert(rb);
+            for c in &link.collisions {
+                let (shape, shape_pose) = c.shape.to_shape();
+                let co = ColliderBuilder::new(shape)
+                    .position(c.origin * shape_pose)
+                    .density(0.0)
+                    .friction(dynamics.friction_coef)
+                    .friction_combine_rule(CoefficientCombineRule::Multiply);
+                w.colliders.insert_with_parent(co, h, &mut w.bodies);
+            }
+            h
+        };
+        link_bodies.push(handle);
+    }
+
+    for j in model.joints.iter() {
+        let (locked, basis) = match j.kind {
+            JointKind::Revolute | JointKind::Continuous => (
+                JointAxesMask::LOCKED_REVOLUTE_AXES,
+                GenericJoint::complete_ang_frame(j.axis),
+            ),
+            JointKind::Fixed => (JointAxesMask::LOCKED_FIXED_AXES, Rotation::IDENTITY),
+            // Frame x = plane normal: free are translation along y, z and rotation about x.
+            JointKind::Planar => (
+                JointAxesMask::LIN_X | JointAxesMask::ANG_Y | JointAxesMask::ANG_Z,
+                GenericJoint::complete_ang_frame(j.axis),
+            ),
+        };
+        let basis = Pose::from_rotation(basis);
+        let mut b = GenericJointBuilder::new(locked)
+            .local_frame1(j.origin * basis)
+            .local_frame2(basis)
+            .contacts_enabled(false);
+        if let Some(lim) = j.limits {
+            b = b.limits(JointAxis::AngX, lim);
+        }
+        w.multibody_joints.insert(
+            link_bodies[j.parent],
+            link_bodies[j.child],
+            b.build(),
+            true,
+        );
+    }
+
+    // Damping and armature per DOF; the free root gets none (Rapier's default 0.1 on the
+    // root's angular DOFs would act like air drag on the torso).
+    let root_handle = link_bodies[if model.root_is_world() { 1 } else { 0 }];
+    let root_id = *w
+        .multibody_joints
+        .rigid_body_link(root_handle)
+        .expect("the root link is part of the multibody: every link is joined");
+    let multibody = root_id.multibody;
+    {
+        let mb = w
+            .multibody_joints
+            .get_multibody_mut(root_id.multibody)
+            .expect("multibody index was just read from the joint set");
+        mb.set_self_contacts_enabled(false);
+        mb.damping_mut().fill(0.0);
+    }
+    for j in &model.joints {
+        if matches!(j.kind, JointKind::Revolute | JointKind::Continuous) {
+            let (mb, dof, _) = dof_of(&mut w, link_bodies[j.child]);
+            mb.damping_mut()[dof] = j.damping;
+            mb.armature_mut()[dof] = j.armature;
+        }
+    }
+    let mut actuators = Vec::new();
+    for j in model.actuated_joints().into_iter().map(|j| &model.joints[j]) {
+        let child = link_bodies[j.child];
+        let (_, _, link_id) = dof_of(&mut w, child);
+        actuators.push(Actuator {
+            parent: link_bodies[j.parent],
+            child,
+            // The child frame is the joint frame at q = 0 and turns about the axis.
+            axis_in_child: j.axis,
+            gear: j.effort,
+            link_id,
+        });
+    }
+    Built {
+        world: w,
+        link_bodies,
+        actuators,
+        multibody,
+    }
+}
+
+/// Index of a link's first DOF in its multibody's generalized coordinates.
+fn link_dof(mb: &Multibody, link_id: usize) -> usize {
+    mb.link(link_id)
+        .expect("link ids are set by build")
+        .assembly_id()
+}
+
+/// The multibody of a link's body, the index of the link's (first) DOF and its link id.
+fn dof_of(w: &mut PhysicsWorld, body: RigidBodyHandle) -> (&mut Multibody, usize, usize) {
+    let id = *w
+        .multibody_joints
+        .rigid_body_link(body)
+        .expect("every joined link is a multibody link");
+    let mb = w
+        .multibody_joints
+        .get_multibody_mut(id.multibody)
+        .expect("multibody index was just read from the joint set");
+    let dof = mb.link(id.id).expect("link id comes from the joint set").assembly_id();
+    (mb, dof, id.id)
+}
+
+fn validate_settings(s: &SimSettings) -> Result<()> {
+    if !(s.dt_s.is_finite() && s.dt_s > 0.0 && s.dt_s <= 0.1) {
+        return Err(Error::config("env.dt_s", format!("must be in (0, 0.1], got {}", s.dt_s)));
+    }
+    if s.substeps == 0 || s.substeps > 100 {
+        return Err(Error::config("env.substeps", format!("must be in 1..=100, got {}", s.substeps)));
+    }
+    if s.solver_iterations == 0 || s.solver_iterations > 100 {
+        return Err(Error::config(
+            "env.solver_iterations",
+            format!("must be in 1..=100, got {}", s.solver_iterations),
+        ));
+    }
+    if !(s.spawn_height_m.is_finite() && s.spawn_height_m >= 0.0 && s.spawn_height_m < 100.0) {
+        return Err(Error::config(
+            "env.spawn_height_m",
+            format!("must be in [0, 100), got {}", s.spawn_height_m),
+        ));
+    }
+    if !(s.max_linvel_m_s > 0.0 && s.max_angvel_rad_s > 0.0) {
+        return Err(Error::config(
+            "env.max_linvel_m_s / env.max_angvel_rad_s",
+            "blow-up thresholds must be > 0",
+        ));
+    }
+    Ok(())
+}
+
+fn body_count(model: &RobotModel) -> usize {
+    model.links.len() - usize::from(model.root_is_world())
+}
+
+/// Mass properties of a link with its mass scaled by `scale`; inertia scales with it (uniform
+/// density change), so the shape of the inertia ellipsoid is kept.
+fn link_mass_properties(link: &super::robot::LinkDesc, scale: Real) -> MassProperties {
+    let mass = link.mass_kg * scale;
+    if let Some(i) = link.inertia {
+        let m = rapier3d::math::Matrix::from_cols_array(&[
+            i[0], i[1], i[2], i[1], i[3], i[4], i[2], i[4], i[5],
+        ]) * scale;
+        return MassProperties::with_inertia_matrix(link.com, mass, m);
+    }
+    // Uniform density over the collision shapes that gives the stated mass.
+    let at_density = |rho: Real| {
+        link.collisions
+            .iter()
+            .map(|c| {
+                let (shape, shape_pose) = c.shape.to_shape();
+                shape.mass_properties(rho).transform_by(&(c.origin * shape_pose))
+            })
+            .fold(MassProperties::default(), |a, b| a + b)
+    };
+    let volume = at_density(1.0).mass();
+    at_density(mass / volume)
+}
