@@ -51,6 +51,11 @@ impl Slot {
         r
     }
 
+    fn set_task(&mut self, task: Task, base: u64) -> Result<Reset> {
+        self.env.set_task(task)?;
+        self.reset(base)
+    }
+
     fn step(&mut self, action: &[f32], base: u64) -> Result<VecStep> {
         let step = self.env.step(action)?;
         let reset = if step.done() {
@@ -71,7 +76,6 @@ enum Cmd {
 enum Reply {
     Resets(Result<Vec<Reset>>),
     Steps(Result<Vec<VecStep>>),
-    Done(Result<()>),
 }
 
 struct Worker {
@@ -260,14 +264,15 @@ impl VecEnv {
         }
     }
 
-    /// Switches env `index` to `task` (effective at its next reset).
-    pub fn set_task(&mut self, index: usize, task: Task) -> Result<()> {
+    /// Switches env `index` to `task` and starts a new episode of it.
+    pub fn set_task(&mut self, index: usize, task: Task) -> Result<Reset> {
         if index >= self.n_envs {
             return Err(Error::argument("index", format!("{index} ≥ {} envs", self.n_envs)));
         }
+        let base = self.base_seed;
         match &mut self.backend {
-            Backend::Inline(slots) => slots[index].env.set_task(task),
-            Backend::Threads(local, _) if index < local.len() => local[index].env.set_task(task),
+            Backend::Inline(slots) => slots[index].set_task(task, base),
+            Backend::Threads(local, _) if index < local.len() => local[index].set_task(task, base),
             Backend::Threads(_, workers) => {
                 let w = workers
                     .iter()
@@ -275,7 +280,7 @@ impl VecEnv {
                     .expect("worker ranges cover 0..n_envs");
                 send(w, Cmd::SetTask(index - w.range.start, task))?;
                 match w.rx.recv() {
-                    Ok(Reply::Done(r)) => r,
+                    Ok(Reply::Resets(mut r)) => Ok(r?.remove(0)),
                     _ => Err(worker_gone()),
                 }
             }
@@ -310,7 +315,7 @@ fn spawn_worker(mut slots: Vec<Slot>, range: Range<usize>, ad: usize, base: u64)
                             .map(|(k, s)| s.step(&a[k * ad..(k + 1) * ad], base))
                             .collect(),
                     ),
-                    Cmd::SetTask(k, t) => Reply::Done(slots[k].env.set_task(t)),
+                    Cmd::SetTask(k, t) => Reply::Resets(slots[k].set_task(t, base).map(|r| vec![r])),
                 };
                 if reply_tx.send(reply).is_err() {
                     break;

@@ -370,6 +370,8 @@ fn build(model: &RobotModel, s: &SimSettings, dynamics: &DynamicsParams) -> Buil
                     .friction_combine_rule(CoefficientCombineRule::Multiply);
                 w.colliders.insert_with_parent(co, h, &mut w.bodies);
             }
+            // Mass properties now, not at the first step, so they can be read after a reset.
+            w.bodies[h].recompute_mass_properties_from_colliders(&w.colliders);
             h
         };
         link_bodies.push(handle);
