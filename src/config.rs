@@ -142,11 +142,17 @@ impl Config {
     }
 
     /// Like [`Config::from_toml_str`], then applies `key=value` overrides (`--set`).
-    pub fn from_toml_str_with_sets(text: &str, source_name: &str, sets: &[String]) -> Result<Config> {
-        let user: toml::Table = text.parse().map_err(|e: toml::de::Error| Error::ConfigParse {
-            source_name: source_name.into(),
-            msg: e.to_string(),
-        })?;
+    pub fn from_toml_str_with_sets(
+        text: &str,
+        source_name: &str,
+        sets: &[String],
+    ) -> Result<Config> {
+        let user: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| Error::ConfigParse {
+                source_name: source_name.into(),
+                msg: e.to_string(),
+            })?;
         let mut overrides = user;
         for s in sets {
             let (k, v) = parse_set(s)?;
@@ -158,7 +164,9 @@ impl Config {
             Some(other) => {
                 return Err(Error::config(
                     "env.robot",
-                    format!("must be a string (quadruped, runner, point or a .urdf path), got {other}"),
+                    format!(
+                        "must be a string (quadruped, runner, point or a .urdf path), got {other}"
+                    ),
                 ))
             }
         };
@@ -197,16 +205,32 @@ impl Config {
         if !robot_ok {
             return Err(Error::config(
                 "env.robot",
-                format!("`{}`: allowed are quadruped, runner, point or a path ending in .urdf", e.robot),
+                format!(
+                    "`{}`: allowed are quadruped, runner, point or a path ending in .urdf",
+                    e.robot
+                ),
             ));
         }
         self.sim_settings().validate()?;
         if e.horizon == 0 || e.horizon > 1_000_000 {
-            return Err(Error::config("env.horizon", format!("must be in 1..=1000000, got {}", e.horizon)));
+            return Err(Error::config(
+                "env.horizon",
+                format!("must be in 1..=1000000, got {}", e.horizon),
+            ));
         }
-        finite_in("env.reset_joint_vel_noise", e.reset_joint_vel_noise, 0.0, 100.0)?;
+        finite_in(
+            "env.reset_joint_vel_noise",
+            e.reset_joint_vel_noise,
+            0.0,
+            100.0,
+        )?;
         finite_in("env.point.accel_m", e.point.accel_m, 1e-6, 100.0)?;
-        finite_in("env.point.velocity_damping", e.point.velocity_damping, 0.0, 100.0)?;
+        finite_in(
+            "env.point.velocity_damping",
+            e.point.velocity_damping,
+            0.0,
+            100.0,
+        )?;
         finite_in("env.point.noise_std", e.point.noise_std, 0.0, 100.0)?;
         finite_in("env.point.arena_m", e.point.arena_m, 1e-3, 1e6)?;
         let r = &self.reward;
@@ -217,7 +241,10 @@ impl Config {
             return Err(Error::config("tasks.n_train", "must be ≥ 1"));
         }
         if t.n_train + t.n_test > 100_000 {
-            return Err(Error::config("tasks.n_train + tasks.n_test", "must be ≤ 100000"));
+            return Err(Error::config(
+                "tasks.n_train + tasks.n_test",
+                "must be ≤ 100000",
+            ));
         }
         check_range("tasks.goal.distance_m", t.goal.distance_m, 0.0, 1e4)?;
         check_range("tasks.goal.angle_deg", t.goal.angle_deg, -360.0, 360.0)?;
@@ -243,7 +270,10 @@ impl Config {
 
 fn finite_in(field: &str, v: f32, lo: f32, hi: f32) -> Result<()> {
     if !(v.is_finite() && v >= lo && v <= hi) {
-        return Err(Error::config(field, format!("must be in [{lo}, {hi}], got {v}")));
+        return Err(Error::config(
+            field,
+            format!("must be in [{lo}, {hi}], got {v}"),
+        ));
     }
     Ok(())
 }
@@ -257,7 +287,9 @@ fn default_table(robot: &str) -> Result<toml::Table> {
         other => {
             return Err(Error::config(
                 "env.robot",
-                format!("`{other}`: allowed are quadruped, runner, point or a path ending in .urdf"),
+                format!(
+                    "`{other}`: allowed are quadruped, runner, point or a path ending in .urdf"
+                ),
             ))
         }
     };
@@ -281,9 +313,9 @@ fn merge(base: &mut toml::Table, over: toml::Table) {
 /// Splits `a.b.c=value`; the value is parsed as TOML (number, bool, array, quoted string) and
 /// falls back to a bare string.
 pub fn parse_set(s: &str) -> Result<(String, toml::Value)> {
-    let (k, v) = s.split_once('=').ok_or_else(|| {
-        Error::argument("--set", format!("`{s}` must look like key.path=value"))
-    })?;
+    let (k, v) = s
+        .split_once('=')
+        .ok_or_else(|| Error::argument("--set", format!("`{s}` must look like key.path=value")))?;
     let k = k.trim();
     if k.is_empty() || k.split('.').any(str::is_empty) {
         return Err(Error::argument("--set", format!("`{s}`: empty key")));
@@ -305,9 +337,9 @@ fn set_value(table: &mut toml::Table, key: &str, value: toml::Value) -> Result<(
         let entry = t
             .entry(p.to_string())
             .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-        t = entry.as_table_mut().ok_or_else(|| {
-            Error::argument("--set", format!("`{key}`: `{p}` is not a table"))
-        })?;
+        t = entry
+            .as_table_mut()
+            .ok_or_else(|| Error::argument("--set", format!("`{key}`: `{p}` is not a table")))?;
     }
     t.insert(last.to_string(), value);
     Ok(())
@@ -340,7 +372,10 @@ mod tests {
 
     #[test]
     fn set_overrides_apply_and_parse_types() {
-        let sets = vec!["tasks.n_train=7".to_string(), "reward.kind=dense".to_string()];
+        let sets = vec![
+            "tasks.n_train=7".to_string(),
+            "reward.kind=dense".to_string(),
+        ];
         let c = Config::from_toml_str_with_sets("", "x", &sets).unwrap();
         assert_eq!(c.tasks.n_train, 7);
         assert_eq!(c.reward.kind, RewardKind::Dense);
@@ -349,19 +384,32 @@ mod tests {
 
     #[test]
     fn errors_name_the_field() {
-        let e = Config::from_toml_str("[env]\nsubstepz = 3\n", "u.toml").unwrap_err().to_string();
+        let e = Config::from_toml_str("[env]\nsubstepz = 3\n", "u.toml")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("u.toml") && e.contains("substepz"), "{e}");
-        let e = Config::from_toml_str("[env]\nsubsteps = -1\n", "u.toml").unwrap_err().to_string();
+        let e = Config::from_toml_str("[env]\nsubsteps = -1\n", "u.toml")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("substeps"), "{e}");
         let e = Config::from_toml_str("[tasks.dynamics]\nfriction = [1.5, 0.3]\n", "u")
             .unwrap_err()
             .to_string();
-        assert!(e.contains("tasks.dynamics.friction") && e.contains("min ≤ max"), "{e}");
-        let e = Config::from_toml_str("[env]\nrobot = \"spider\"\n", "u").unwrap_err().to_string();
+        assert!(
+            e.contains("tasks.dynamics.friction") && e.contains("min ≤ max"),
+            "{e}"
+        );
+        let e = Config::from_toml_str("[env]\nrobot = \"spider\"\n", "u")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("env.robot"), "{e}");
-        let e = Config::from_toml_str("[reward]\nkind = \"shaped\"\n", "u").unwrap_err().to_string();
+        let e = Config::from_toml_str("[reward]\nkind = \"shaped\"\n", "u")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("kind") && e.contains("sparse"), "{e}");
-        let e = Config::from_toml_str("[env]\ndt_s = 0.5\n", "u").unwrap_err().to_string();
+        let e = Config::from_toml_str("[env]\ndt_s = 0.5\n", "u")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("env.dt_s"), "{e}");
     }
 }

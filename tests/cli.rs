@@ -3,20 +3,32 @@
 use std::process::Command;
 
 fn drat(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_drat")).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_drat"))
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 #[test]
 fn bench_env_prints_json_with_steps_per_second() {
-    let out = drat(&["bench", "env", "--robot", "point", "--steps", "500", "--envs", "2", "--json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = drat(&[
+        "bench", "env", "--robot", "point", "--steps", "500", "--envs", "2", "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(j["robot"], "point");
     assert_eq!(j["steps"], 500);
     assert!(j["env_steps_per_s"].as_f64().unwrap() > 0.0);
     let out = drat(&["bench", "env", "--robot", "quadruped", "--steps", "50"]);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success() && text.contains("env steps/s"), "{text}");
+    assert!(
+        out.status.success() && text.contains("env steps/s"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -43,7 +55,14 @@ fn bad_input_gives_a_named_error_and_exit_code_2() {
 
 #[test]
 fn config_show_prints_a_loadable_config() {
-    let out = drat(&["config", "show", "--robot", "runner", "--set", "tasks.n_train=3"]);
+    let out = drat(&[
+        "config",
+        "show",
+        "--robot",
+        "runner",
+        "--set",
+        "tasks.n_train=3",
+    ]);
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     let cfg = drat::config::Config::from_toml_str(&text, "shown").unwrap();

@@ -7,7 +7,9 @@ use drat::sim::RobotModel;
 use proptest::prelude::*;
 
 fn err(text: &str) -> String {
-    Config::from_toml_str(text, "bad.toml").unwrap_err().to_string()
+    Config::from_toml_str(text, "bad.toml")
+        .unwrap_err()
+        .to_string()
 }
 
 #[test]
@@ -24,7 +26,9 @@ fn config_errors_name_file_and_field() {
     assert!(e.contains("bad.toml"), "{e}");
     let e = err("[nonsense]\nx = 1\n");
     assert!(e.contains("nonsense"), "{e}");
-    let e = Config::load(std::path::Path::new("/no/such/file.toml"), &[]).unwrap_err().to_string();
+    let e = Config::load(std::path::Path::new("/no/such/file.toml"), &[])
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("/no/such/file.toml"), "{e}");
 }
 
@@ -33,11 +37,19 @@ fn robot_file_errors_name_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("broken.urdf");
     std::fs::write(&p, "<robot name='x'><link name='a'/></robot>").unwrap();
-    let cfg = Config::from_toml_str(&format!("[env]\nrobot = {:?}\n", p.display().to_string()), "u").unwrap();
+    let cfg = Config::from_toml_str(
+        &format!("[env]\nrobot = {:?}\n", p.display().to_string()),
+        "u",
+    )
+    .unwrap();
     let e = EnvMaker::new(&cfg).err().unwrap().to_string();
     assert!(e.contains("broken.urdf") && e.contains("link `a`"), "{e}");
     let missing = dir.path().join("missing.urdf");
-    let cfg = Config::from_toml_str(&format!("[env]\nrobot = {:?}\n", missing.display().to_string()), "u").unwrap();
+    let cfg = Config::from_toml_str(
+        &format!("[env]\nrobot = {:?}\n", missing.display().to_string()),
+        "u",
+    )
+    .unwrap();
     let e = EnvMaker::new(&cfg).err().unwrap().to_string();
     assert!(e.contains("missing.urdf"), "{e}");
 }
@@ -47,19 +59,42 @@ fn a_user_urdf_robot_runs() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("copy.urdf");
     std::fs::write(&p, drat::sim::QUADRUPED_URDF).unwrap();
-    let cfg = Config::from_toml_str(&format!("[env]\nrobot = {:?}\n", p.display().to_string()), "u").unwrap();
+    let cfg = Config::from_toml_str(
+        &format!("[env]\nrobot = {:?}\n", p.display().to_string()),
+        "u",
+    )
+    .unwrap();
     let maker = EnvMaker::new(&cfg).unwrap();
-    let mut env = maker.make(maker.task_set().unwrap().train[0].clone()).unwrap();
+    let mut env = maker
+        .make(maker.task_set().unwrap().train[0].clone())
+        .unwrap();
     assert!(drat::env::check::check_env(env.as_mut(), 0, 50).is_empty());
 }
 
 /// Field paths and value kinds to mutate a valid config with.
 const FIELDS: &[&str] = &[
-    "env.robot", "env.dt_s", "env.substeps", "env.solver_iterations", "env.horizon",
-    "env.spawn_height_m", "env.reset_joint_vel_noise", "env.max_linvel_m_s", "env.point.accel_m",
-    "env.point.noise_std", "reward.kind", "reward.goal_radius_m", "reward.ctrl_cost_weight",
-    "tasks.seed", "tasks.n_train", "tasks.n_test", "tasks.goal.distance_m", "tasks.goal.angle_deg",
-    "tasks.dynamics.mass_scale", "tasks.dynamics.friction", "tasks.dynamics.randomize", "env.bogus",
+    "env.robot",
+    "env.dt_s",
+    "env.substeps",
+    "env.solver_iterations",
+    "env.horizon",
+    "env.spawn_height_m",
+    "env.reset_joint_vel_noise",
+    "env.max_linvel_m_s",
+    "env.point.accel_m",
+    "env.point.noise_std",
+    "reward.kind",
+    "reward.goal_radius_m",
+    "reward.ctrl_cost_weight",
+    "tasks.seed",
+    "tasks.n_train",
+    "tasks.n_test",
+    "tasks.goal.distance_m",
+    "tasks.goal.angle_deg",
+    "tasks.dynamics.mass_scale",
+    "tasks.dynamics.friction",
+    "tasks.dynamics.randomize",
+    "env.bogus",
 ];
 
 fn value_strategy() -> impl Strategy<Value = String> {

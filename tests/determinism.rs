@@ -27,7 +27,9 @@ fn rollout(robot: &str, seed: u64, steps: usize) -> Vec<Vec<f32>> {
 }
 
 fn bits(t: &[Vec<f32>]) -> Vec<Vec<u32>> {
-    t.iter().map(|r| r.iter().map(|v| v.to_bits()).collect()).collect()
+    t.iter()
+        .map(|r| r.iter().map(|v| v.to_bits()).collect())
+        .collect()
 }
 
 #[test]
@@ -45,7 +47,9 @@ fn vec_rollout(threads: usize) -> Vec<Vec<u32>> {
     let cfg = Config::default_for("quadruped").unwrap();
     let maker = EnvMaker::new(&cfg).unwrap();
     let tasks = maker.task_set().unwrap();
-    let envs = (0..5).map(|k| maker.make(tasks.train[k].clone()).unwrap()).collect();
+    let envs = (0..5)
+        .map(|k| maker.make(tasks.train[k].clone()).unwrap())
+        .collect();
     let mut venv = VecEnv::new(envs, threads, 11).unwrap();
     let mut rng = rand_pcg::Pcg64::seed_from_u64(5);
     let mut out: Vec<Vec<u32>> = venv

@@ -23,7 +23,9 @@ fn every_robot_passes_the_env_checker() {
 fn quadruped_spaces_match_the_documented_layout() {
     let cfg = Config::default_for("quadruped").unwrap();
     let maker = EnvMaker::new(&cfg).unwrap();
-    let env = maker.make(maker.task_set().unwrap().train[0].clone()).unwrap();
+    let env = maker
+        .make(maker.task_set().unwrap().train[0].clone())
+        .unwrap();
     let o = env.observation_space();
     assert_eq!(o.dim(), 29);
     assert_eq!(o.names[0], "torso_x_m");
@@ -52,7 +54,9 @@ fn vec_env_validates_and_keeps_order() {
     let cfg = Config::default_for("point").unwrap();
     let maker = EnvMaker::new(&cfg).unwrap();
     let tasks = maker.task_set().unwrap();
-    let envs = (0..3).map(|k| maker.make(tasks.train[k].clone()).unwrap()).collect();
+    let envs = (0..3)
+        .map(|k| maker.make(tasks.train[k].clone()).unwrap())
+        .collect();
     let mut v = VecEnv::new(envs, 2, 0).unwrap();
     assert_eq!(v.n_threads(), 2);
     let resets = v.reset().unwrap();
@@ -61,7 +65,9 @@ fn vec_env_validates_and_keeps_order() {
     assert!(v.step(&[0.0; 5]).is_err(), "wrong action count");
     // Env k moves along +x only if its own action says so: order is kept.
     let steps = v.step(&[1.0, 0.0, 0.0, 0.0, -1.0, 0.0]).unwrap();
-    assert!(steps[0].step.obs[0] > 0.0 && steps[1].step.obs[0] == 0.0 && steps[2].step.obs[0] < 0.0);
+    assert!(
+        steps[0].step.obs[0] > 0.0 && steps[1].step.obs[0] == 0.0 && steps[2].step.obs[0] < 0.0
+    );
     let r = v.set_task(2, tasks.train[5].clone()).unwrap();
     assert_eq!(r.info.task_id, 5);
     assert!(v.set_task(3, tasks.train[5].clone()).is_err());
@@ -69,7 +75,12 @@ fn vec_env_validates_and_keeps_order() {
     // Episodes of 20 steps end and reset automatically.
     let mut resets_seen = 0;
     for _ in 0..40 {
-        resets_seen += v.step(&[0.0; 6]).unwrap().iter().filter(|s| s.reset.is_some()).count();
+        resets_seen += v
+            .step(&[0.0; 6])
+            .unwrap()
+            .iter()
+            .filter(|s| s.reset.is_some())
+            .count();
     }
     assert!(resets_seen >= 3, "{resets_seen}");
 }

@@ -41,7 +41,8 @@ fn zero_torque_quadruped_settles_upright_and_finite_for_10_s() {
         let z = s.obs[2];
         assert!((0.27..0.46).contains(&z), "torso height {z} at step {t}");
         if t >= 150 {
-            late_speed = late_speed.max((s.obs[15].powi(2) + s.obs[16].powi(2) + s.obs[17].powi(2)).sqrt());
+            late_speed =
+                late_speed.max((s.obs[15].powi(2) + s.obs[16].powi(2) + s.obs[17].powi(2)).sqrt());
         }
         last = Some(s);
     }
@@ -49,7 +50,10 @@ fn zero_torque_quadruped_settles_upright_and_finite_for_10_s() {
     let up_z = env.world().root_state().rotation * rapier3d::math::Vector::Z;
     assert!(up_z.z > 0.95, "torso tilted: up·z = {}", up_z.z);
     // Settled: no chatter on the joint limits or the ground over the last 2.5 s.
-    assert!(late_speed < 0.03, "torso still moving over the last 2.5 s: {late_speed} m/s");
+    assert!(
+        late_speed < 0.03,
+        "torso still moving over the last 2.5 s: {late_speed} m/s"
+    );
     // The legs splay to their limits as the body sinks: some shift, but no walking away.
     let shift = (s.info.achieved[0].powi(2) + s.info.achieved[1].powi(2)).sqrt();
     assert!(shift < 0.4, "drifted {shift} m");
@@ -100,7 +104,10 @@ fn random_actions_stay_finite_at_every_corner_of_the_default_ranges() {
 /// Distance the torso covers in 10 s of the fixed trot, mean over 6 reset seeds (a legged
 /// gait is chaotic: single runs can turn, so one run is no measure).
 fn trot_distance(mass_scale: [f32; 2], friction: f32) -> f32 {
-    (0..6).map(|seed| trot_distance_once(mass_scale, friction, seed)).sum::<f32>() / 6.0
+    (0..6)
+        .map(|seed| trot_distance_once(mass_scale, friction, seed))
+        .sum::<f32>()
+        / 6.0
 }
 
 /// `mass_scale` = [torso, every leg link].
@@ -137,8 +144,14 @@ fn heavier_robot_covers_less_ground_with_the_same_gait() {
     assert!(nominal > 0.3, "the gait must move the robot: {nominal}");
     // Between the ends of the default range the effect is clear (> 20 %); in between, a
     // legged gait need not be monotone (more weight also means more traction).
-    assert!(light > 1.2 * heavy, "whole robot: ×0.5 {light} vs ×2 {heavy}");
-    assert!(light_torso > 1.2 * heavy_torso, "torso: ×0.5 {light_torso} vs ×2 {heavy_torso}");
+    assert!(
+        light > 1.2 * heavy,
+        "whole robot: ×0.5 {light} vs ×2 {heavy}"
+    );
+    assert!(
+        light_torso > 1.2 * heavy_torso,
+        "torso: ×0.5 {light_torso} vs ×2 {heavy_torso}"
+    );
 }
 
 /// How far the robot slides in 1 s after being launched at 2 m/s with no torques.
@@ -160,7 +173,10 @@ fn slide_distance(friction: f32) -> f32 {
 #[test]
 fn more_friction_means_a_shorter_slide() {
     let d: Vec<f32> = [0.3, 0.8, 1.5].iter().map(|&f| slide_distance(f)).collect();
-    eprintln!("slide after a 2 m/s push: μ 0.3 → {:.3} m, 0.8 → {:.3} m, 1.5 → {:.3} m", d[0], d[1], d[2]);
+    eprintln!(
+        "slide after a 2 m/s push: μ 0.3 → {:.3} m, 0.8 → {:.3} m, 1.5 → {:.3} m",
+        d[0], d[1], d[2]
+    );
     assert!(d[0] > d[1] && d[1] > d[2], "{d:?}");
     assert!(d[2] > 0.0, "it moves at all");
 }
@@ -181,11 +197,17 @@ fn mass_scaling_is_from_nominal_carries_inertia_and_friction_is_exact() {
         w.reset(&scaled).unwrap();
         let (m, i) = w.link_mass_inertia(0);
         assert!((m - 10.0).abs() < 1e-3, "mass {m}");
-        assert!((i - i0 * 2.0).length() < 1e-4 * i0.length(), "inertia {i} vs {i0}");
+        assert!(
+            (i - i0 * 2.0).length() < 1e-4 * i0.length(),
+            "inertia {i} vs {i0}"
+        );
     }
     assert!((w.total_mass_kg() - (10.0 + 4.0)).abs() < 1e-3);
     assert_eq!(w.collider_friction(0), Some(0.4));
     w.reset(&nominal).unwrap();
     assert!((w.link_mass_inertia(0).0 - 5.0).abs() < 1e-4);
-    assert!(w.reset(&DynamicsParams::nominal(3, 1.0)).is_err(), "wrong body count is an error");
+    assert!(
+        w.reset(&DynamicsParams::nominal(3, 1.0)).is_err(),
+        "wrong body count is an error"
+    );
 }

@@ -12,7 +12,12 @@ struct Recorded {
     rewards: Vec<f32>,
 }
 
-fn record(cfg: &Config, task: Task, steps: usize, policy: &dyn Fn(&[f32], &mut rand_pcg::Pcg64) -> Vec<f32>) -> Recorded {
+fn record(
+    cfg: &Config,
+    task: Task,
+    steps: usize,
+    policy: &dyn Fn(&[f32], &mut rand_pcg::Pcg64) -> Vec<f32>,
+) -> Recorded {
     let maker = EnvMaker::new(cfg).unwrap();
     let mut env = maker.make(task).unwrap();
     let mut rng = rand_pcg::Pcg64::seed_from_u64(9);
@@ -51,14 +56,21 @@ fn point_robot_rewards_recompute_exactly_for_own_and_other_goals() {
     let goal = task_a.goal;
     let policy = move |o: &[f32], rng: &mut rand_pcg::Pcg64| {
         (0..2)
-            .map(|k| (5.0 * (goal[k] - o[k]) - 2.0 * o[k + 2] + rng.random_range(-0.3..0.3)).clamp(-1.0, 1.0))
+            .map(|k| {
+                (5.0 * (goal[k] - o[k]) - 2.0 * o[k + 2] + rng.random_range(-0.3..0.3))
+                    .clamp(-1.0, 1.0)
+            })
             .collect()
     };
     let a = record(&cfg, task_a.clone(), 20, &policy);
     assert!(a.rewards.iter().any(|&r| r > 0.5) && a.rewards.iter().any(|&r| r < 0.5));
     for t in 0..a.rewards.len() {
         let terms = reward_terms(&cfg.reward, a.achieved[t], task_a.goal, &a.actions[t]);
-        assert_eq!(terms.total().to_bits(), a.rewards[t].to_bits(), "own goal, step {t}");
+        assert_eq!(
+            terms.total().to_bits(),
+            a.rewards[t].to_bits(),
+            "own goal, step {t}"
+        );
     }
     // Same actions under goal B (same dynamics, same seed) ⇒ same states, and the env's
     // rewards for B equal the relabeled rewards of A's trajectory.
@@ -67,9 +79,21 @@ fn point_robot_rewards_recompute_exactly_for_own_and_other_goals() {
     env_b.reset(1).unwrap();
     for t in 0..a.actions.len() {
         let s = env_b.step(&a.actions[t]).unwrap();
-        assert_eq!(s.info.achieved, a.achieved[t], "goal must not change physics");
-        let relabeled = reward_terms(&cfg.reward, a.achieved[t], task_b_same_dyn.goal, &a.actions[t]);
-        assert_eq!(relabeled.total().to_bits(), s.reward.to_bits(), "other goal, step {t}");
+        assert_eq!(
+            s.info.achieved, a.achieved[t],
+            "goal must not change physics"
+        );
+        let relabeled = reward_terms(
+            &cfg.reward,
+            a.achieved[t],
+            task_b_same_dyn.goal,
+            &a.actions[t],
+        );
+        assert_eq!(
+            relabeled.total().to_bits(),
+            s.reward.to_bits(),
+            "other goal, step {t}"
+        );
     }
 }
 
@@ -83,9 +107,15 @@ fn quadruped_rewards_recompute_exactly() {
         goal: [0.2, 0.0],
         ..tasks.train[0].clone()
     };
-    let policy = |_: &[f32], rng: &mut rand_pcg::Pcg64| (0..8).map(|_| rng.random_range(-1.0..=1.0)).collect();
+    let policy = |_: &[f32], rng: &mut rand_pcg::Pcg64| {
+        (0..8).map(|_| rng.random_range(-1.0..=1.0)).collect()
+    };
     let r = record(&cfg, task.clone(), 200, &policy);
-    assert!(r.rewards.iter().any(|&x| x == 1.0) && r.rewards.iter().any(|&x| x == 0.0), "{:?}", &r.rewards[..10]);
+    assert!(
+        r.rewards.contains(&1.0) && r.rewards.contains(&0.0),
+        "{:?}",
+        &r.rewards[..10]
+    );
     for t in 0..r.rewards.len() {
         let terms = reward_terms(&cfg.reward, r.achieved[t], task.goal, &r.actions[t]);
         assert_eq!(terms.total().to_bits(), r.rewards[t].to_bits(), "step {t}");

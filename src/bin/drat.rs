@@ -14,7 +14,11 @@ use drat::env::vec_env::VecEnv;
 use drat::env::EnvMaker;
 
 #[derive(Parser)]
-#[command(name = "drat", version, about = "Legged-robot simulation and meta-RL with doubly robust augmented transfer")]
+#[command(
+    name = "drat",
+    version,
+    about = "Legged-robot simulation and meta-RL with doubly robust augmented transfer"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -156,7 +160,11 @@ fn run(cli: Cli) -> Result<()> {
                 );
                 Ok(())
             } else {
-                bail!("{} problem(s):\n  {}", problems.len(), problems.join("\n  "))
+                bail!(
+                    "{} problem(s):\n  {}",
+                    problems.len(),
+                    problems.join("\n  ")
+                )
             }
         }
     }
@@ -173,7 +181,9 @@ fn bench_env(a: BenchEnvArgs) -> Result<()> {
     cfg.env.horizon = a.horizon;
     cfg.validate().context("--horizon")?;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let threads = a.threads.unwrap_or(if a.envs == 1 { 1 } else { cores.min(a.envs) });
+    let threads = a
+        .threads
+        .unwrap_or(if a.envs == 1 { 1 } else { cores.min(a.envs) });
     if threads == 0 {
         bail!("--threads must be ≥ 1");
     }

@@ -21,7 +21,11 @@ pub fn check_env(env: &mut dyn Env, seed: u64, n_steps: usize) -> Vec<String> {
         if s.high.len() != s.low.len() || s.names.len() != s.low.len() {
             problems.push(format!("{name} space: low/high/names lengths differ"));
         }
-        if s.low.iter().zip(&s.high).any(|(l, h)| l.is_nan() || h.is_nan() || l > h) {
+        if s.low
+            .iter()
+            .zip(&s.high)
+            .any(|(l, h)| l.is_nan() || h.is_nan() || l > h)
+        {
             problems.push(format!("{name} space: some low > high or NaN bound"));
         }
     }
@@ -43,7 +47,10 @@ pub fn check_env(env: &mut dyn Env, seed: u64, n_steps: usize) -> Vec<String> {
         }
     };
     if !obs_space.contains(&r.obs) {
-        problems.push(format!("reset observation outside the space or not finite: {:?}", r.obs));
+        problems.push(format!(
+            "reset observation outside the space or not finite: {:?}",
+            r.obs
+        ));
     }
     if r.info.task_id != env.task().id || r.info.goal != env.task().goal {
         problems.push("reset info does not report the task in effect".into());
@@ -70,7 +77,13 @@ pub fn check_env(env: &mut dyn Env, seed: u64, n_steps: usize) -> Vec<String> {
         for t in 0..n_steps {
             // Every 7th action is out of range on purpose: it must be clipped and counted.
             let a: Vec<f32> = (0..ad)
-                .map(|_| if t % 7 == 3 { 1.5 } else { rng.random_range(-1.0..=1.0) })
+                .map(|_| {
+                    if t % 7 == 3 {
+                        1.5
+                    } else {
+                        rng.random_range(-1.0..=1.0)
+                    }
+                })
                 .collect();
             let s = match env.step(&a) {
                 Ok(s) => s,
@@ -80,13 +93,19 @@ pub fn check_env(env: &mut dyn Env, seed: u64, n_steps: usize) -> Vec<String> {
                 }
             };
             if t % 7 == 3 && s.info.clipped_actions as usize != ad {
-                problems.push(format!("step {t}: out-of-range action not counted as clipped"));
+                problems.push(format!(
+                    "step {t}: out-of-range action not counted as clipped"
+                ));
             }
             if !obs_space.contains(&s.obs) {
-                problems.push(format!("step {t}: observation outside the space or not finite"));
+                problems.push(format!(
+                    "step {t}: observation outside the space or not finite"
+                ));
             }
             if !s.reward.is_finite() || (s.reward - s.info.terms.total()).abs() > 1e-5 {
-                problems.push(format!("step {t}: reward not finite or not the sum of its terms"));
+                problems.push(format!(
+                    "step {t}: reward not finite or not the sum of its terms"
+                ));
             }
             if !(s.info.achieved[0].is_finite() && s.info.achieved[1].is_finite()) {
                 problems.push(format!("step {t}: achieved position not finite"));
@@ -95,7 +114,9 @@ pub fn check_env(env: &mut dyn Env, seed: u64, n_steps: usize) -> Vec<String> {
             trace.push((s.obs, s.reward, s.terminated, s.truncated));
             if done {
                 if env.step(&vec![0.0; ad]).is_ok() {
-                    problems.push(format!("step {t}: stepping after the episode ended succeeded"));
+                    problems.push(format!(
+                        "step {t}: stepping after the episode ended succeeded"
+                    ));
                 }
                 if let Err(e) = env.reset(seed.wrapping_add(t as u64)) {
                     problems.push(format!("reset after done failed: {e}"));
@@ -111,7 +132,10 @@ pub fn check_env(env: &mut dyn Env, seed: u64, n_steps: usize) -> Vec<String> {
         problems.push("same seed and actions gave different trajectories".into());
     }
     if a.len() != n_steps {
-        problems.push(format!("rollout stopped after {} of {n_steps} steps", a.len()));
+        problems.push(format!(
+            "rollout stopped after {} of {n_steps} steps",
+            a.len()
+        ));
     }
     problems
 }

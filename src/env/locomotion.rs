@@ -164,7 +164,11 @@ fn observation_space(planar: bool, joints: &[&str], limits: &[[f32; 2]]) -> BoxS
     if planar {
         push("torso_x_m".into(), -inf, inf);
         push("torso_z_m".into(), -inf, inf);
-        push("torso_pitch_rad".into(), -std::f32::consts::PI, std::f32::consts::PI);
+        push(
+            "torso_pitch_rad".into(),
+            -std::f32::consts::PI,
+            std::f32::consts::PI,
+        );
     } else {
         for n in ["torso_x_m", "torso_y_m", "torso_z_m"] {
             push(n.into(), -inf, inf);
@@ -174,7 +178,11 @@ fn observation_space(planar: bool, joints: &[&str], limits: &[[f32; 2]]) -> BoxS
         }
     }
     for (j, l) in joints.iter().zip(limits) {
-        let (lo, hi) = if l[0].is_finite() { (-pi, pi) } else { (-inf, inf) };
+        let (lo, hi) = if l[0].is_finite() {
+            (-pi, pi)
+        } else {
+            (-inf, inf)
+        };
         push(format!("{j}_angle_rad"), lo, hi);
     }
     if planar {
@@ -278,7 +286,8 @@ impl Env for LocomotionEnv {
             }
             Some(o) => {
                 info.achieved = self.achieved();
-                info.terms = reward::reward_terms(&self.reward, info.achieved, self.task.goal, &buf);
+                info.terms =
+                    reward::reward_terms(&self.reward, info.achieved, self.task.goal, &buf);
                 info.success =
                     reward::is_success(info.achieved, self.task.goal, self.reward.goal_radius_m);
                 self.last_obs.clone_from(&o);

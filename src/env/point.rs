@@ -44,7 +44,12 @@ pub struct PointEnv {
 }
 
 /// Mean of the next velocity: `exp(−k·μ)·v + (accel/m)·a`.
-pub fn mean_next_velocity(cfg: &PointConfig, dynamics: &DynamicsParams, vel: [f32; 2], action: [f32; 2]) -> [f32; 2] {
+pub fn mean_next_velocity(
+    cfg: &PointConfig,
+    dynamics: &DynamicsParams,
+    vel: [f32; 2],
+    action: [f32; 2],
+) -> [f32; 2] {
     let decay = (-cfg.velocity_damping * dynamics.friction_coef).exp();
     let gain = cfg.accel_m / dynamics.mass_scale[0];
     [
@@ -165,9 +170,9 @@ impl Env for PointEnv {
         }
         // The arena is bounded: position and velocity are clamped to ±arena_m.
         let lim = self.cfg.arena_m;
-        for k in 0..2 {
-            self.vel[k] = v[k].clamp(-lim, lim);
-            self.pos[k] = (self.pos[k] + self.vel[k]).clamp(-lim, lim);
+        for ((pk, vk), nk) in self.pos.iter_mut().zip(self.vel.iter_mut()).zip(v) {
+            *vk = nk.clamp(-lim, lim);
+            *pk = (*pk + *vk).clamp(-lim, lim);
         }
         self.ep.t += 1;
         let achieved = self.pos;
@@ -239,7 +244,10 @@ mod tests {
         assert!((lp - expected).abs() < 1e-5, "{lp} vs {expected}");
         let off = [m[0] + 0.1, m[1], m[0] + 0.1, m[1]];
         let lp_off = transition_log_density(&e.cfg, &e.task.dynamics, &s, &a, &off);
-        assert!((lp - lp_off - 0.5).abs() < 1e-4, "one sigma off costs 1/2 nat");
+        assert!(
+            (lp - lp_off - 0.5).abs() < 1e-4,
+            "one sigma off costs 1/2 nat"
+        );
         let inconsistent = [1.0, 1.0, m[0], m[1]];
         assert_eq!(
             transition_log_density(&e.cfg, &e.task.dynamics, &s, &a, &inconsistent),

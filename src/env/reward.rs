@@ -46,7 +46,12 @@ pub fn ctrl_cost(weight: f32, action: &[f32]) -> f32 {
 }
 
 /// All terms for one step.
-pub fn reward_terms(cfg: &RewardConfig, achieved: [f32; 2], goal: [f32; 2], action: &[f32]) -> RewardTerms {
+pub fn reward_terms(
+    cfg: &RewardConfig,
+    achieved: [f32; 2],
+    goal: [f32; 2],
+    action: &[f32],
+) -> RewardTerms {
     RewardTerms {
         goal: goal_reward(cfg.kind, achieved, goal, cfg.goal_radius_m),
         ctrl: ctrl_cost(cfg.ctrl_cost_weight, action),
@@ -66,7 +71,11 @@ mod tests {
     fn sparse_is_one_inside_radius_only() {
         let g = [1.0, 0.0];
         assert_eq!(goal_reward(RewardKind::Sparse, [1.1, 0.0], g, 0.2), 1.0);
-        assert_eq!(goal_reward(RewardKind::Sparse, [1.0, 0.2], g, 0.2), 1.0, "boundary counts");
+        assert_eq!(
+            goal_reward(RewardKind::Sparse, [1.0, 0.2], g, 0.2),
+            1.0,
+            "boundary counts"
+        );
         assert_eq!(goal_reward(RewardKind::Sparse, [1.0, 0.21], g, 0.2), 0.0);
         assert!((goal_reward(RewardKind::Dense, [0.0, 0.0], [3.0, 4.0], 0.2) + 5.0).abs() < 1e-6);
     }

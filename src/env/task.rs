@@ -100,7 +100,10 @@ mod tests {
         assert_eq!(a.train.len(), cfg.n_train);
         assert_eq!(a.test.len(), cfg.n_test);
         for t in &a.test {
-            assert!(a.train.iter().all(|s| s.goal != t.goal || s.dynamics != t.dynamics));
+            assert!(a
+                .train
+                .iter()
+                .all(|s| s.goal != t.goal || s.dynamics != t.dynamics));
         }
         for t in a.all() {
             let d = (t.goal[0].powi(2) + t.goal[1].powi(2)).sqrt();

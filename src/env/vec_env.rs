@@ -136,7 +136,10 @@ impl VecEnv {
             .iter()
             .any(|e| e.observation_space().dim() != obs_dim || e.action_space().dim() != act_dim)
         {
-            return Err(Error::argument("envs", "all envs must share observation and action sizes"));
+            return Err(Error::argument(
+                "envs",
+                "all envs must share observation and action sizes",
+            ));
         }
         let mut slots: Vec<Slot> = envs
             .into_iter()
@@ -267,7 +270,10 @@ impl VecEnv {
     /// Switches env `index` to `task` and starts a new episode of it.
     pub fn set_task(&mut self, index: usize, task: Task) -> Result<Reset> {
         if index >= self.n_envs {
-            return Err(Error::argument("index", format!("{index} ≥ {} envs", self.n_envs)));
+            return Err(Error::argument(
+                "index",
+                format!("{index} ≥ {} envs", self.n_envs),
+            ));
         }
         let base = self.base_seed;
         match &mut self.backend {
@@ -280,7 +286,7 @@ impl VecEnv {
                     .expect("worker ranges cover 0..n_envs");
                 send(w, Cmd::SetTask(index - w.range.start, task))?;
                 match w.rx.recv() {
-                    Ok(Reply::Resets(mut r)) => Ok(r?.remove(0)),
+                    Ok(Reply::Resets(r)) => Ok(r?.remove(0)),
                     _ => Err(worker_gone()),
                 }
             }
@@ -315,7 +321,9 @@ fn spawn_worker(mut slots: Vec<Slot>, range: Range<usize>, ad: usize, base: u64)
                             .map(|(k, s)| s.step(&a[k * ad..(k + 1) * ad], base))
                             .collect(),
                     ),
-                    Cmd::SetTask(k, t) => Reply::Resets(slots[k].set_task(t, base).map(|r| vec![r])),
+                    Cmd::SetTask(k, t) => {
+                        Reply::Resets(slots[k].set_task(t, base).map(|r| vec![r]))
+                    }
                 };
                 if reply_tx.send(reply).is_err() {
                     break;

@@ -127,10 +127,16 @@ fn uniform(rng: &mut impl Rng, lo: f32, hi: f32) -> f32 {
 pub fn check_range(field: &str, r: [f32; 2], lo_bound: f32, hi_bound: f32) -> Result<()> {
     let [a, b] = r;
     if !(a.is_finite() && b.is_finite()) {
-        return Err(Error::config(field, format!("must be finite, got [{a}, {b}]")));
+        return Err(Error::config(
+            field,
+            format!("must be finite, got [{a}, {b}]"),
+        ));
     }
     if a > b {
-        return Err(Error::config(field, format!("min ≤ max required, got [{a}, {b}]")));
+        return Err(Error::config(
+            field,
+            format!("min ≤ max required, got [{a}, {b}]"),
+        ));
     }
     if a < lo_bound || b > hi_bound {
         return Err(Error::config(
@@ -188,11 +194,18 @@ mod tests {
             ..ranges()
         };
         let e = r.validate("tasks.dynamics").unwrap_err().to_string();
-        assert!(e.contains("tasks.dynamics.mass_scale") && e.contains("min ≤ max"), "{e}");
+        assert!(
+            e.contains("tasks.dynamics.mass_scale") && e.contains("min ≤ max"),
+            "{e}"
+        );
         let r = DynamicsRanges {
             friction: [-1.0, 0.5],
             ..ranges()
         };
-        assert!(r.validate("d").unwrap_err().to_string().contains("d.friction"));
+        assert!(r
+            .validate("d")
+            .unwrap_err()
+            .to_string()
+            .contains("d.friction"));
     }
 }

@@ -271,7 +271,9 @@ fn parse(text: &str, file: &str) -> Result<RobotModel> {
                 limits = Some([lo, hi]);
             }
         } else if kind == JointKind::Revolute {
-            return Err(err(format!("{ctx}: a revolute joint needs <limit lower upper>")));
+            return Err(err(format!(
+                "{ctx}: a revolute joint needs <limit lower upper>"
+            )));
         }
         let (mut damping, mut armature) = (0.0, 0.0);
         if let Some(d) = node.children().find(|n| n.has_tag_name("dynamics")) {
@@ -308,7 +310,9 @@ fn parse(text: &str, file: &str) -> Result<RobotModel> {
         }
         parent_of[jd.child] = Some(j);
     }
-    let roots: Vec<usize> = (0..links.len()).filter(|&i| parent_of[i].is_none()).collect();
+    let roots: Vec<usize> = (0..links.len())
+        .filter(|&i| parent_of[i].is_none())
+        .collect();
     if roots.len() != 1 {
         let names: Vec<&str> = roots.iter().map(|&i| links[i].name.as_str()).collect();
         return Err(err(format!(
@@ -332,7 +336,9 @@ fn parse(text: &str, file: &str) -> Result<RobotModel> {
         k += 1;
     }
     if order.len() != links.len() {
-        return Err(err("the joints form a cycle or leave links unconnected".into()));
+        return Err(err(
+            "the joints form a cycle or leave links unconnected".into()
+        ));
     }
     let mut new_index = vec![0; links.len()];
     for (new, &old) in order.iter().enumerate() {
@@ -392,13 +398,18 @@ fn parse_link(node: roxmltree::Node, file: &str) -> Result<LinkDesc> {
             .ok_or_else(|| err(format!("{ctx} <inertial>: missing <mass value>")))?;
         mass_kg = req_float(m, "value", file, &format!("{ctx} <mass>"))?;
         if mass_kg <= 0.0 {
-            return Err(err(format!("{ctx} <mass>: value must be > 0, got {mass_kg}")));
+            return Err(err(format!(
+                "{ctx} <mass>: value must be > 0, got {mass_kg}"
+            )));
         }
         com = parse_origin(inertial, file, &ctx)?.translation;
         if let Some(i) = inertial.children().find(|n| n.has_tag_name("inertia")) {
             let ictx = format!("{ctx} <inertia>");
             let mut v = [0.0; 6];
-            for (k, a) in ["ixx", "ixy", "ixz", "iyy", "iyz", "izz"].iter().enumerate() {
+            for (k, a) in ["ixx", "ixy", "ixz", "iyy", "iyz", "izz"]
+                .iter()
+                .enumerate()
+            {
                 v[k] = req_float(i, a, file, &ictx)?;
             }
             if v[0] <= 0.0 || v[3] <= 0.0 || v[5] <= 0.0 {
@@ -500,12 +511,10 @@ fn child_attr(
 }
 
 fn parse_float(s: &str, attr: &str, file: &str, ctx: &str) -> Result<Real> {
-    let v: Real = s.trim().parse().map_err(|_| {
-        Error::asset(
-            file,
-            format!("{ctx}: `{attr}` = \"{s}\" is not a number"),
-        )
-    })?;
+    let v: Real = s
+        .trim()
+        .parse()
+        .map_err(|_| Error::asset(file, format!("{ctx}: `{attr}` = \"{s}\" is not a number")))?;
     if !v.is_finite() {
         return Err(Error::asset(
             file,
@@ -575,7 +584,9 @@ mod tests {
     }
 
     fn err_of(text: &str) -> String {
-        RobotModel::from_urdf_str(text, "bad.urdf").unwrap_err().to_string()
+        RobotModel::from_urdf_str(text, "bad.urdf")
+            .unwrap_err()
+            .to_string()
     }
 
     #[test]

@@ -161,7 +161,11 @@ impl SimWorld {
             .multibody_joints
             .get_multibody_mut(self.multibody)
             .expect("multibody index is set by rebuild");
-        let dofs: Vec<usize> = self.actuators.iter().map(|a| link_dof(mb, a.link_id)).collect();
+        let dofs: Vec<usize> = self
+            .actuators
+            .iter()
+            .map(|a| link_dof(mb, a.link_id))
+            .collect();
         let mut v = mb.generalized_velocity_mut();
         for (dof, &x) in dofs.into_iter().zip(qd) {
             v[dof] = x;
@@ -321,8 +325,10 @@ struct Built {
 /// Builds the robot at its spawn pose, at rest, with masses and friction scaled from the
 /// nominal description by `dynamics`.
 fn build(model: &RobotModel, s: &SimSettings, dynamics: &DynamicsParams) -> Built {
-    let mut w = PhysicsWorld::default();
-    w.gravity = Vector::new(0.0, 0.0, -9.81);
+    let mut w = PhysicsWorld {
+        gravity: Vector::new(0.0, 0.0, -9.81),
+        ..Default::default()
+    };
     w.integration_parameters.dt = s.dt_s;
     w.integration_parameters.num_solver_iterations = s.solver_iterations;
     w.integration_parameters.max_ccd_substeps = 0;
@@ -398,12 +404,8 @@ fn build(model: &RobotModel, s: &SimSettings, dynamics: &DynamicsParams) -> Buil
         if let Some(lim) = j.limits {
             b = b.limits(JointAxis::AngX, lim);
         }
-        w.multibody_joints.insert(
-            link_bodies[j.parent],
-            link_bodies[j.child],
-            b.build(),
-            true,
-        );
+        w.multibody_joints
+            .insert(link_bodies[j.parent], link_bodies[j.child], b.build(), true);
     }
 
     // Damping and armature per DOF; the free root gets none (Rapier's default 0.1 on the
@@ -430,7 +432,11 @@ fn build(model: &RobotModel, s: &SimSettings, dynamics: &DynamicsParams) -> Buil
         }
     }
     let mut actuators = Vec::new();
-    for j in model.actuated_joints().into_iter().map(|j| &model.joints[j]) {
+    for j in model
+        .actuated_joints()
+        .into_iter()
+        .map(|j| &model.joints[j])
+    {
         let child = link_bodies[j.child];
         let (_, _, link_id) = dof_of(&mut w, child);
         actuators.push(Actuator {
@@ -467,16 +473,25 @@ fn dof_of(w: &mut PhysicsWorld, body: RigidBodyHandle) -> (&mut Multibody, usize
         .multibody_joints
         .get_multibody_mut(id.multibody)
         .expect("multibody index was just read from the joint set");
-    let dof = mb.link(id.id).expect("link id comes from the joint set").assembly_id();
+    let dof = mb
+        .link(id.id)
+        .expect("link id comes from the joint set")
+        .assembly_id();
     (mb, dof, id.id)
 }
 
 fn validate_settings(s: &SimSettings) -> Result<()> {
     if !(s.dt_s.is_finite() && s.dt_s > 0.0 && s.dt_s <= 0.1) {
-        return Err(Error::config("env.dt_s", format!("must be in (0, 0.1], got {}", s.dt_s)));
+        return Err(Error::config(
+            "env.dt_s",
+            format!("must be in (0, 0.1], got {}", s.dt_s),
+        ));
     }
     if s.substeps == 0 || s.substeps > 100 {
-        return Err(Error::config("env.substeps", format!("must be in 1..=100, got {}", s.substeps)));
+        return Err(Error::config(
+            "env.substeps",
+            format!("must be in 1..=100, got {}", s.substeps),
+        ));
     }
     if s.solver_iterations == 0 || s.solver_iterations > 100 {
         return Err(Error::config(
@@ -519,7 +534,9 @@ fn link_mass_properties(link: &super::robot::LinkDesc, scale: Real) -> MassPrope
             .iter()
             .map(|c| {
                 let (shape, shape_pose) = c.shape.to_shape();
-                shape.mass_properties(rho).transform_by(&(c.origin * shape_pose))
+                shape
+                    .mass_properties(rho)
+                    .transform_by(&(c.origin * shape_pose))
             })
             .fold(MassProperties::default(), |a, b| a + b)
     };
