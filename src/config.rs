@@ -26,6 +26,74 @@ pub struct Config {
     pub reward: RewardConfig,
     /// Task family: goals, dynamics ranges, train/test split.
     pub tasks: TasksConfig,
+    /// Networks and losses of the learner.
+    pub agent: AgentConfig,
+    /// The meta-training loop.
+    pub train: TrainConfig,
+}
+
+/// The learner: SAC conditioned on PEARL's latent task variable. Defaults follow PEARL.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentConfig {
+    /// Infer z from context (PEARL); false = plain SAC without z.
+    pub use_context: bool,
+    /// Hidden sizes of the policy and Q networks.
+    pub hidden: Vec<usize>,
+    /// Hidden sizes of the context encoder.
+    pub encoder_hidden: Vec<usize>,
+    /// Size of z.
+    pub latent_dim: usize,
+    /// Adam learning rate of every network.
+    pub lr: f64,
+    /// Discount γ.
+    pub gamma: f64,
+    /// Polyak rate τ of the target Q networks.
+    pub tau: f64,
+    /// Rewards are multiplied by this in the critic target.
+    pub reward_scale: f64,
+    /// Weight of the KL term of the encoder.
+    pub kl_lambda: f64,
+    /// Initial entropy temperature α.
+    pub init_alpha: f32,
+}
+
+/// The meta-training loop (names follow PEARL where it has them).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainConfig {
+    /// Seed of networks, exploration and sampling.
+    pub seed: u64,
+    /// Meta-training iterations.
+    pub iterations: usize,
+    /// Steps collected with z from the prior on every train task before training.
+    pub initial_steps_per_task: usize,
+    /// Train tasks visited per iteration.
+    pub tasks_per_iteration: usize,
+    /// Steps collected with prior z per visited task (also feed the context buffer).
+    pub steps_prior: usize,
+    /// Steps collected with posterior z per visited task (RL buffer only).
+    pub steps_posterior: usize,
+    /// Gradient steps per iteration.
+    pub updates_per_iteration: usize,
+    /// Transitions per task in an update.
+    pub batch_size: usize,
+    /// Tasks per update.
+    pub meta_batch: usize,
+    /// Context transitions per task.
+    pub context_size: usize,
+    /// Replay capacity per task (transitions).
+    pub buffer_capacity: usize,
+    /// Evaluate every this many iterations (and after the last).
+    pub eval_every: usize,
+    /// Test tasks evaluated (at most `tasks.n_test`).
+    pub eval_tasks: usize,
+    /// Episodes with prior z that gather context at meta-test.
+    pub eval_prior_episodes: usize,
+    /// Episodes with the posterior that are scored at meta-test.
+    pub eval_posterior_episodes: usize,
+    /// Write a checkpoint every this many iterations (and after the last).
+    pub checkpoint_every: usize,
 }
 
 /// Robot and simulation settings.
@@ -251,6 +319,69 @@ impl Config {
         t.dynamics.validate("tasks.dynamics")?;
         if let Some(d) = &t.test_dynamics {
             d.validate("tasks.test_dynamics")?;
+        }
+        let a = &self.agent;
+        let sizes_ok = |v: &[usize]| {
+            !v.is_empty() && v.len() <= 8 && v.iter().all(|&h| (1..=4096).contains(&h))
+        };
+        if !sizes_ok(&a.hidden) {
+            return Err(Error::config(
+                "agent.hidden",
+                "1 to 8 layers of 1..=4096 units",
+            ));
+        }
+        if !sizes_ok(&a.encoder_hidden) {
+            return Err(Error::config(
+                "agent.encoder_hidden",
+                "1 to 8 layers of 1..=4096 units",
+            ));
+        }
+        if a.latent_dim == 0 || a.latent_dim > 256 {
+            return Err(Error::config(
+                "agent.latent_dim",
+                format!("must be in 1..=256, got {}", a.latent_dim),
+            ));
+        }
+        finite_in("agent.lr", a.lr as f32, 1e-8, 1.0)?;
+        finite_in("agent.gamma", a.gamma as f32, 0.0, 0.9999)?;
+        finite_in("agent.tau", a.tau as f32, 1e-6, 1.0)?;
+        finite_in("agent.reward_scale", a.reward_scale as f32, 1e-6, 1e6)?;
+        finite_in("agent.kl_lambda", a.kl_lambda as f32, 0.0, 1e6)?;
+        finite_in("agent.init_alpha", a.init_alpha, 1e-6, 100.0)?;
+        let tr = &self.train;
+        for (name, v, lo) in [
+            ("train.iterations", tr.iterations, 1),
+            ("train.tasks_per_iteration", tr.tasks_per_iteration, 1),
+            ("train.batch_size", tr.batch_size, 1),
+            ("train.meta_batch", tr.meta_batch, 1),
+            ("train.context_size", tr.context_size, 1),
+            ("train.buffer_capacity", tr.buffer_capacity, 1),
+            ("train.eval_every", tr.eval_every, 1),
+            (
+                "train.eval_posterior_episodes",
+                tr.eval_posterior_episodes,
+                1,
+            ),
+            ("train.checkpoint_every", tr.checkpoint_every, 1),
+        ] {
+            if v < lo || v > 100_000_000 {
+                return Err(Error::config(
+                    name,
+                    format!("must be in {lo}..=100000000, got {v}"),
+                ));
+            }
+        }
+        if tr.initial_steps_per_task + tr.steps_prior == 0 {
+            return Err(Error::config(
+                "train.initial_steps_per_task + train.steps_prior",
+                "must be > 0: no data would ever be collected",
+            ));
+        }
+        if tr.eval_tasks > t.n_test {
+            return Err(Error::config(
+                "train.eval_tasks",
+                format!("{} > tasks.n_test = {}", tr.eval_tasks, t.n_test),
+            ));
         }
         Ok(())
     }

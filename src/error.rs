@@ -54,6 +54,15 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A tensor operation failed (shapes, dtypes) — a bug or a corrupt checkpoint.
+    #[error("tensor: {0}")]
+    Tensor(#[from] candle_core::Error),
+    /// A checkpoint or run directory is missing, incomplete or does not fit the config.
+    #[error("checkpoint: {0}")]
+    Checkpoint(String),
+    /// Training diverged (non-finite loss); the last good checkpoint is kept.
+    #[error("training diverged: {0}")]
+    Diverged(String),
     /// A worker thread of a `VecEnv` stopped unexpectedly.
     #[error("vec env worker: {0}")]
     Worker(String),

@@ -4,9 +4,14 @@
 //! Data flows one way: config → [`env::task::TaskSet`] → [`sim::SimWorld`] (Rapier) →
 //! [`env::Env`] / [`env::vec_env::VecEnv`] → rollouts → reports.
 
+pub mod agent;
 pub mod config;
+pub mod data;
 pub mod env;
 pub mod error;
+pub mod nn;
+pub mod report;
 pub mod sim;
+pub mod train;
 
 pub use error::{Error, Result};

@@ -1,0 +1,402 @@
+//! The learner: SAC (tanh-Gaussian policy, twin Q with Polyak targets, learned temperature α)
+//! conditioned on a latent task variable z from PEARL's context encoder. With `use_context =
+//! false` it is plain SAC. Every random number comes from the caller's seeded RNG.
+//!
+//! Parameter names (stable, used in checkpoints): `policy.*`, `q1.*`, `q2.*`, `q1_target.*`,
+//! `q2_target.*`, `encoder.*`, `log_alpha`.
+
+pub mod pearl;
+
+use candle_core::{Device, Tensor};
+use rand::Rng;
+use rand_distr::StandardNormal;
+use serde::{Deserialize, Serialize};
+
+use crate::config::AgentConfig;
+use crate::error::Result;
+use crate::nn::{tanh_gaussian, tensor2, Adam, Mlp, Params};
+use pearl::{kl_to_standard_normal, ContextEncoder, Posterior};
+
+/// Bounds of the policy's log standard deviation (as in PEARL/rlkit).
+const LOG_STD_MIN: f64 = -20.0;
+const LOG_STD_MAX: f64 = 2.0;
+
+/// Losses and statistics of one update.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct UpdateStats {
+    /// Q1 regression loss.
+    pub q1: f32,
+    /// Q2 regression loss.
+    pub q2: f32,
+    /// Policy loss.
+    pub policy: f32,
+    /// Temperature loss.
+    pub alpha_loss: f32,
+    /// KL of the task posteriors to the prior (sum over tasks).
+    pub kl: f32,
+    /// Temperature α after the update.
+    pub alpha: f32,
+    /// Mean policy entropy estimate (−log π).
+    pub entropy: f32,
+    /// Mean Q of the batch.
+    pub q_mean: f32,
+}
+
+/// Training data of one update: `n_tasks` tasks × `per_task` transitions, task-major, plus a
+/// context of `context_len` transitions per task (PEARL).
+#[derive(Clone, Debug)]
+pub struct MetaBatch {
+    /// Tasks in the batch.
+    pub n_tasks: usize,
+    /// Transitions per task.
+    pub per_task: usize,
+    /// Transitions, task-major.
+    pub rl: crate::data::buffer::Batch,
+    /// Context transitions per task (ignored without context).
+    pub context_len: usize,
+    /// Context features `[n_tasks × context_len × (2·obs + act + 1)]`, task-major.
+    pub context: Vec<f32>,
+}
+
+/// The agent.
+pub struct Agent {
+    /// Its configuration.
+    pub cfg: AgentConfig,
+    obs_dim: usize,
+    act_dim: usize,
+    /// All parameters (networks, targets, `log_alpha`).
+    pub params: Params,
+    policy: Mlp,
+    q1: Mlp,
+    q2: Mlp,
+    q1_target: Mlp,
+    q2_target: Mlp,
+    encoder: Option<ContextEncoder>,
+    /// Optimizers: critic (+ encoder), policy, temperature.
+    pub opt: Optimizers,
+}
+
+/// The optimizers' state (saved in checkpoints).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Optimizers {
+    /// Q networks and encoder.
+    pub critic: Adam,
+    /// Policy.
+    pub policy: Adam,
+    /// `log_alpha`.
+    pub alpha: Adam,
+}
+
+/// Number of features of one context transition `(s, a, r, s′)`.
+pub fn context_features(obs_dim: usize, act_dim: usize) -> usize {
+    2 * obs_dim + act_dim + 1
+}
+
+/// Standard normal draws from our RNG.
+pub fn normal_vec(n: usize, rng: &mut impl Rng) -> Vec<f32> {
+    (0..n)
+        .map(|_| rng.sample::<f32, _>(StandardNormal))
+        .collect()
+}
+
+impl Agent {
+    /// Builds every network with weights drawn from `rng`.
+    pub fn new(
+        cfg: &AgentConfig,
+        obs_dim: usize,
+        act_dim: usize,
+        rng: &mut impl Rng,
+    ) -> Result<Self> {
+        let mut p = Params::new();
+        let z = if cfg.use_context { cfg.latent_dim } else { 0 };
+        let policy = Mlp::new(
+            &mut p,
+            "policy",
+            obs_dim + z,
+            &cfg.hidden,
+            2 * act_dim,
+            1e-3,
+            rng,
+        )?;
+        let q_in = obs_dim + act_dim + z;
+        let q1 = Mlp::new(&mut p, "q1", q_in, &cfg.hidden, 1, 3e-3, rng)?;
+        let q2 = Mlp::new(&mut p, "q2", q_in, &cfg.hidden, 1, 3e-3, rng)?;
+        let q1_target = Mlp::new(&mut p, "q1_target", q_in, &cfg.hidden, 1, 3e-3, rng)?;
+        let q2_target = Mlp::new(&mut p, "q2_target", q_in, &cfg.hidden, 1, 3e-3, rng)?;
+        p.polyak("q1.", "q1_target.", 1.0)?;
+        p.polyak("q2.", "q2_target.", 1.0)?;
+        let encoder = if cfg.use_context {
+            let f = context_features(obs_dim, act_dim);
+            let net = Mlp::new(
+                &mut p,
+                "encoder",
+                f,
+                &cfg.encoder_hidden,
+                2 * cfg.latent_dim,
+                3e-3,
+                rng,
+            )?;
+            Some(ContextEncoder::new(net, cfg.latent_dim))
+        } else {
+            None
+        };
+        p.add("log_alpha", vec![cfg.init_alpha.ln()], &[1])?;
+        Ok(Agent {
+            cfg: cfg.clone(),
+            obs_dim,
+            act_dim,
+            params: p,
+            policy,
+            q1,
+            q2,
+            q1_target,
+            q2_target,
+            encoder,
+            opt: Optimizers {
+                critic: Adam::new(cfg.lr),
+                policy: Adam::new(cfg.lr),
+                alpha: Adam::new(cfg.lr),
+            },
+        })
+    }
+
+    /// Observation size.
+    pub fn obs_dim(&self) -> usize {
+        self.obs_dim
+    }
+
+    /// Action size.
+    pub fn act_dim(&self) -> usize {
+        self.act_dim
+    }
+
+    /// Latent size (0 without context).
+    pub fn latent_dim(&self) -> usize {
+        if self.encoder.is_some() {
+            self.cfg.latent_dim
+        } else {
+            0
+        }
+    }
+
+    fn alpha(&self) -> Result<f32> {
+        let la = self
+            .params
+            .get("log_alpha")
+            .expect("log_alpha is created by new");
+        Ok(la.as_tensor().to_vec1::<f32>()?[0].exp())
+    }
+
+    fn with_z(&self, x: &Tensor, z: Option<&Tensor>) -> Result<Tensor> {
+        Ok(match z {
+            Some(z) => Tensor::cat(&[x, z], 1)?,
+            None => x.clone(),
+        })
+    }
+
+    fn policy_dist(&self, obs: &Tensor, z: Option<&Tensor>) -> Result<(Tensor, Tensor)> {
+        let out = self.policy.forward(&self.with_z(obs, z)?)?;
+        let mean = out.narrow(1, 0, self.act_dim)?;
+        let log_std = out
+            .narrow(1, self.act_dim, self.act_dim)?
+            .clamp(LOG_STD_MIN, LOG_STD_MAX)?;
+        Ok((mean, log_std))
+    }
+
+    fn q(&self, net: &Mlp, obs: &Tensor, act: &Tensor, z: Option<&Tensor>) -> Result<Tensor> {
+        net.forward(&self.with_z(&Tensor::cat(&[obs, act], 1)?, z)?)
+    }
+
+    /// Posterior over z of one task from its context transitions (flat, `n × features`).
+    pub fn posterior(&self, context: &[f32], n: usize) -> Result<Option<Posterior>> {
+        let Some(enc) = &self.encoder else {
+            return Ok(None);
+        };
+        if n == 0 {
+            return Ok(None);
+        }
+        let f = context_features(self.obs_dim, self.act_dim);
+        let c = Tensor::from_slice(context, (1, n, f), &Device::Cpu)?;
+        Ok(Some(enc.posterior(&c)?))
+    }
+
+    /// A z sample: from the posterior if given, else from the prior N(0, I). Empty without
+    /// context.
+    pub fn sample_z(&self, posterior: Option<&Posterior>, rng: &mut impl Rng) -> Result<Vec<f32>> {
+        let l = self.latent_dim();
+        let eps = normal_vec(l, rng);
+        match posterior {
+            None => Ok(eps),
+            Some(p) => {
+                let e = Tensor::from_vec(eps, (1, l), &Device::Cpu)?;
+                Ok(pearl::sample_z(p, &e)?.flatten_all()?.to_vec1()?)
+            }
+        }
+    }
+
+    /// An action for one observation: sampled, or the squashed mean when `deterministic`.
+    pub fn act(
+        &self,
+        obs: &[f32],
+        z: &[f32],
+        deterministic: bool,
+        rng: &mut impl Rng,
+    ) -> Result<Vec<f32>> {
+        let o = Tensor::from_slice(obs, (1, self.obs_dim), &Device::Cpu)?;
+        let zt = if z.is_empty() {
+            None
+        } else {
+            Some(Tensor::from_slice(z, (1, z.len()), &Device::Cpu)?)
+        };
+        let (mean, log_std) = self.policy_dist(&o, zt.as_ref())?;
+        let a = if deterministic {
+            mean.tanh()?
+        } else {
+            let eps = Tensor::from_vec(
+                normal_vec(self.act_dim, rng),
+                (1, self.act_dim),
+                &Device::Cpu,
+            )?;
+            tanh_gaussian::sample(&mean, &log_std, &eps)?.0
+        };
+        Ok(a.flatten_all()?.to_vec1()?)
+    }
+
+    /// `log π(a | s, z)` for rows of observations and actions (transfer's policy ratio).
+    pub fn log_prob(&self, obs: &[f32], actions: &[f32], z: &[f32]) -> Result<Vec<f32>> {
+        let n = obs.len() / self.obs_dim;
+        let o = tensor2(obs.to_vec(), n, self.obs_dim)?;
+        let a = tensor2(actions.to_vec(), n, self.act_dim)?;
+        let zt = self.z_rows(z, n)?;
+        let (mean, log_std) = self.policy_dist(&o, zt.as_ref())?;
+        Ok(tanh_gaussian::log_prob(&mean, &log_std, &a)?
+            .flatten_all()?
+            .to_vec1()?)
+    }
+
+    /// `min(Q1, Q2)(s, a, z)` for rows.
+    pub fn q_min(&self, obs: &[f32], actions: &[f32], z: &[f32]) -> Result<Vec<f32>> {
+        let n = obs.len() / self.obs_dim;
+        let o = tensor2(obs.to_vec(), n, self.obs_dim)?;
+        let a = tensor2(actions.to_vec(), n, self.act_dim)?;
+        let zt = self.z_rows(z, n)?;
+        let q = self.q(&self.q1, &o, &a, zt.as_ref())?.minimum(&self.q(
+            &self.q2,
+            &o,
+            &a,
+            zt.as_ref(),
+        )?)?;
+        Ok(q.flatten_all()?.to_vec1()?)
+    }
+
+    fn z_rows(&self, z: &[f32], n: usize) -> Result<Option<Tensor>> {
+        if z.is_empty() {
+            return Ok(None);
+        }
+        let zt = Tensor::from_slice(z, (1, z.len()), &Device::Cpu)?;
+        Ok(Some(zt.broadcast_as((n, z.len()))?.contiguous()?))
+    }
+
+    /// One gradient step of critic (+ encoder), policy and temperature, then target averaging.
+    /// `rng` draws the reparameterisation noise.
+    pub fn update(&mut self, batch: &MetaBatch, rng: &mut impl Rng) -> Result<UpdateStats> {
+        let (t, b, od, ad) = (batch.n_tasks, batch.per_task, self.obs_dim, self.act_dim);
+        let n = t * b;
+        let rl = &batch.rl;
+        let obs = tensor2(rl.obs.clone(), n, od)?;
+        let act = tensor2(rl.action.clone(), n, ad)?;
+        let next = tensor2(rl.next_obs.clone(), n, od)?;
+        let rew = tensor2(rl.reward.clone(), n, 1)?;
+        let not_done = tensor2(rl.terminal.iter().map(|d| 1.0 - d).collect(), n, 1)?;
+        let alpha = self.alpha()? as f64;
+
+        // ALGORITHM: task posterior from context; z per row; KL to the prior (PEARL).
+        let (z, kl) = match &self.encoder {
+            Some(enc) => {
+                let f = context_features(od, ad);
+                let c =
+                    Tensor::from_slice(&batch.context, (t, batch.context_len, f), &Device::Cpu)?;
+                let post = enc.posterior(&c)?;
+                let eps = Tensor::from_vec(
+                    normal_vec(t * self.cfg.latent_dim, rng),
+                    (t, self.cfg.latent_dim),
+                    &Device::Cpu,
+                )?;
+                let zt = pearl::sample_z(&post, &eps)?;
+                let l = self.cfg.latent_dim;
+                let rows = zt.unsqueeze(1)?.broadcast_as((t, b, l))?.reshape((n, l))?;
+                (Some(rows), Some(kl_to_standard_normal(&post)?.sum_all()?))
+            }
+            None => (None, None),
+        };
+        let z_d = z.as_ref().map(|z| z.detach());
+
+        // ALGORITHM: critic target y = s·r + γ·(1 − terminal)·(min Q̄(s′, a′) − α log π(a′|s′)).
+        let target = {
+            let (m, ls) = self.policy_dist(&next, z_d.as_ref())?;
+            let eps = tensor2(normal_vec(n * ad, rng), n, ad)?;
+            let (a2, logp2) = tanh_gaussian::sample(&m, &ls, &eps)?;
+            let qt = self
+                .q(&self.q1_target, &next, &a2, z_d.as_ref())?
+                .minimum(&self.q(&self.q2_target, &next, &a2, z_d.as_ref())?)?;
+            let v = (qt - (logp2 * alpha)?)?;
+            ((rew * self.cfg.reward_scale)? + ((not_done * v)? * self.cfg.gamma)?)?.detach()
+        };
+        let q1 = self.q(&self.q1, &obs, &act, z.as_ref())?;
+        let q2 = self.q(&self.q2, &obs, &act, z.as_ref())?;
+        let l1 = (&q1 - &target)?.sqr()?.mean_all()?;
+        let l2 = (&q2 - &target)?.sqr()?.mean_all()?;
+        let mut critic_loss = (&l1 + &l2)?;
+        if let Some(kl) = &kl {
+            critic_loss = (critic_loss + (kl * self.cfg.kl_lambda)?)?;
+        }
+        let g = critic_loss.backward()?;
+        self.opt
+            .critic
+            .step(&self.params, &["q1.", "q2.", "encoder."], &g)?;
+
+        // ALGORITHM: policy loss E[α log π(a|s) − min Q(s, a)], z detached (PEARL).
+        let (m, ls) = self.policy_dist(&obs, z_d.as_ref())?;
+        let eps = tensor2(normal_vec(n * ad, rng), n, ad)?;
+        let (a_pi, logp) = tanh_gaussian::sample(&m, &ls, &eps)?;
+        let q_pi = self
+            .q(&self.q1, &obs, &a_pi, z_d.as_ref())?
+            .minimum(&self.q(&self.q2, &obs, &a_pi, z_d.as_ref())?)?;
+        let policy_loss = ((&logp * alpha)? - &q_pi)?.mean_all()?;
+        let g = policy_loss.backward()?;
+        self.opt.policy.step(&self.params, &["policy."], &g)?;
+
+        // ALGORITHM: temperature loss −log α · (log π + target entropy), target = −|A|.
+        let la = self
+            .params
+            .get("log_alpha")
+            .expect("created by new")
+            .clone();
+        let target_entropy = -(ad as f64);
+        let alpha_loss = (la
+            .as_tensor()
+            .broadcast_mul(&(logp.detach() + target_entropy)?)?
+            .mean_all()?
+            * -1.0)?;
+        let g = alpha_loss.backward()?;
+        self.opt.alpha.step(&self.params, &["log_alpha"], &g)?;
+
+        self.params.polyak("q1.", "q1_target.", self.cfg.tau)?;
+        self.params.polyak("q2.", "q2_target.", self.cfg.tau)?;
+
+        let scalar = |x: &Tensor| -> Result<f32> { Ok(x.to_scalar::<f32>()?) };
+        Ok(UpdateStats {
+            q1: scalar(&l1)?,
+            q2: scalar(&l2)?,
+            policy: scalar(&policy_loss)?,
+            alpha_loss: scalar(&alpha_loss)?,
+            kl: match &kl {
+                Some(k) => scalar(k)?,
+                None => 0.0,
+            },
+            alpha: self.alpha()?,
+            entropy: -scalar(&logp.mean_all()?)?,
+            q_mean: scalar(&q1.mean_all()?)?,
+        })
+    }
+}

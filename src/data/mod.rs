@@ -1,0 +1,3 @@
+//! Replay data: per-task buffers of transitions and trajectories.
+
+pub mod buffer;

@@ -1,0 +1,468 @@
+//! Meta-training (PEARL, Rakelly et al. 2019) read top to bottom: initial exploration with
+//! prior z on every train task; then per iteration, collect on a sample of train tasks with
+//! prior z (feeding the context buffer) and posterior z, and take gradient steps on
+//! meta-batches of tasks. Meta-test: on held-out tasks, gather context with prior z for k
+//! episodes, then act with the posterior and score return and success.
+
+use rand::seq::index::sample as sample_indices;
+use rand::{Rng, SeedableRng};
+use rand_pcg::Pcg64;
+use serde::{Deserialize, Serialize};
+
+use crate::agent::{context_features, Agent, MetaBatch, UpdateStats};
+use crate::config::Config;
+use crate::data::buffer::{Batch, TaskBuffer, Transition};
+use crate::env::vec_env::episode_seed;
+use crate::env::{Env, EnvMaker, Task, TaskSet};
+use crate::error::{Error, Result};
+
+/// How transfer adds experience from other tasks; `None` is plain PEARL.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TransferStrategy {
+    /// No transfer.
+    #[default]
+    None,
+}
+
+/// Outcome of one episode.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct EpisodeStats {
+    /// Sum of rewards.
+    pub ret: f32,
+    /// Sum of the goal term.
+    pub goal_reward: f32,
+    /// Sum of the control-cost term.
+    pub ctrl_reward: f32,
+    /// The goal radius was reached at some step.
+    pub success: bool,
+    /// Steps taken.
+    pub steps: usize,
+    /// Ended by a physics blow-up.
+    pub blowup: bool,
+}
+
+/// Mean statistics of several episodes.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct EpisodeSummary {
+    /// Episodes.
+    pub episodes: usize,
+    /// Mean return.
+    pub ret: f32,
+    /// Fraction of successful episodes.
+    pub success: f32,
+    /// Mean goal term.
+    pub goal_reward: f32,
+    /// Mean control term.
+    pub ctrl_reward: f32,
+    /// Blow-ups.
+    pub blowups: usize,
+}
+
+impl EpisodeSummary {
+    /// Averages `eps`.
+    pub fn of(eps: &[EpisodeStats]) -> Self {
+        let n = eps.len().max(1) as f32;
+        EpisodeSummary {
+            episodes: eps.len(),
+            ret: eps.iter().map(|e| e.ret).sum::<f32>() / n,
+            success: eps.iter().filter(|e| e.success).count() as f32 / n,
+            goal_reward: eps.iter().map(|e| e.goal_reward).sum::<f32>() / n,
+            ctrl_reward: eps.iter().map(|e| e.ctrl_reward).sum::<f32>() / n,
+            blowups: eps.iter().filter(|e| e.blowup).count(),
+        }
+    }
+}
+
+/// What one iteration did.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct IterationStats {
+    /// Iteration number (1-based).
+    pub iteration: usize,
+    /// Training episodes collected in this iteration.
+    pub train: EpisodeSummary,
+    /// Mean update statistics.
+    pub update: UpdateStats,
+    /// Env steps so far.
+    pub env_steps: u64,
+    /// Gradient steps so far.
+    pub updates: u64,
+    /// Env steps collected in this iteration.
+    pub collected_steps: u64,
+    /// Gradient steps in this iteration.
+    pub iteration_updates: u64,
+    /// Seconds spent collecting.
+    pub collect_s: f64,
+    /// Seconds spent in updates.
+    pub update_s: f64,
+}
+
+/// The whole training state: config, tasks, agent, replay, RNG and counters. Everything here
+/// is saved by a checkpoint.
+pub struct Trainer {
+    /// The resolved configuration.
+    pub cfg: Config,
+    /// Train and test tasks.
+    pub tasks: TaskSet,
+    /// The learner.
+    pub agent: Agent,
+    /// RL replay, one per train task.
+    pub buffers: Vec<TaskBuffer>,
+    /// Recent prior-z data per train task: the context source (PEARL's encoder buffer).
+    pub context_buffers: Vec<TaskBuffer>,
+    /// Every random draw of training comes from here.
+    pub rng: Pcg64,
+    /// Iterations done.
+    pub iteration: usize,
+    /// Env steps done.
+    pub env_steps: u64,
+    /// Gradient steps done.
+    pub updates: u64,
+    /// Episodes started (drives reset seeds).
+    pub episodes: u64,
+    /// The transfer strategy in effect.
+    pub strategy: TransferStrategy,
+    context_window: usize,
+    maker: EnvMaker,
+    env: Box<dyn Env>,
+}
+
+impl Trainer {
+    /// Sets up tasks, agent, buffers and RNG from `cfg`.
+    pub fn new(cfg: &Config) -> Result<Self> {
+        let maker = EnvMaker::new(cfg)?;
+        let tasks = maker.task_set()?;
+        let env = maker.make(tasks.train[0].clone())?;
+        let (od, ad) = (env.observation_space().dim(), env.action_space().dim());
+        let mut rng = Pcg64::seed_from_u64(cfg.train.seed);
+        let agent = Agent::new(&cfg.agent, od, ad, &mut rng)?;
+        let n = tasks.train.len();
+        let buffers = (0..n)
+            .map(|_| TaskBuffer::new(od, ad, cfg.train.buffer_capacity))
+            .collect();
+        let context_window = cfg
+            .train
+            .steps_prior
+            .max(cfg.train.initial_steps_per_task)
+            .max(cfg.train.context_size);
+        let context_buffers = (0..n)
+            .map(|_| TaskBuffer::new(od, ad, context_window))
+            .collect();
+        Ok(Trainer {
+            cfg: cfg.clone(),
+            tasks,
+            agent,
+            buffers,
+            context_buffers,
+            rng,
+            iteration: 0,
+            env_steps: 0,
+            updates: 0,
+            episodes: 0,
+            strategy: TransferStrategy::None,
+            context_window,
+            maker,
+            env,
+        })
+    }
+
+    /// Replay memory when every buffer is full (bytes).
+    pub fn replay_capacity_bytes(&self) -> usize {
+        self.buffers
+            .iter()
+            .chain(&self.context_buffers)
+            .map(|b| b.capacity_bytes())
+            .sum()
+    }
+
+    /// Runs one episode of `task` with latent `z` (empty = prior draw per episode is the
+    /// caller's job); each transition goes to `sink`. Blow-up steps are not passed on.
+    fn episode(
+        &mut self,
+        task: &Task,
+        z: &[f32],
+        deterministic: bool,
+        mut sink: impl FnMut(&Transition, bool),
+    ) -> Result<EpisodeStats> {
+        if self.env.task() != task {
+            self.env.set_task(task.clone())?;
+        }
+        let seed = episode_seed(self.cfg.train.seed, task.id, self.episodes);
+        self.episodes += 1;
+        let mut obs = self.env.reset(seed)?.obs;
+        let mut st = EpisodeStats::default();
+        loop {
+            let a = self.agent.act(&obs, z, deterministic, &mut self.rng)?;
+            let s = self.env.step(&a)?;
+            st.steps += 1;
+            if s.info.blowup {
+                st.blowup = true;
+                break;
+            }
+            st.ret += s.reward;
+            st.goal_reward += s.info.terms.goal;
+            st.ctrl_reward += s.info.terms.ctrl;
+            st.success |= s.info.success;
+            let clipped: Vec<f32> = a.iter().map(|x| x.clamp(-1.0, 1.0)).collect();
+            sink(
+                &Transition {
+                    obs: &obs,
+                    action: &clipped,
+                    reward: s.reward,
+                    next_obs: &s.obs,
+                    terminal: s.terminated,
+                    achieved: s.info.achieved,
+                },
+                s.done(),
+            );
+            let done = s.done();
+            obs = s.obs;
+            if done {
+                break;
+            }
+        }
+        Ok(st)
+    }
+
+    /// Collects at least `steps` env steps in train task `k` (whole episodes). With
+    /// `posterior`, z comes from the task's context buffer; else from the prior, and the data
+    /// also feed the context buffer.
+    fn collect(&mut self, k: usize, steps: usize, posterior: bool) -> Result<Vec<EpisodeStats>> {
+        let task = self.tasks.train[k].clone();
+        let mut out = Vec::new();
+        let mut done = 0;
+        while done < steps {
+            // ALGORITHM: z ~ prior for exploration, z ~ posterior(context) for RL data (PEARL).
+            let z = if posterior {
+                let ctx = self.context_of(k, self.cfg.train.context_size)?;
+                let post = self.agent.posterior(&ctx, self.cfg.train.context_size)?;
+                self.agent.sample_z(post.as_ref(), &mut self.rng)?
+            } else {
+                self.agent.sample_z(None, &mut self.rng)?
+            };
+            let mut rl = std::mem::replace(&mut self.buffers[k], TaskBuffer::new(0, 0, 1));
+            let mut cb = std::mem::replace(&mut self.context_buffers[k], TaskBuffer::new(0, 0, 1));
+            let r = self.episode(&task, &z, false, |t, end| {
+                rl.push(t, end);
+                if !posterior {
+                    cb.push(t, end);
+                }
+            });
+            if r.as_ref().is_ok_and(|e| e.blowup) {
+                rl.abandon_episode();
+                cb.abandon_episode();
+            }
+            self.buffers[k] = rl;
+            self.context_buffers[k] = cb;
+            let e = r?;
+            done += e.steps;
+            self.env_steps += e.steps as u64;
+            out.push(e);
+        }
+        Ok(out)
+    }
+
+    /// Context features `(s, a, r, s′)` of `n` recent transitions of train task `k`.
+    fn context_of(&mut self, k: usize, n: usize) -> Result<Vec<f32>> {
+        let buf = if self.context_buffers[k].is_empty() {
+            &self.buffers[k]
+        } else {
+            &self.context_buffers[k]
+        };
+        if buf.is_empty() {
+            return Err(Error::argument(
+                "context",
+                format!("train task {k} has no data yet"),
+            ));
+        }
+        let slots = buf.sample_recent_slots(n, usize::MAX, &mut self.rng);
+        let mut b = Batch::default();
+        buf.gather_into(&slots, &mut b);
+        Ok(context_rows(&b, self.agent.obs_dim(), self.agent.act_dim()))
+    }
+
+    /// Initial exploration: prior z on every train task.
+    pub fn initial_collection(&mut self) -> Result<EpisodeSummary> {
+        let mut eps = Vec::new();
+        for k in 0..self.tasks.train.len() {
+            self.clear_context(k);
+            eps.extend(self.collect(k, self.cfg.train.initial_steps_per_task, false)?);
+        }
+        Ok(EpisodeSummary::of(&eps))
+    }
+
+    fn clear_context(&mut self, k: usize) {
+        let (od, ad) = (self.agent.obs_dim(), self.agent.act_dim());
+        self.context_buffers[k] = TaskBuffer::new(od, ad, self.context_window);
+    }
+
+    /// One meta-training iteration: collect, then `updates_per_iteration` gradient steps.
+    pub fn iteration(&mut self) -> Result<IterationStats> {
+        if self.iteration == 0 && self.env_steps == 0 {
+            self.initial_collection()?;
+        }
+        let t0 = std::time::Instant::now();
+        let steps_before = self.env_steps;
+        let tr = self.cfg.train.clone();
+        let n_train = self.tasks.train.len();
+        let mut eps = Vec::new();
+        for _ in 0..tr.tasks_per_iteration {
+            let k = self.rng.random_range(0..n_train);
+            if tr.steps_prior > 0 {
+                // PEARL refreshes the task's context with new prior-z data.
+                self.clear_context(k);
+                eps.extend(self.collect(k, tr.steps_prior, false)?);
+            }
+            if tr.steps_posterior > 0 {
+                eps.extend(self.collect(k, tr.steps_posterior, true)?);
+            }
+        }
+        let collect_s = t0.elapsed().as_secs_f64();
+        let t1 = std::time::Instant::now();
+        let mut sum = UpdateStats::default();
+        for _ in 0..tr.updates_per_iteration {
+            let batch = self.meta_batch()?;
+            let s = self.agent.update(&batch, &mut self.rng)?;
+            for (name, v) in [
+                ("q1", s.q1),
+                ("q2", s.q2),
+                ("policy", s.policy),
+                ("kl", s.kl),
+            ] {
+                if !v.is_finite() {
+                    return Err(Error::Diverged(format!(
+                        "loss/{name} = {v} at update {} (iteration {})",
+                        self.updates + 1,
+                        self.iteration + 1
+                    )));
+                }
+            }
+            self.updates += 1;
+            accumulate(&mut sum, &s);
+        }
+        let mean = scale(&sum, 1.0 / tr.updates_per_iteration.max(1) as f32);
+        self.iteration += 1;
+        Ok(IterationStats {
+            iteration: self.iteration,
+            train: EpisodeSummary::of(&eps),
+            update: mean,
+            env_steps: self.env_steps,
+            updates: self.updates,
+            collected_steps: self.env_steps - steps_before,
+            iteration_updates: tr.updates_per_iteration as u64,
+            collect_s,
+            update_s: t1.elapsed().as_secs_f64(),
+        })
+    }
+
+    /// A meta-batch: `meta_batch` train tasks (without replacement where possible), each with
+    /// `batch_size` transitions and `context_size` context transitions.
+    pub fn meta_batch(&mut self) -> Result<MetaBatch> {
+        let tr = &self.cfg.train;
+        let n_train = self.tasks.train.len();
+        let (mb, bs, cs) = (tr.meta_batch, tr.batch_size, tr.context_size);
+        let ids: Vec<usize> = if mb <= n_train {
+            sample_indices(&mut self.rng, n_train, mb).into_vec()
+        } else {
+            (0..mb).map(|_| self.rng.random_range(0..n_train)).collect()
+        };
+        let mut rl = Batch::default();
+        let mut context = Vec::new();
+        for &k in &ids {
+            let slots = self.buffers[k].sample_slots(bs, &mut self.rng);
+            self.buffers[k].gather_into(&slots, &mut rl);
+            context.extend(self.context_of(k, cs)?);
+        }
+        Ok(MetaBatch {
+            n_tasks: ids.len(),
+            per_task: bs,
+            rl,
+            context_len: cs,
+            context,
+        })
+    }
+
+    /// Meta-test on `tasks` (PEARL's online adaptation): `eval_prior_episodes` exploration
+    /// episodes gather context, the first with z from the prior and each next one with z
+    /// sampled from the posterior of the context so far (posterior sampling explores where the
+    /// goal can still be); then `eval_posterior_episodes` episodes act deterministically with
+    /// the posterior mean and are scored.
+    pub fn evaluate(&mut self, tasks: &[Task]) -> Result<EpisodeSummary> {
+        let (od, ad) = (self.agent.obs_dim(), self.agent.act_dim());
+        let mut scored = Vec::new();
+        for task in tasks {
+            let mut ctx = Batch::default();
+            for _ in 0..self.cfg.train.eval_prior_episodes {
+                let post = self
+                    .agent
+                    .posterior(&context_rows(&ctx, od, ad), ctx.len())?;
+                let z = self.agent.sample_z(post.as_ref(), &mut self.rng)?;
+                self.episode(task, &z, false, |t, _| {
+                    ctx.obs.extend_from_slice(t.obs);
+                    ctx.action.extend_from_slice(t.action);
+                    ctx.reward.push(t.reward);
+                    ctx.next_obs.extend_from_slice(t.next_obs);
+                })?;
+            }
+            let post = self
+                .agent
+                .posterior(&context_rows(&ctx, od, ad), ctx.len())?;
+            let z: Vec<f32> = match &post {
+                Some(p) => p.mean.flatten_all()?.to_vec1()?,
+                None => self.agent.sample_z(None, &mut self.rng)?,
+            };
+            for _ in 0..self.cfg.train.eval_posterior_episodes {
+                scored.push(self.episode(task, &z, true, |_, _| {})?);
+            }
+        }
+        Ok(EpisodeSummary::of(&scored))
+    }
+
+    /// Meta-test on the configured number of held-out test tasks.
+    pub fn evaluate_test(&mut self) -> Result<EpisodeSummary> {
+        let n = self.cfg.train.eval_tasks.min(self.tasks.test.len());
+        let tasks = self.tasks.test[..n].to_vec();
+        self.evaluate(&tasks)
+    }
+
+    /// The env maker (robot description and config).
+    pub fn maker(&self) -> &EnvMaker {
+        &self.maker
+    }
+}
+
+/// Context feature rows `[s, a, r, s′]` of a batch.
+pub fn context_rows(b: &Batch, od: usize, ad: usize) -> Vec<f32> {
+    let mut out = Vec::with_capacity(b.len() * context_features(od, ad));
+    for i in 0..b.len() {
+        out.extend_from_slice(&b.obs[i * od..(i + 1) * od]);
+        out.extend_from_slice(&b.action[i * ad..(i + 1) * ad]);
+        out.push(b.reward[i]);
+        out.extend_from_slice(&b.next_obs[i * od..(i + 1) * od]);
+    }
+    out
+}
+
+fn accumulate(sum: &mut UpdateStats, s: &UpdateStats) {
+    sum.q1 += s.q1;
+    sum.q2 += s.q2;
+    sum.policy += s.policy;
+    sum.alpha_loss += s.alpha_loss;
+    sum.kl += s.kl;
+    sum.alpha += s.alpha;
+    sum.entropy += s.entropy;
+    sum.q_mean += s.q_mean;
+}
+
+fn scale(s: &UpdateStats, k: f32) -> UpdateStats {
+    UpdateStats {
+        q1: s.q1 * k,
+        q2: s.q2 * k,
+        policy: s.policy * k,
+        alpha_loss: s.alpha_loss * k,
+        kl: s.kl * k,
+        alpha: s.alpha * k,
+        entropy: s.entropy * k,
+        q_mean: s.q_mean * k,
+    }
+}
