@@ -13,5 +13,6 @@ pub mod nn;
 pub mod report;
 pub mod sim;
 pub mod train;
+pub mod transfer;
 
 pub use error::{Error, Result};
