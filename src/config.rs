@@ -30,6 +30,58 @@ pub struct Config {
     pub agent: AgentConfig,
     /// The meta-training loop.
     pub train: TrainConfig,
+    /// Moving experience between tasks (off by default: plain PEARL).
+    #[serde(default)]
+    pub transfer: TransferConfig,
+}
+
+/// Transfer between tasks: which strategy, how much, and the estimators' guards.
+/// See [`crate::transfer`] for the methods and the ratio convention.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TransferConfig {
+    /// `none` (PEARL), `htr`, `hfr`, `dr`, `drae` (DRaT) or `drae-slide` (DRaT with the slide's
+    /// ρ̂d, for the ablation).
+    pub strategy: crate::transfer::TransferStrategy,
+    /// HTR: probability that a task slot of a meta-batch becomes a hindsight pseudo-task.
+    pub relabel_prob: f32,
+    /// HFR/DR/DRaE: share of each iteration's collected trajectories relabeled to another task.
+    pub fraction: f32,
+    /// HFR/DR/DRaE: share of a task's RL batch drawn from the samples transferred to it.
+    pub batch_share: f32,
+    /// Transferred transitions kept per task (oldest dropped first).
+    pub capacity: usize,
+    /// Contexts per task for the partition function log Z_j.
+    pub partition_contexts: usize,
+    /// Temperature of the target-task softmax, in (unscaled) return units.
+    pub temperature: f32,
+    /// Clip range of the policy ratio ρπ.
+    pub rho_pi_clip: [f32; 2],
+    /// Upper clip of the dynamics ratio ρ̂d (lower clip is 0).
+    pub rho_d_max: f32,
+    /// DRaE guard: |γ·Ṽ_ij(t+1)| below this uses ρ̂d = 1.
+    pub eps: f32,
+    /// DRaE rule for picking ρ̂d from the interval of minimisers: `closest-to-one` or
+    /// `midpoint`.
+    pub interval_rule: crate::transfer::estimators::IntervalRule,
+}
+
+impl Default for TransferConfig {
+    fn default() -> Self {
+        TransferConfig {
+            strategy: crate::transfer::TransferStrategy::None,
+            relabel_prob: 0.5,
+            fraction: 0.5,
+            batch_share: 0.25,
+            capacity: 20_000,
+            partition_contexts: 4,
+            temperature: 1.0,
+            rho_pi_clip: [0.1, 10.0],
+            rho_d_max: 2.0,
+            eps: 1e-3,
+            interval_rule: crate::transfer::estimators::IntervalRule::ClosestToOne,
+        }
+    }
 }
 
 /// The learner: SAC conditioned on PEARL's latent task variable. Defaults follow PEARL.
@@ -375,6 +427,40 @@ impl Config {
             return Err(Error::config(
                 "train.initial_steps_per_task + train.steps_prior",
                 "must be > 0: no data would ever be collected",
+            ));
+        }
+        let x = &self.transfer;
+        finite_in("transfer.relabel_prob", x.relabel_prob, 0.0, 1.0)?;
+        finite_in("transfer.fraction", x.fraction, 0.0, 1.0)?;
+        finite_in("transfer.batch_share", x.batch_share, 0.0, 1.0)?;
+        finite_in("transfer.temperature", x.temperature, 1e-6, 1e6)?;
+        finite_in("transfer.rho_d_max", x.rho_d_max, 1e-3, 1e6)?;
+        finite_in("transfer.eps", x.eps, 0.0, 1e6)?;
+        check_range("transfer.rho_pi_clip", x.rho_pi_clip, 1e-6, 1e6)?;
+        if x.capacity == 0 || x.capacity > 100_000_000 {
+            return Err(Error::config(
+                "transfer.capacity",
+                format!("must be in 1..=100000000, got {}", x.capacity),
+            ));
+        }
+        if x.partition_contexts == 0 || x.partition_contexts > 1000 {
+            return Err(Error::config(
+                "transfer.partition_contexts",
+                format!("must be in 1..=1000, got {}", x.partition_contexts),
+            ));
+        }
+        if x.strategy != crate::transfer::TransferStrategy::None && !a.use_context {
+            return Err(Error::config(
+                "transfer.strategy",
+                "transfer needs the context encoder (agent.use_context = true)",
+            ));
+        }
+        if x.strategy == crate::transfer::TransferStrategy::Dr
+            && !(e.robot == "point" && e.point.noise_std > 0.0)
+        {
+            return Err(Error::config(
+                "transfer.strategy",
+                "`dr` needs exact transition densities: env.robot = \"point\" with env.point.noise_std > 0",
             ));
         }
         if tr.eval_tasks > t.n_test {

@@ -289,12 +289,49 @@ impl Agent {
         Ok(q.flatten_all()?.to_vec1()?)
     }
 
+    /// One z for all `n` rows (`z.len() = latent`), or one per row (`z.len() = n·latent`).
     fn z_rows(&self, z: &[f32], n: usize) -> Result<Option<Tensor>> {
         if z.is_empty() {
             return Ok(None);
         }
+        let l = self.latent_dim().max(1);
+        if z.len() == n * l && n != 1 {
+            return Ok(Some(Tensor::from_slice(z, (n, l), &Device::Cpu)?));
+        }
         let zt = Tensor::from_slice(z, (1, z.len()), &Device::Cpu)?;
         Ok(Some(zt.broadcast_as((n, z.len()))?.contiguous()?))
+    }
+
+    /// The policy's deterministic action `tanh(mean)` for rows of observations (z: one, or
+    /// one per row).
+    pub fn mean_action(&self, obs: &[f32], z: &[f32]) -> Result<Vec<f32>> {
+        let n = obs.len() / self.obs_dim;
+        let o = tensor2(obs.to_vec(), n, self.obs_dim)?;
+        let zt = self.z_rows(z, n)?;
+        let (mean, _) = self.policy_dist(&o, zt.as_ref())?;
+        Ok(mean.tanh()?.flatten_all()?.to_vec1()?)
+    }
+
+    /// `(Q1, Q2)(s, a, z)` for rows (z: one, or one per row).
+    pub fn q_pair(&self, obs: &[f32], actions: &[f32], z: &[f32]) -> Result<(Vec<f32>, Vec<f32>)> {
+        let n = obs.len() / self.obs_dim;
+        let o = tensor2(obs.to_vec(), n, self.obs_dim)?;
+        let a = tensor2(actions.to_vec(), n, self.act_dim)?;
+        let zt = self.z_rows(z, n)?;
+        let q1 = self.q(&self.q1, &o, &a, zt.as_ref())?;
+        let q2 = self.q(&self.q2, &o, &a, zt.as_ref())?;
+        Ok((q1.flatten_all()?.to_vec1()?, q2.flatten_all()?.to_vec1()?))
+    }
+
+    /// Posterior means of `n_ctx` contexts of `len` transitions each (flat,
+    /// `n_ctx × len × features`), `n_ctx × latent` values; empty without context.
+    pub fn posterior_means(&self, context: &[f32], n_ctx: usize, len: usize) -> Result<Vec<f32>> {
+        let Some(enc) = &self.encoder else {
+            return Ok(Vec::new());
+        };
+        let f = context_features(self.obs_dim, self.act_dim);
+        let c = Tensor::from_slice(context, (n_ctx, len, f), &Device::Cpu)?;
+        Ok(enc.posterior(&c)?.mean.flatten_all()?.to_vec1()?)
     }
 
     /// One gradient step of critic (+ encoder), policy and temperature, then target averaging.
@@ -340,7 +377,25 @@ impl Agent {
                 .q(&self.q1_target, &next, &a2, z_d.as_ref())?
                 .minimum(&self.q(&self.q2_target, &next, &a2, z_d.as_ref())?)?;
             let v = (qt - (logp2 * alpha)?)?;
-            ((rew * self.cfg.reward_scale)? + ((not_done * v)? * self.cfg.gamma)?)?.detach()
+            let y = ((rew * self.cfg.reward_scale)? + ((not_done * v)? * self.cfg.gamma)?)?;
+            // Transferred samples valued by DR/DRaE carry their own fixed target.
+            if rl.target.len() == n && rl.target.iter().any(|x| x.is_finite()) {
+                let mask: Vec<f32> = rl
+                    .target
+                    .iter()
+                    .map(|x| f32::from(u8::from(x.is_finite())))
+                    .collect();
+                let fixed: Vec<f32> = rl
+                    .target
+                    .iter()
+                    .map(|&x| if x.is_finite() { x } else { 0.0 })
+                    .collect();
+                let mask = tensor2(mask, n, 1)?;
+                let fixed = tensor2(fixed, n, 1)?;
+                ((y * mask.affine(-1.0, 1.0)?)? + (fixed * mask)?)?.detach()
+            } else {
+                y.detach()
+            }
         };
         let q1 = self.q(&self.q1, &obs, &act, z.as_ref())?;
         let q2 = self.q(&self.q2, &obs, &act, z.as_ref())?;

@@ -116,6 +116,10 @@ struct TrainArgs {
     /// CPU threads for tensor math (results are reproducible for a fixed count).
     #[arg(long, default_value_t = 1)]
     threads: usize,
+    /// Stop with a final evaluation and checkpoint once this many minutes are spent
+    /// (resume later with --resume to go on).
+    #[arg(long, value_name = "MINUTES", value_parser = positive_minutes)]
+    minutes: Option<f64>,
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
@@ -180,6 +184,13 @@ fn set_threads(n: usize) -> Result<()> {
         .context("setting the tensor thread pool")
 }
 
+fn positive_minutes(s: &str) -> std::result::Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(m) if m > 0.0 && m.is_finite() => Ok(m),
+        _ => Err(format!("`{s}` is not a positive number of minutes")),
+    }
+}
+
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Train(a) => {
@@ -188,6 +199,7 @@ fn run(cli: Cli) -> Result<()> {
                 resume: a.resume.is_some(),
                 progress: !a.quiet,
                 stop_after: None,
+                time_budget_s: a.minutes.map(|m| m * 60.0),
             };
             let (cfg, out) = match &a.resume {
                 Some(dir) => (run::run_config(dir)?, dir.clone()),

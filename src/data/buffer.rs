@@ -39,6 +39,9 @@ pub struct Batch {
     pub terminal: Vec<f32>,
     /// `[n, 2]`.
     pub achieved: Vec<f32>,
+    /// `[n]`: a fixed critic target for the row (transferred samples valued by DR/DRaE), NaN
+    /// where the critic bootstraps as usual. Empty means all NaN.
+    pub target: Vec<f32>,
 }
 
 impl Batch {
@@ -60,6 +63,31 @@ impl Batch {
         self.next_obs.extend_from_slice(&other.next_obs);
         self.terminal.extend_from_slice(&other.terminal);
         self.achieved.extend_from_slice(&other.achieved);
+        self.target.extend_from_slice(&other.target);
+    }
+
+    /// Row `i` as a transition.
+    pub fn row(&self, i: usize) -> Transition<'_> {
+        let (o, a) = (self.obs.len() / self.len(), self.action.len() / self.len());
+        Transition {
+            obs: &self.obs[i * o..(i + 1) * o],
+            action: &self.action[i * a..(i + 1) * a],
+            reward: self.reward[i],
+            next_obs: &self.next_obs[i * o..(i + 1) * o],
+            terminal: self.terminal[i] > 0.5,
+            achieved: [self.achieved[2 * i], self.achieved[2 * i + 1]],
+        }
+    }
+
+    /// Appends one transition (with its fixed critic target, NaN for none).
+    pub fn push(&mut self, t: &Transition, target: f32) {
+        self.obs.extend_from_slice(t.obs);
+        self.action.extend_from_slice(t.action);
+        self.reward.push(t.reward);
+        self.next_obs.extend_from_slice(t.next_obs);
+        self.terminal.push(f32::from(u8::from(t.terminal)));
+        self.achieved.extend_from_slice(&t.achieved);
+        self.target.push(target);
     }
 }
 
@@ -82,6 +110,8 @@ pub struct TaskBuffer {
     terminal: Vec<f32>,
     #[serde(skip)]
     achieved: Vec<f32>,
+    #[serde(skip)]
+    target: Vec<f32>,
     /// Transitions ever added (a global index; slot = index % capacity).
     total: u64,
     /// Complete episodes still fully stored: (first global index, length).
@@ -103,6 +133,7 @@ impl TaskBuffer {
             next_obs: Vec::new(),
             terminal: Vec::new(),
             achieved: Vec::new(),
+            target: Vec::new(),
             total: 0,
             episodes: VecDeque::new(),
             open: None,
@@ -126,11 +157,16 @@ impl TaskBuffer {
 
     /// Bytes the columns take when full.
     pub fn capacity_bytes(&self) -> usize {
-        self.capacity * (2 * self.obs_dim + self.act_dim + 4) * std::mem::size_of::<f32>()
+        self.capacity * (2 * self.obs_dim + self.act_dim + 5) * std::mem::size_of::<f32>()
     }
 
     /// Adds a transition; `episode_end` closes the current trajectory.
     pub fn push(&mut self, t: &Transition, episode_end: bool) {
+        self.push_with_target(t, episode_end, f32::NAN);
+    }
+
+    /// Adds a transition with a fixed critic target (NaN: bootstrap as usual).
+    pub fn push_with_target(&mut self, t: &Transition, episode_end: bool, target: f32) {
         debug_assert_eq!(t.obs.len(), self.obs_dim);
         debug_assert_eq!(t.action.len(), self.act_dim);
         let g = self.total;
@@ -145,6 +181,7 @@ impl TaskBuffer {
             self.next_obs.extend_from_slice(t.next_obs);
             self.terminal.push(f32::from(u8::from(t.terminal)));
             self.achieved.extend_from_slice(&t.achieved);
+            self.target.push(target);
         } else {
             let (o, a) = (self.obs_dim, self.act_dim);
             self.obs[slot * o..(slot + 1) * o].copy_from_slice(t.obs);
@@ -153,6 +190,7 @@ impl TaskBuffer {
             self.next_obs[slot * o..(slot + 1) * o].copy_from_slice(t.next_obs);
             self.terminal[slot] = f32::from(u8::from(t.terminal));
             self.achieved[slot * 2..slot * 2 + 2].copy_from_slice(&t.achieved);
+            self.target[slot] = target;
         }
         self.total += 1;
         // Episodes whose first transition was overwritten are gone.
@@ -170,7 +208,7 @@ impl TaskBuffer {
     }
 
     /// The data columns by name (for checkpoints).
-    pub fn columns(&self) -> [(&'static str, &Vec<f32>); 6] {
+    pub fn columns(&self) -> [(&'static str, &Vec<f32>); 7] {
         [
             ("obs", &self.obs),
             ("action", &self.action),
@@ -178,6 +216,7 @@ impl TaskBuffer {
             ("next_obs", &self.next_obs),
             ("terminal", &self.terminal),
             ("achieved", &self.achieved),
+            ("target", &self.target),
         ]
     }
 
@@ -187,6 +226,9 @@ impl TaskBuffer {
         mut get: impl FnMut(&str) -> Option<Vec<f32>>,
     ) -> Result<(), String> {
         let rows = self.len();
+        if rows == 0 {
+            return Ok(());
+        }
         let (o, a) = (self.obs_dim, self.act_dim);
         let mut take = |name: &str, width: usize| -> Result<Vec<f32>, String> {
             let v = get(name).ok_or_else(|| format!("column `{name}` is missing"))?;
@@ -205,6 +247,17 @@ impl TaskBuffer {
         self.next_obs = take("next_obs", o)?;
         self.terminal = take("terminal", 1)?;
         self.achieved = take("achieved", 2)?;
+        // Checkpoints older than the transfer work have no targets: none were fixed.
+        self.target = match get("target") {
+            Some(v) if v.len() == rows => v,
+            Some(v) => {
+                return Err(format!(
+                    "column `target` has {} values, expected {rows}",
+                    v.len()
+                ))
+            }
+            None => vec![f32::NAN; rows],
+        };
         Ok(())
     }
 
@@ -230,6 +283,7 @@ impl TaskBuffer {
             out.terminal.push(self.terminal[s]);
             out.achieved
                 .extend_from_slice(&self.achieved[s * 2..s * 2 + 2]);
+            out.target.push(self.target[s]);
         }
     }
 
@@ -247,6 +301,17 @@ impl TaskBuffer {
         (0..n)
             .map(|_| self.slot(self.total - 1 - rng.random_range(0..w)))
             .collect()
+    }
+
+    /// Complete episodes stored.
+    pub fn n_episodes(&self) -> usize {
+        self.episodes.len()
+    }
+
+    /// Slots of stored episode `e` (0 = oldest), in time order.
+    pub fn episode_slots(&self, e: usize) -> Vec<usize> {
+        let (s, l) = self.episodes[e];
+        (s..s + u64::from(l)).map(|g| self.slot(g)).collect()
     }
 
     /// Slots of every complete stored episode, oldest first.

@@ -32,6 +32,9 @@ struct State {
     alpha: Adam,
     buffers: Vec<TaskBuffer>,
     context_buffers: Vec<TaskBuffer>,
+    /// Absent in checkpoints written before transfer existed.
+    #[serde(default)]
+    transfer_buffers: Vec<TaskBuffer>,
 }
 
 const FORMAT: u32 = 1;
@@ -65,9 +68,13 @@ pub fn save(t: &Trainer, run_dir: &Path) -> Result<PathBuf> {
     }
 
     let mut replay = HashMap::new();
-    for (kind, bufs) in [("rl", &t.buffers), ("ctx", &t.context_buffers)] {
+    for (kind, bufs) in [
+        ("rl", &t.buffers),
+        ("ctx", &t.context_buffers),
+        ("xfer", &t.transfer_buffers),
+    ] {
         for (i, b) in bufs.iter().enumerate() {
-            for (col, v) in b.columns() {
+            for (col, v) in b.columns().into_iter().filter(|(_, v)| !v.is_empty()) {
                 replay.insert(format!("{kind}.{i}.{col}"), vec_tensor(v)?);
             }
         }
@@ -86,6 +93,7 @@ pub fn save(t: &Trainer, run_dir: &Path) -> Result<PathBuf> {
         alpha: t.agent.opt.alpha.clone(),
         buffers: t.buffers.clone(),
         context_buffers: t.context_buffers.clone(),
+        transfer_buffers: t.transfer_buffers.clone(),
     };
     let json = serde_json::to_vec_pretty(&state).map_err(|e| Error::Checkpoint(e.to_string()))?;
     write_atomic(&tmp.join("state.json"), &json)?;
@@ -140,6 +148,13 @@ pub fn load(t: &mut Trainer, dir: &Path) -> Result<()> {
             "replay has a different number of tasks than the config",
         ));
     }
+    if state.transfer_buffers.is_empty() {
+        state.transfer_buffers = t.transfer_buffers.clone();
+    } else if state.transfer_buffers.len() != t.transfer_buffers.len() {
+        return Err(bad(
+            "transfer replay has a different number of tasks than the config",
+        ));
+    }
     let weights = candle_core::safetensors::load(dir.join("weights.safetensors"), &Device::Cpu)?;
     t.agent.params.load_tensors(&weights, &src)?;
 
@@ -177,6 +192,7 @@ pub fn load(t: &mut Trainer, dir: &Path) -> Result<()> {
     for (kind, bufs) in [
         ("rl", &mut state.buffers),
         ("ctx", &mut state.context_buffers),
+        ("xfer", &mut state.transfer_buffers),
     ] {
         for (i, b) in bufs.iter_mut().enumerate() {
             b.set_columns(|col| {
@@ -198,6 +214,7 @@ pub fn load(t: &mut Trainer, dir: &Path) -> Result<()> {
     t.agent.opt.alpha = state.alpha;
     t.buffers = state.buffers;
     t.context_buffers = state.context_buffers;
+    t.transfer_buffers = state.transfer_buffers;
     Ok(())
 }
 

@@ -15,15 +15,10 @@ use crate::data::buffer::{Batch, TaskBuffer, Transition};
 use crate::env::vec_env::episode_seed;
 use crate::env::{Env, EnvMaker, Task, TaskSet};
 use crate::error::{Error, Result};
+use crate::transfer::drat::{Scorer, Trajectory, TransferStats};
+use crate::transfer::htr;
 
-/// How transfer adds experience from other tasks; `None` is plain PEARL.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum TransferStrategy {
-    /// No transfer.
-    #[default]
-    None,
-}
+pub use crate::transfer::TransferStrategy;
 
 /// Outcome of one episode.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -95,6 +90,8 @@ pub struct IterationStats {
     pub collect_s: f64,
     /// Seconds spent in updates.
     pub update_s: f64,
+    /// What transfer did (HFR, DR, DRaE strategies).
+    pub transfer: Option<TransferStats>,
 }
 
 /// The whole training state: config, tasks, agent, replay, RNG and counters. Everything here
@@ -122,6 +119,11 @@ pub struct Trainer {
     pub episodes: u64,
     /// The transfer strategy in effect.
     pub strategy: TransferStrategy,
+    /// Transitions moved into each train task from other tasks (HFR, DR, DRaE), with their
+    /// relabeled rewards and fixed critic targets.
+    pub transfer_buffers: Vec<TaskBuffer>,
+    /// Complete episodes collected in the current iteration (offered to other tasks).
+    recent: Vec<Trajectory>,
     context_window: usize,
     maker: EnvMaker,
     env: Box<dyn Env>,
@@ -159,7 +161,11 @@ impl Trainer {
             env_steps: 0,
             updates: 0,
             episodes: 0,
-            strategy: TransferStrategy::None,
+            strategy: cfg.transfer.strategy,
+            transfer_buffers: (0..n)
+                .map(|_| TaskBuffer::new(od, ad, cfg.transfer.capacity))
+                .collect(),
+            recent: Vec::new(),
             context_window,
             maker,
             env,
@@ -171,6 +177,7 @@ impl Trainer {
         self.buffers
             .iter()
             .chain(&self.context_buffers)
+            .chain(&self.transfer_buffers)
             .map(|b| b.capacity_bytes())
             .sum()
     }
@@ -242,12 +249,20 @@ impl Trainer {
             };
             let mut rl = std::mem::replace(&mut self.buffers[k], TaskBuffer::new(0, 0, 1));
             let mut cb = std::mem::replace(&mut self.context_buffers[k], TaskBuffer::new(0, 0, 1));
+            let keep = self.strategy.moves_trajectories() && self.iteration > 0;
+            let mut rows = Batch::default();
             let r = self.episode(&task, &z, false, |t, end| {
                 rl.push(t, end);
                 if !posterior {
                     cb.push(t, end);
                 }
+                if keep {
+                    rows.push(t, f32::NAN);
+                }
             });
+            if keep && r.as_ref().is_ok_and(|e| !e.blowup) && !rows.is_empty() {
+                self.recent.push(Trajectory { task: k, rows });
+            }
             if r.as_ref().is_ok_and(|e| e.blowup) {
                 rl.abandon_episode();
                 cb.abandon_episode();
@@ -317,7 +332,12 @@ impl Trainer {
                 eps.extend(self.collect(k, tr.steps_posterior, true)?);
             }
         }
-        let collect_s = t0.elapsed().as_secs_f64();
+        let transfer = if self.strategy.moves_trajectories() {
+            Some(self.transfer_step()?)
+        } else {
+            None
+        };
+        let collect_s = t0.elapsed().as_secs_f64() - transfer.as_ref().map_or(0.0, |x| x.time_s);
         let t1 = std::time::Instant::now();
         let mut sum = UpdateStats::default();
         for _ in 0..tr.updates_per_iteration {
@@ -352,7 +372,80 @@ impl Trainer {
             iteration_updates: tr.updates_per_iteration as u64,
             collect_s,
             update_s: t1.elapsed().as_secs_f64(),
+            transfer,
         })
+    }
+
+    /// Each train task's own z: the mean posterior of a context from its buffers
+    /// (`n_train × latent`).
+    fn own_z(&mut self) -> Result<Vec<f32>> {
+        let n = self.tasks.train.len();
+        let cs = self.cfg.train.context_size;
+        let mut ctx = Vec::new();
+        for k in 0..n {
+            ctx.extend(self.context_of(k, cs)?);
+        }
+        self.agent.posterior_means(&ctx, n, cs)
+    }
+
+    /// Transfer (HFR, DR, DRaE): offer `transfer.fraction` of this iteration's episodes to
+    /// every train task, move each to its drawn target task's transfer buffer.
+    fn transfer_step(&mut self) -> Result<TransferStats> {
+        let start = std::time::Instant::now();
+        let recent = std::mem::take(&mut self.recent);
+        let n_train = self.tasks.train.len();
+        let x = self.cfg.transfer.clone();
+        let n_offer = ((recent.len() as f32) * x.fraction).round() as usize;
+        if n_offer == 0 {
+            return Ok(TransferStats {
+                chosen: vec![0; n_train],
+                ..TransferStats::default()
+            });
+        }
+        let pick = sample_indices(&mut self.rng, recent.len(), n_offer).into_vec();
+        let offered: Vec<Trajectory> = pick.into_iter().map(|i| recent[i].clone()).collect();
+        let z_own = self.own_z()?;
+        // Partition: m contexts of each task, each with a start state of that task's data.
+        let m = x.partition_contexts;
+        let cs = self.cfg.train.context_size;
+        let od = self.agent.obs_dim();
+        let mut ctx = Vec::new();
+        let mut starts = Vec::new();
+        for k in 0..n_train {
+            for _ in 0..m {
+                ctx.extend(self.context_of(k, cs)?);
+                let b = &self.buffers[k];
+                let mut row = Batch::default();
+                if b.n_episodes() > 0 {
+                    let e = self.rng.random_range(0..b.n_episodes());
+                    b.gather_into(&b.episode_slots(e)[..1], &mut row);
+                } else {
+                    let s = b.sample_slots(1, &mut self.rng);
+                    b.gather_into(&s, &mut row);
+                }
+                starts.extend_from_slice(&row.obs[..od]);
+            }
+        }
+        let zs = self.agent.posterior_means(&ctx, n_train * m, cs)?;
+        let uniforms: Vec<f32> = offered.iter().map(|_| self.rng.random::<f32>()).collect();
+        let scorer = Scorer {
+            agent: &self.agent,
+            cfg: &self.cfg,
+            tasks: &self.tasks.train,
+            z_own: &z_own,
+            strategy: self.strategy,
+        };
+        let log_z = scorer.log_partition(&starts, &zs, m)?;
+        let (moves, mut stats) = scorer.transfer(&offered, &log_z, &uniforms)?;
+        for mv in moves {
+            let b = &mut self.transfer_buffers[mv.target];
+            let n = mv.rows.len();
+            for t in 0..n {
+                b.push_with_target(&mv.rows.row(t), t + 1 == n, mv.rows.target[t]);
+            }
+        }
+        stats.time_s = start.elapsed().as_secs_f64();
+        Ok(stats)
     }
 
     /// A meta-batch: `meta_batch` train tasks (without replacement where possible), each with
@@ -368,9 +461,36 @@ impl Trainer {
         };
         let mut rl = Batch::default();
         let mut context = Vec::new();
+        let x = self.cfg.transfer.clone();
         for &k in &ids {
-            let slots = self.buffers[k].sample_slots(bs, &mut self.rng);
+            // HTR: this slot becomes a hindsight pseudo-task built from one of k's episodes.
+            if self.strategy == TransferStrategy::Htr
+                && self.buffers[k].n_episodes() > 0
+                && self.rng.random::<f32>() < x.relabel_prob
+            {
+                let e = self.rng.random_range(0..self.buffers[k].n_episodes());
+                let mut ep = Batch::default();
+                let slots = self.buffers[k].episode_slots(e);
+                self.buffers[k].gather_into(&slots, &mut ep);
+                let (rows, ctx, _) = htr::pseudo_task(&self.cfg.reward, &ep, bs, cs, &mut self.rng);
+                rl.extend(&rows);
+                let (od, ad) = (self.agent.obs_dim(), self.agent.act_dim());
+                context.extend(context_rows(&ctx, od, ad));
+                continue;
+            }
+            // HFR / DR / DRaE: a share of the batch comes from samples moved into k.
+            let moved = &self.transfer_buffers[k];
+            let n_moved = if moved.is_empty() {
+                0
+            } else {
+                ((bs as f32) * x.batch_share).round() as usize
+            };
+            let slots = self.buffers[k].sample_slots(bs - n_moved, &mut self.rng);
             self.buffers[k].gather_into(&slots, &mut rl);
+            if n_moved > 0 {
+                let slots = moved.sample_slots(n_moved, &mut self.rng);
+                moved.gather_into(&slots, &mut rl);
+            }
             context.extend(self.context_of(k, cs)?);
         }
         Ok(MetaBatch {

@@ -27,6 +27,8 @@ pub struct RunOptions {
     /// Stop after this many iterations in total (the config's count otherwise); used to
     /// simulate an interrupted run.
     pub stop_after: Option<usize>,
+    /// Stop (with a final evaluation and checkpoint) once this much wall time is spent.
+    pub time_budget_s: Option<f64>,
 }
 
 /// What a finished run reports.
@@ -173,7 +175,14 @@ pub fn train(cfg: &Config, out: &Path, opts: &RunOptions) -> Result<RunSummary> 
             }
             Err(e) => return Err(e),
         };
-        let eval = if t.iteration % cfg.train.eval_every == 0 || t.iteration == total {
+        if let Some(x) = &stats.transfer {
+            events.event(json!({"event": "transfer", "iteration": t.iteration, "strategy": t.strategy.name(), "chosen": x.chosen, "offered": x.offered, "moved": x.moved}))?;
+        }
+        let out_of_time = opts
+            .time_budget_s
+            .is_some_and(|b| wall.elapsed().as_secs_f64() > b);
+        let last = t.iteration == total || out_of_time;
+        let eval = if t.iteration % cfg.train.eval_every == 0 || last {
             Some(t.evaluate_test()?)
         } else {
             None
@@ -202,7 +211,7 @@ pub fn train(cfg: &Config, out: &Path, opts: &RunOptions) -> Result<RunSummary> 
                 ))
         ));
         bar.set_position(t.iteration as u64);
-        if t.iteration % cfg.train.checkpoint_every == 0 || t.iteration == total {
+        if t.iteration % cfg.train.checkpoint_every == 0 || last {
             rec.flush()?;
             checkpoint::save(&t, out)?;
             plots::learning_curves(
@@ -210,6 +219,10 @@ pub fn train(cfg: &Config, out: &Path, opts: &RunOptions) -> Result<RunSummary> 
                 &out.join("plots"),
                 &format!("{} · {}", cfg.env.robot, out.display()),
             )?;
+        }
+        if out_of_time {
+            events.event(json!({"event": "time_budget_spent", "iteration": t.iteration, "budget_s": opts.time_budget_s}))?;
+            break;
         }
     }
     rec.flush()?;
@@ -243,6 +256,7 @@ fn row(
         .set("env_steps", t.env_steps as f64)
         .set("updates", t.updates as f64);
     let upd = s.map(|s| &s.update);
+    let xfer = s.and_then(|s| s.transfer.as_ref());
     for (name, v) in [
         ("loss/q1", upd.map(|u| u.q1)),
         ("loss/q2", upd.map(|u| u.q2)),
@@ -261,6 +275,15 @@ fn row(
         ("test/success", test.map(|e| e.success)),
         ("test/reward_goal", test.map(|e| e.goal_reward)),
         ("test/reward_ctrl", test.map(|e| e.ctrl_reward)),
+        ("transfer/samples", xfer.map(|x| x.samples as f32)),
+        ("transfer/moved_trajectories", xfer.map(|x| x.moved as f32)),
+        ("transfer/rho_d_mean", xfer.map(|x| x.rho_d_mean)),
+        (
+            "transfer/rho_pi_clip_rate",
+            xfer.map(|x| x.rho_pi_clip_rate),
+        ),
+        ("transfer/guard_rate", xfer.map(|x| x.guard_rate)),
+        ("transfer/time_s", xfer.map(|x| x.time_s as f32)),
     ] {
         match v {
             Some(v) => r.set(name, v as f64),

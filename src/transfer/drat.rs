@@ -1,0 +1,365 @@
+//! DRaT, doubly robust augmented transfer: each iteration, a share of the freshly collected
+//! trajectories is offered to every training task; the target task is drawn like HFR's
+//! (softmax of utility minus the task's log-partition), but the utility of task j is the
+//! **DRaE estimate** of the relabeled trajectory's start-state value under j, which accounts
+//! for the dynamics shift between the data's task i and j. The moved transitions enter j's
+//! batches with their DRaE values as fixed critic targets,
+//! `y_t = s·r_j(t) + γ·ρ̂d(t)·Ṽ_ij(t+1)` (`Ṽ_ij(T)` = the bootstrap value after a time-limit
+//! truncation, 0 after termination), instead of bootstrapping as if they came from j.
+//!
+//! Inputs of the estimators, for task j (z_j = the mean posterior of j's own context, so the
+//! value functions describe j's goal *and* dynamics):
+//! - `r_j(t)` relabeled from the stored achieved positions, times the agent's reward scale;
+//! - `ρπ(t) = π(a_t|s_t,z_j)/π(a_t|s_t,z_i)` from the tanh-Gaussian log-probs, clipped to
+//!   `transfer.rho_pi_clip`;
+//! - `V(s_t,z_j) = min(Q1,Q2)(s_t, μ(s_t,z_j), z_j)` at the policy's deterministic action μ,
+//!   `Q(s_t,a_t,z_j) = min(Q1,Q2)(s_t,a_t,z_j)`; the interval for the unknown true `V_j(s_{t+1})`
+//!   is `[min, max]` of the twin critics at `(s_{t+1}, μ(s_{t+1},z_j))`.
+//!
+//! Values ignore the entropy bonus (they score and bootstrap with the critics' Q directly).
+//!
+//! The same machinery runs HFR (utility from z inferred from τ relabeled to j, ordinary
+//! bootstrapping) and the oracle DR (exact ρd from the point robot's transition densities).
+
+use serde::{Deserialize, Serialize};
+
+use super::estimators::{dr_estimate, drae_estimate, DraeParams, DraeVariant};
+use super::hfr::{log_mean_exp, sample_index, target_distribution};
+use super::relabel::rewards_for_goal;
+use super::TransferStrategy;
+use crate::agent::{context_features, Agent};
+use crate::config::Config;
+use crate::data::buffer::Batch;
+use crate::env::point::transition_log_density;
+use crate::env::Task;
+use crate::error::Result;
+
+/// A complete episode of train task `task`, rows in time order.
+#[derive(Clone, Debug)]
+pub struct Trajectory {
+    /// Train task that generated it.
+    pub task: usize,
+    /// Its transitions.
+    pub rows: Batch,
+}
+
+/// What one iteration's transfer did (logged per iteration).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TransferStats {
+    /// Trajectories offered to the other tasks.
+    pub offered: usize,
+    /// Trajectories moved to a task other than their own.
+    pub moved: usize,
+    /// Transitions moved.
+    pub samples: usize,
+    /// Mean |ρd| used on moved transitions (ρ̂d for DRaE, the exact ratio for DR, 1 for HFR).
+    pub rho_d_mean: f32,
+    /// Share of ρπ values that hit the clip range (all scored steps).
+    pub rho_pi_clip_rate: f32,
+    /// Share of DRaE steps where the near-zero guard set ρ̂d = 1.
+    pub guard_rate: f32,
+    /// How often each train task was chosen as target.
+    pub chosen: Vec<u32>,
+    /// Wall time of scoring and moving (s).
+    pub time_s: f64,
+}
+
+/// A trajectory relabeled to its chosen task, ready for that task's transfer buffer.
+#[derive(Clone, Debug)]
+pub struct Move {
+    /// The chosen train task.
+    pub target: usize,
+    /// Rows with relabeled rewards (unscaled) and, for DR/DRaE, fixed critic targets.
+    pub rows: Batch,
+}
+
+/// Everything scoring needs, borrowed from the trainer.
+pub struct Scorer<'a> {
+    /// The learner (policy, critics, encoder).
+    pub agent: &'a Agent,
+    /// The run's config.
+    pub cfg: &'a Config,
+    /// Train tasks.
+    pub tasks: &'a [Task],
+    /// Each train task's own z (posterior mean of its context), `n_train × latent`.
+    pub z_own: &'a [f32],
+    /// HFR, DR, DRaE or DRaE-slide.
+    pub strategy: TransferStrategy,
+}
+
+/// Running sums behind [`TransferStats`].
+#[derive(Default)]
+struct Tally {
+    rho_d_abs: f64,
+    rho_d_n: usize,
+    pi_clipped: usize,
+    pi_n: usize,
+    guarded: usize,
+    drae_n: usize,
+}
+
+/// Per-target-task estimates of one trajectory.
+struct Estimates {
+    /// Utility per task.
+    utility: Vec<f32>,
+    /// Per task: (Ṽ_ij(t) for t = 0..T, ρd used per step, bootstrap) — DR/DRaE only.
+    values: Vec<(Vec<f32>, Vec<f32>, f32)>,
+}
+
+fn repeat_rows(x: &[f32], times: usize) -> Vec<f32> {
+    let mut out = Vec::with_capacity(x.len() * times);
+    for _ in 0..times {
+        out.extend_from_slice(x);
+    }
+    out
+}
+
+fn min_max(a: &[f32], b: &[f32]) -> (Vec<f32>, Vec<f32>) {
+    a.iter().zip(b).map(|(&x, &y)| (x.min(y), x.max(y))).unzip()
+}
+
+impl Scorer<'_> {
+    fn latent(&self) -> usize {
+        self.agent.latent_dim()
+    }
+
+    /// `V(s, z) = min(Q1, Q2)(s, μ(s, z), z)` for rows `obs` with per-row `z`.
+    fn value(&self, obs: &[f32], z: &[f32]) -> Result<Vec<f32>> {
+        let mu = self.agent.mean_action(obs, z)?;
+        let (a, b) = self.agent.q_pair(obs, &mu, z)?;
+        Ok(min_max(&a, &b).0)
+    }
+
+    /// `log Z_j = log mean_m exp(V(s0_m, z_m) / temperature)` for each task, from `m`
+    /// contexts' z (`n_train·m × latent`) and start observations (`n_train·m × obs`).
+    pub fn log_partition(&self, starts: &[f32], zs: &[f32], m: usize) -> Result<Vec<f32>> {
+        let temp = self.temperature();
+        let u = self.value(starts, zs)?;
+        Ok(u.chunks(m)
+            .map(|c| {
+                let scaled: Vec<f32> = c.iter().map(|x| x / temp).collect();
+                log_mean_exp(&scaled)
+            })
+            .collect())
+    }
+
+    /// Softmax temperature in Q units: `transfer.temperature × agent.reward_scale`.
+    fn temperature(&self) -> f32 {
+        self.cfg.transfer.temperature * self.cfg.agent.reward_scale as f32
+    }
+
+    fn estimates(&self, traj: &Trajectory, tally: &mut Tally) -> Result<Estimates> {
+        let (od, ad, l) = (self.agent.obs_dim(), self.agent.act_dim(), self.latent());
+        let rows = &traj.rows;
+        let t_len = rows.len();
+        let n_tasks = self.tasks.len();
+        let scale = self.cfg.agent.reward_scale as f32;
+        let rewards: Vec<Vec<f32>> = self
+            .tasks
+            .iter()
+            .map(|task| {
+                rewards_for_goal(&self.cfg.reward, rows, task.goal)
+                    .into_iter()
+                    .map(|r| r * scale)
+                    .collect()
+            })
+            .collect();
+        if self.strategy == TransferStrategy::Hfr {
+            // z of task j inferred from τ relabeled to j; utility at τ's start state.
+            let f = context_features(od, ad);
+            let mut ctx = Vec::with_capacity(n_tasks * t_len * f);
+            for r in &rewards {
+                for (t, rt) in r.iter().enumerate() {
+                    ctx.extend_from_slice(&rows.obs[t * od..(t + 1) * od]);
+                    ctx.extend_from_slice(&rows.action[t * ad..(t + 1) * ad]);
+                    ctx.push(rt / scale);
+                    ctx.extend_from_slice(&rows.next_obs[t * od..(t + 1) * od]);
+                }
+            }
+            let z = self.agent.posterior_means(&ctx, n_tasks, t_len)?;
+            let s0 = repeat_rows(&rows.obs[..od], n_tasks);
+            let utility = self.value(&s0, &z)?;
+            return Ok(Estimates {
+                utility,
+                values: Vec::new(),
+            });
+        }
+        // DR / DRaE: every task's own z, all tasks in one batch of n_tasks × T rows.
+        let mut z = Vec::with_capacity(n_tasks * t_len * l);
+        for j in 0..n_tasks {
+            for _ in 0..t_len {
+                z.extend_from_slice(&self.z_own[j * l..(j + 1) * l]);
+            }
+        }
+        let obs = repeat_rows(&rows.obs, n_tasks);
+        let act = repeat_rows(&rows.action, n_tasks);
+        let next = repeat_rows(&rows.next_obs, n_tasks);
+        let z_i = &self.z_own[traj.task * l..(traj.task + 1) * l];
+        let logp_i = self.agent.log_prob(&rows.obs, &rows.action, z_i)?;
+        let logp_j = self.agent.log_prob(&obs, &act, &z)?;
+        let v = self.value(&obs, &z)?;
+        let (q1, q2) = self.agent.q_pair(&obs, &act, &z)?;
+        let q = min_max(&q1, &q2).0;
+        let mu_next = self.agent.mean_action(&next, &z)?;
+        let (n1, n2) = self.agent.q_pair(&next, &mu_next, &z)?;
+        let (lo, hi) = min_max(&n1, &n2);
+        let x = &self.cfg.transfer;
+        let gamma = self.cfg.agent.gamma as f32;
+        let terminal = rows.terminal[t_len - 1] > 0.5;
+        let mut utility = Vec::with_capacity(n_tasks);
+        let mut values = Vec::with_capacity(n_tasks);
+        for j in 0..n_tasks {
+            let sl = j * t_len..(j + 1) * t_len;
+            let rho_pi: Vec<f32> = sl
+                .clone()
+                .map(|k| {
+                    let r = (logp_j[k] - logp_i[k - j * t_len]).clamp(-30.0, 30.0).exp();
+                    let c = r.clamp(x.rho_pi_clip[0], x.rho_pi_clip[1]);
+                    tally.pi_n += 1;
+                    if c != r {
+                        tally.pi_clipped += 1;
+                    }
+                    c
+                })
+                .collect();
+            let bootstrap = if terminal { 0.0 } else { lo[sl.end - 1] };
+            let (vals, rho_d) = if self.strategy == TransferStrategy::Dr {
+                // Our rewards are functions of the next state, so ρd(t) weights r_j(t) too:
+                // V(t) = V̂ + ρπ·[ρd·(r_j + γ·V(t+1)) − Q̂] (see tests/transfer_convention.rs).
+                let rho_d = self.exact_rho_d(rows, traj.task, j);
+                let weighted: Vec<f32> =
+                    rewards[j].iter().zip(&rho_d).map(|(r, d)| r * d).collect();
+                let vals = dr_estimate(
+                    &weighted,
+                    &rho_pi,
+                    &rho_d,
+                    &v[sl.clone()],
+                    &q[sl.clone()],
+                    gamma,
+                    bootstrap,
+                )?;
+                (vals, rho_d)
+            } else {
+                let params = DraeParams {
+                    gamma,
+                    rho_max: x.rho_d_max,
+                    eps: x.eps,
+                    rule: x.interval_rule,
+                    variant: if self.strategy == TransferStrategy::DraeSlide {
+                        DraeVariant::Slide
+                    } else {
+                        DraeVariant::Derived
+                    },
+                };
+                let out = drae_estimate(
+                    &rewards[j],
+                    &rho_pi,
+                    &v[sl.clone()],
+                    &q[sl.clone()],
+                    &lo[sl.clone()],
+                    &hi[sl.clone()],
+                    &params,
+                    bootstrap,
+                )?;
+                tally.guarded += out.guarded;
+                tally.drae_n += t_len;
+                (out.values, out.rho_d)
+            };
+            utility.push(vals[0]);
+            values.push((vals, rho_d, bootstrap));
+        }
+        Ok(Estimates { utility, values })
+    }
+
+    /// Exact `ρd(t) = p_j(s_{t+1}|s_t,a_t) / p_i(s_{t+1}|s_t,a_t)` of the noisy point robot.
+    fn exact_rho_d(&self, rows: &Batch, i: usize, j: usize) -> Vec<f32> {
+        let (od, ad) = (self.agent.obs_dim(), self.agent.act_dim());
+        let pc = &self.cfg.env.point;
+        (0..rows.len())
+            .map(|t| {
+                let s = &rows.obs[t * od..(t + 1) * od];
+                let a = &rows.action[t * ad..(t + 1) * ad];
+                let s2 = &rows.next_obs[t * od..(t + 1) * od];
+                let lj = transition_log_density(pc, &self.tasks[j].dynamics, s, a, s2);
+                let li = transition_log_density(pc, &self.tasks[i].dynamics, s, a, s2);
+                ((lj - li).clamp(-30.0, 30.0).exp() as f32).min(self.cfg.transfer.rho_d_max)
+            })
+            .collect()
+    }
+
+    /// Scores `trajs` for every task, draws each one's target task with `uniforms` (one
+    /// number in [0, 1) per trajectory, from the trainer's RNG) and returns the moves to
+    /// tasks other than the trajectory's own, with the iteration's statistics.
+    pub fn transfer(
+        &self,
+        trajs: &[Trajectory],
+        log_z: &[f32],
+        uniforms: &[f32],
+    ) -> Result<(Vec<Move>, TransferStats)> {
+        let start = std::time::Instant::now();
+        let mut tally = Tally::default();
+        let mut stats = TransferStats {
+            chosen: vec![0; self.tasks.len()],
+            ..TransferStats::default()
+        };
+        let mut moves = Vec::new();
+        let temp = self.temperature();
+        let gamma = self.cfg.agent.gamma as f32;
+        let scale = self.cfg.agent.reward_scale as f32;
+        for (traj, &u) in trajs.iter().zip(uniforms) {
+            if traj.rows.is_empty() {
+                continue;
+            }
+            stats.offered += 1;
+            let est = self.estimates(traj, &mut tally)?;
+            let probs = target_distribution(&est.utility, log_z, temp);
+            let j = sample_index(&probs, u);
+            stats.chosen[j] += 1;
+            if j == traj.task {
+                continue;
+            }
+            let mut rows = traj.rows.clone();
+            rows.reward = rewards_for_goal(&self.cfg.reward, &traj.rows, self.tasks[j].goal);
+            let t_len = rows.len();
+            rows.target = match est.values.get(j) {
+                // DR / DRaE: y_t = s·r_j(t) + γ·ρd(t)·Ṽ_ij(t+1), Ṽ_ij(T) = bootstrap.
+                Some((vals, rho_d, bootstrap)) => (0..t_len)
+                    .map(|t| {
+                        let next = if t + 1 < t_len {
+                            vals[t + 1]
+                        } else {
+                            *bootstrap
+                        };
+                        tally.rho_d_abs += rho_d[t].abs() as f64;
+                        tally.rho_d_n += 1;
+                        // The oracle DR weights the (next-state) reward by ρd as well.
+                        let r = if self.strategy == TransferStrategy::Dr {
+                            scale * rows.reward[t] * rho_d[t]
+                        } else {
+                            scale * rows.reward[t]
+                        };
+                        if rows.terminal[t] > 0.5 {
+                            r
+                        } else {
+                            r + gamma * rho_d[t] * next
+                        }
+                    })
+                    .collect(),
+                None => {
+                    tally.rho_d_abs += t_len as f64;
+                    tally.rho_d_n += t_len;
+                    vec![f32::NAN; t_len]
+                }
+            };
+            stats.moved += 1;
+            stats.samples += t_len;
+            moves.push(Move { target: j, rows });
+        }
+        let ratio = |a: f64, b: usize| if b == 0 { 0.0 } else { (a / b as f64) as f32 };
+        stats.rho_d_mean = ratio(tally.rho_d_abs, tally.rho_d_n);
+        stats.rho_pi_clip_rate = ratio(tally.pi_clipped as f64, tally.pi_n);
+        stats.guard_rate = ratio(tally.guarded as f64, tally.drae_n);
+        stats.time_s = start.elapsed().as_secs_f64();
+        Ok((moves, stats))
+    }
+}

@@ -1,0 +1,216 @@
+//! The dynamics-ratio convention on an environment with exact transition densities (the
+//! point robot with Gaussian transition noise), and reward relabeling against the env.
+//!
+//! Data from task i evaluated under task j needs ρd = p_j(s′|s,a) / p_i(s′|s,a): with it the
+//! DR estimate of task j's value from task-i trajectories is unbiased; the reversed ratio is
+//! not.
+
+use drat::config::Config;
+use drat::data::buffer::{Batch, Transition};
+use drat::env::point::transition_log_density;
+use drat::env::{EnvMaker, Task};
+use drat::transfer::estimators::is_estimate;
+use drat::transfer::relabel::rewards_for_goal;
+use rand::{Rng, SeedableRng};
+use rand_distr::StandardNormal;
+
+const HORIZON: usize = 5;
+const GAMMA: f32 = 0.9;
+
+fn noisy_point() -> Config {
+    let sets: Vec<String> = [
+        "env.point.noise_std=0.1",
+        "env.horizon=5",
+        "reward.kind=dense",
+        "tasks.dynamics.randomize=true",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    Config::from_toml_str_with_sets("[env]\nrobot = \"point\"\n", "test", &sets).unwrap()
+}
+
+/// A fixed stochastic policy (the same in both tasks, so ρπ = 1).
+fn policy(rng: &mut rand_pcg::Pcg64) -> Vec<f32> {
+    (0..2)
+        .map(|_| (0.6 + 0.3 * rng.sample::<f32, _>(StandardNormal)).clamp(-1.0, 1.0))
+        .collect()
+}
+
+/// Episodes in `task`: their rows (time order, clipped actions).
+fn episodes(cfg: &Config, task: &Task, n: usize, seed: u64) -> Vec<Batch> {
+    let maker = EnvMaker::new(cfg).unwrap();
+    let mut env = maker.make(task.clone()).unwrap();
+    let mut rng = rand_pcg::Pcg64::seed_from_u64(seed);
+    (0..n)
+        .map(|e| {
+            let mut obs = env.reset(seed * 1_000_003 + e as u64).unwrap().obs;
+            let mut rows = Batch::default();
+            loop {
+                let a = policy(&mut rng);
+                let s = env.step(&a).unwrap();
+                rows.push(
+                    &Transition {
+                        obs: &obs,
+                        action: &a,
+                        reward: s.reward,
+                        next_obs: &s.obs,
+                        terminal: s.terminated,
+                        achieved: s.info.achieved,
+                    },
+                    f32::NAN,
+                );
+                let done = s.done();
+                obs = s.obs;
+                if done {
+                    break;
+                }
+            }
+            rows
+        })
+        .collect()
+}
+
+fn mean_se(x: &[f64]) -> (f64, f64) {
+    let n = x.len() as f64;
+    let m = x.iter().sum::<f64>() / n;
+    let var = x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (n - 1.0);
+    (m, (var / n).sqrt())
+}
+
+#[test]
+fn dr_with_p_j_over_p_i_is_unbiased_for_task_j_and_the_reversed_ratio_is_not() {
+    let cfg = noisy_point();
+    let tasks = EnvMaker::new(&cfg).unwrap().task_set().unwrap();
+    let mut task_i = tasks.train[0].clone();
+    let mut task_j = tasks.train[1].clone();
+    task_i.dynamics.mass_scale = vec![1.0];
+    task_i.dynamics.friction_coef = 1.0;
+    task_j.dynamics.mass_scale = vec![0.85];
+    task_j.dynamics.friction_coef = 0.8;
+    task_j.goal = task_i.goal;
+    let pc = &cfg.env.point;
+
+    // Ground truth: task j's discounted return from its own rollouts.
+    let truth: Vec<f64> = episodes(&cfg, &task_j, 20_000, 1)
+        .iter()
+        .map(|ep| {
+            ep.reward
+                .iter()
+                .enumerate()
+                .map(|(t, r)| GAMMA.powi(t as i32) as f64 * *r as f64)
+                .sum()
+        })
+        .collect();
+    let (v_j, se_j) = mean_se(&truth);
+
+    // Task-i data, relabeled (same goal here) and reweighted. With critics 0, DR is
+    // per-decision IS. The env's reward is a function of the *next* state (the achieved
+    // position after the step), so ρd(t) weights r(t) too:
+    // V(t) = ρd(t)·(r(t) + γ·V(t+1)), i.e. IS with the step ratio ρπ·ρd = ρd.
+    let data = episodes(&cfg, &task_i, 20_000, 5);
+    let estimate = |reversed: bool| -> Vec<f64> {
+        data.iter()
+            .map(|ep| {
+                let n = ep.len();
+                let rho_d: Vec<f32> = (0..n)
+                    .map(|t| {
+                        let (s, a, s2) = (
+                            &ep.obs[4 * t..4 * t + 4],
+                            &ep.action[2 * t..2 * t + 2],
+                            &ep.next_obs[4 * t..4 * t + 4],
+                        );
+                        let lj = transition_log_density(pc, &task_j.dynamics, s, a, s2);
+                        let li = transition_log_density(pc, &task_i.dynamics, s, a, s2);
+                        let log_ratio = if reversed { li - lj } else { lj - li };
+                        log_ratio.exp() as f32
+                    })
+                    .collect();
+                let v = is_estimate(&ep.reward, &rho_d, &vec![1.0; n], GAMMA, 0.0).unwrap();
+                v[0] as f64
+            })
+            .collect()
+    };
+    let (m_ok, se_ok) = mean_se(&estimate(false));
+    let (m_rev, se_rev) = mean_se(&estimate(true));
+    let naive: Vec<f64> = data
+        .iter()
+        .map(|ep| {
+            ep.reward
+                .iter()
+                .enumerate()
+                .map(|(t, r)| GAMMA.powi(t as i32) as f64 * *r as f64)
+                .sum()
+        })
+        .collect();
+    let (v_i, _) = mean_se(&naive);
+    eprintln!(
+        "V_j = {v_j:.4} ± {se_j:.4} (V_i = {v_i:.4}); DR p_j/p_i {m_ok:.4} ± {se_ok:.4}; reversed {m_rev:.4} ± {se_rev:.4}"
+    );
+    assert_eq!(HORIZON, data[0].len());
+    // The shift matters: task i's own value is far from task j's.
+    assert!((v_i - v_j).abs() > 6.0 * se_j);
+    let se = (se_ok * se_ok + se_j * se_j).sqrt();
+    assert!((m_ok - v_j).abs() < 3.0 * se, "p_j/p_i must be unbiased");
+    let se = (se_rev * se_rev + se_j * se_j).sqrt();
+    assert!((m_rev - v_j).abs() > 3.0 * se, "p_i/p_j must be biased");
+}
+
+#[test]
+fn relabeling_a_trajectory_to_its_own_task_gives_back_the_env_rewards() {
+    for robot in ["point", "quadruped"] {
+        let mut cfg = Config::default_for(robot).unwrap();
+        cfg.reward.ctrl_cost_weight = 0.05;
+        cfg.env.horizon = 60;
+        cfg.reward.goal_radius_m = 0.6;
+        let tasks = EnvMaker::new(&cfg).unwrap().task_set().unwrap();
+        let mut task = tasks.train[0].clone();
+        // A goal the random walk reaches sometimes, so both reward values occur.
+        task.goal = [0.05, 0.0];
+        let rows = {
+            let maker = EnvMaker::new(&cfg).unwrap();
+            let mut env = maker.make(task.clone()).unwrap();
+            let mut rng = rand_pcg::Pcg64::seed_from_u64(3);
+            let mut obs = env.reset(7).unwrap().obs;
+            let ad = env.action_space().dim();
+            let mut rows = Batch::default();
+            loop {
+                let a: Vec<f32> = (0..ad).map(|_| rng.random_range(-1.2f32..1.2)).collect();
+                let clipped: Vec<f32> = a.iter().map(|x| x.clamp(-1.0, 1.0)).collect();
+                let s = env.step(&a).unwrap();
+                rows.push(
+                    &Transition {
+                        obs: &obs,
+                        action: &clipped,
+                        reward: s.reward,
+                        next_obs: &s.obs,
+                        terminal: s.terminated,
+                        achieved: s.info.achieved,
+                    },
+                    f32::NAN,
+                );
+                let done = s.done();
+                obs = s.obs;
+                if done {
+                    break;
+                }
+            }
+            rows
+        };
+        let relabeled = rewards_for_goal(&cfg.reward, &rows, task.goal);
+        assert_eq!(
+            relabeled, rows.reward,
+            "{robot}: relabeled rewards must equal the env's"
+        );
+        assert!(
+            rows.reward.iter().any(|&r| r > 0.5),
+            "{robot}: the goal is reached at least once"
+        );
+        if robot == "point" {
+            assert!(
+                rows.reward.iter().any(|&r| r < 0.5),
+                "{robot}: and missed at least once"
+            );
+        }
+    }
+}
