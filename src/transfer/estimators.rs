@@ -148,6 +148,10 @@ pub fn drae_rho(r: f32, q: f32, x: f32, y_lo: f32, y_hi: f32, p: &DraeParams) ->
     };
     let a = (y_lo + shift) / (2.0 * x);
     let b = (y_hi + shift) / (2.0 * x);
+    if !(a.is_finite() && b.is_finite()) {
+        // Non-finite critic values (a diverging critic): fall back like the guard.
+        return (1.0f32.min(p.rho_max), true);
+    }
     let (lo, hi) = (a.min(b), a.max(b));
     let rho = match p.rule {
         IntervalRule::ClosestToOne => 1.0f32.clamp(lo, hi),
@@ -265,6 +269,8 @@ mod tests {
             ..p
         };
         assert!((drae_rho(0.4, 1.0, 1.0, 0.2, 0.6, &mid).0 - 0.5).abs() < 1e-6);
+        // Non-finite critic values do not panic: guarded.
+        assert_eq!(drae_rho(0.0, f32::NAN, 1.0, 0.0, 1.0, &p), (1.0, true));
         // Near-zero Ṽ: guarded, ρ̂d = 1.
         assert_eq!(drae_rho(0.0, 1.0, 1e-9, 0.0, 1.0, &p), (1.0, true));
         // Clipped to [0, ρmax].
