@@ -8,7 +8,7 @@
 use drat::config::Config;
 use drat::data::buffer::{Batch, Transition};
 use drat::env::point::transition_log_density;
-use drat::env::{EnvMaker, Task};
+use drat::env::{Env, EnvMaker, Task};
 use drat::transfer::estimators::is_estimate;
 use drat::transfer::relabel::rewards_for_goal;
 use rand::{Rng, SeedableRng};
@@ -37,36 +37,44 @@ fn policy(rng: &mut rand_pcg::Pcg64) -> Vec<f32> {
         .collect()
 }
 
-/// Episodes in `task`: their rows (time order, clipped actions).
+/// One episode from `reset(seed)` with actions from `policy`; rows in time order, actions
+/// stored clipped to [-1, 1] as the env applies them.
+fn rollout(env: &mut dyn Env, seed: u64, mut policy: impl FnMut() -> Vec<f32>) -> Batch {
+    let mut obs = env.reset(seed).unwrap().obs;
+    let mut rows = Batch::default();
+    loop {
+        let a = policy();
+        let clipped: Vec<f32> = a.iter().map(|x| x.clamp(-1.0, 1.0)).collect();
+        let s = env.step(&a).unwrap();
+        rows.push(
+            &Transition {
+                obs: &obs,
+                action: &clipped,
+                reward: s.reward,
+                next_obs: &s.obs,
+                terminal: s.terminated,
+                achieved: s.info.achieved,
+            },
+            f32::NAN,
+        );
+        let done = s.done();
+        obs = s.obs;
+        if done {
+            return rows;
+        }
+    }
+}
+
+/// Episodes in `task` under the fixed policy.
 fn episodes(cfg: &Config, task: &Task, n: usize, seed: u64) -> Vec<Batch> {
     let maker = EnvMaker::new(cfg).unwrap();
     let mut env = maker.make(task.clone()).unwrap();
     let mut rng = rand_pcg::Pcg64::seed_from_u64(seed);
     (0..n)
         .map(|e| {
-            let mut obs = env.reset(seed * 1_000_003 + e as u64).unwrap().obs;
-            let mut rows = Batch::default();
-            loop {
-                let a = policy(&mut rng);
-                let s = env.step(&a).unwrap();
-                rows.push(
-                    &Transition {
-                        obs: &obs,
-                        action: &a,
-                        reward: s.reward,
-                        next_obs: &s.obs,
-                        terminal: s.terminated,
-                        achieved: s.info.achieved,
-                    },
-                    f32::NAN,
-                );
-                let done = s.done();
-                obs = s.obs;
-                if done {
-                    break;
-                }
-            }
-            rows
+            rollout(env.as_mut(), seed * 1_000_003 + e as u64, || {
+                policy(&mut rng)
+            })
         })
         .collect()
 }
@@ -167,36 +175,13 @@ fn relabeling_a_trajectory_to_its_own_task_gives_back_the_env_rewards() {
         let mut task = tasks.train[0].clone();
         // A goal the random walk reaches sometimes, so both reward values occur.
         task.goal = [0.05, 0.0];
-        let rows = {
-            let maker = EnvMaker::new(&cfg).unwrap();
-            let mut env = maker.make(task.clone()).unwrap();
-            let mut rng = rand_pcg::Pcg64::seed_from_u64(3);
-            let mut obs = env.reset(7).unwrap().obs;
-            let ad = env.action_space().dim();
-            let mut rows = Batch::default();
-            loop {
-                let a: Vec<f32> = (0..ad).map(|_| rng.random_range(-1.2f32..1.2)).collect();
-                let clipped: Vec<f32> = a.iter().map(|x| x.clamp(-1.0, 1.0)).collect();
-                let s = env.step(&a).unwrap();
-                rows.push(
-                    &Transition {
-                        obs: &obs,
-                        action: &clipped,
-                        reward: s.reward,
-                        next_obs: &s.obs,
-                        terminal: s.terminated,
-                        achieved: s.info.achieved,
-                    },
-                    f32::NAN,
-                );
-                let done = s.done();
-                obs = s.obs;
-                if done {
-                    break;
-                }
-            }
-            rows
-        };
+        let maker = EnvMaker::new(&cfg).unwrap();
+        let mut env = maker.make(task.clone()).unwrap();
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(3);
+        let ad = env.action_space().dim();
+        let rows = rollout(env.as_mut(), 7, || {
+            (0..ad).map(|_| rng.random_range(-1.2f32..1.2)).collect()
+        });
         let relabeled = rewards_for_goal(&cfg.reward, &rows, task.goal);
         assert_eq!(
             relabeled, rows.reward,

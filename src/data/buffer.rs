@@ -98,20 +98,9 @@ pub struct TaskBuffer {
     obs_dim: usize,
     act_dim: usize,
     capacity: usize,
+    /// The columns (slot-indexed once full).
     #[serde(skip)]
-    obs: Vec<f32>,
-    #[serde(skip)]
-    action: Vec<f32>,
-    #[serde(skip)]
-    reward: Vec<f32>,
-    #[serde(skip)]
-    next_obs: Vec<f32>,
-    #[serde(skip)]
-    terminal: Vec<f32>,
-    #[serde(skip)]
-    achieved: Vec<f32>,
-    #[serde(skip)]
-    target: Vec<f32>,
+    data: Batch,
     /// Transitions ever added (a global index; slot = index % capacity).
     total: u64,
     /// Complete episodes still fully stored: (first global index, length).
@@ -127,13 +116,7 @@ impl TaskBuffer {
             obs_dim,
             act_dim,
             capacity: capacity.max(1),
-            obs: Vec::new(),
-            action: Vec::new(),
-            reward: Vec::new(),
-            next_obs: Vec::new(),
-            terminal: Vec::new(),
-            achieved: Vec::new(),
-            target: Vec::new(),
+            data: Batch::default(),
             total: 0,
             episodes: VecDeque::new(),
             open: None,
@@ -174,23 +157,17 @@ impl TaskBuffer {
             self.open = Some(g);
         }
         let slot = (g % self.capacity as u64) as usize;
-        if self.reward.len() < self.capacity {
-            self.obs.extend_from_slice(t.obs);
-            self.action.extend_from_slice(t.action);
-            self.reward.push(t.reward);
-            self.next_obs.extend_from_slice(t.next_obs);
-            self.terminal.push(f32::from(u8::from(t.terminal)));
-            self.achieved.extend_from_slice(&t.achieved);
-            self.target.push(target);
+        if self.data.reward.len() < self.capacity {
+            self.data.push(t, target);
         } else {
             let (o, a) = (self.obs_dim, self.act_dim);
-            self.obs[slot * o..(slot + 1) * o].copy_from_slice(t.obs);
-            self.action[slot * a..(slot + 1) * a].copy_from_slice(t.action);
-            self.reward[slot] = t.reward;
-            self.next_obs[slot * o..(slot + 1) * o].copy_from_slice(t.next_obs);
-            self.terminal[slot] = f32::from(u8::from(t.terminal));
-            self.achieved[slot * 2..slot * 2 + 2].copy_from_slice(&t.achieved);
-            self.target[slot] = target;
+            self.data.obs[slot * o..(slot + 1) * o].copy_from_slice(t.obs);
+            self.data.action[slot * a..(slot + 1) * a].copy_from_slice(t.action);
+            self.data.reward[slot] = t.reward;
+            self.data.next_obs[slot * o..(slot + 1) * o].copy_from_slice(t.next_obs);
+            self.data.terminal[slot] = f32::from(u8::from(t.terminal));
+            self.data.achieved[slot * 2..slot * 2 + 2].copy_from_slice(&t.achieved);
+            self.data.target[slot] = target;
         }
         self.total += 1;
         // Episodes whose first transition was overwritten are gone.
@@ -210,13 +187,13 @@ impl TaskBuffer {
     /// The data columns by name (for checkpoints).
     pub fn columns(&self) -> [(&'static str, &Vec<f32>); 7] {
         [
-            ("obs", &self.obs),
-            ("action", &self.action),
-            ("reward", &self.reward),
-            ("next_obs", &self.next_obs),
-            ("terminal", &self.terminal),
-            ("achieved", &self.achieved),
-            ("target", &self.target),
+            ("obs", &self.data.obs),
+            ("action", &self.data.action),
+            ("reward", &self.data.reward),
+            ("next_obs", &self.data.next_obs),
+            ("terminal", &self.data.terminal),
+            ("achieved", &self.data.achieved),
+            ("target", &self.data.target),
         ]
     }
 
@@ -241,14 +218,14 @@ impl TaskBuffer {
             }
             Ok(v)
         };
-        self.obs = take("obs", o)?;
-        self.action = take("action", a)?;
-        self.reward = take("reward", 1)?;
-        self.next_obs = take("next_obs", o)?;
-        self.terminal = take("terminal", 1)?;
-        self.achieved = take("achieved", 2)?;
+        self.data.obs = take("obs", o)?;
+        self.data.action = take("action", a)?;
+        self.data.reward = take("reward", 1)?;
+        self.data.next_obs = take("next_obs", o)?;
+        self.data.terminal = take("terminal", 1)?;
+        self.data.achieved = take("achieved", 2)?;
         // Checkpoints older than the transfer work have no targets: none were fixed.
-        self.target = match get("target") {
+        self.data.target = match get("target") {
             Some(v) if v.len() == rows => v,
             Some(v) => {
                 return Err(format!(
@@ -272,18 +249,8 @@ impl TaskBuffer {
 
     /// Copies rows `slots` into `out`.
     pub fn gather_into(&self, slots: &[usize], out: &mut Batch) {
-        let (o, a) = (self.obs_dim, self.act_dim);
         for &s in slots {
-            out.obs.extend_from_slice(&self.obs[s * o..(s + 1) * o]);
-            out.action
-                .extend_from_slice(&self.action[s * a..(s + 1) * a]);
-            out.reward.push(self.reward[s]);
-            out.next_obs
-                .extend_from_slice(&self.next_obs[s * o..(s + 1) * o]);
-            out.terminal.push(self.terminal[s]);
-            out.achieved
-                .extend_from_slice(&self.achieved[s * 2..s * 2 + 2]);
-            out.target.push(self.target[s]);
+            out.push(&self.data.row(s), self.data.target[s]);
         }
     }
 

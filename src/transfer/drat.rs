@@ -185,24 +185,40 @@ impl Scorer<'_> {
             });
         }
         // DR / DRaE: every task's own z, all tasks in one batch of n_tasks × T rows.
-        let mut z = Vec::with_capacity(n_tasks * t_len * l);
-        for j in 0..n_tasks {
-            for _ in 0..t_len {
-                z.extend_from_slice(&self.z_own[j * l..(j + 1) * l]);
+        let z_rows = |per_task: usize| {
+            let mut z = Vec::with_capacity(n_tasks * per_task * l);
+            for j in 0..n_tasks {
+                for _ in 0..per_task {
+                    z.extend_from_slice(&self.z_own[j * l..(j + 1) * l]);
+                }
             }
-        }
+            z
+        };
+        let z = z_rows(t_len);
         let obs = repeat_rows(&rows.obs, n_tasks);
         let act = repeat_rows(&rows.action, n_tasks);
-        let next = repeat_rows(&rows.next_obs, n_tasks);
         let z_i = &self.z_own[traj.task * l..(traj.task + 1) * l];
         let logp_i = self.agent.log_prob(&rows.obs, &rows.action, z_i)?;
         let logp_j = self.agent.log_prob(&obs, &act, &z)?;
-        let v = self.value(&obs, &z)?;
         let (q1, q2) = self.agent.q_pair(&obs, &act, &z)?;
         let q = min_max(&q1, &q2).0;
-        let mu_next = self.agent.mean_action(&next, &z)?;
-        let (n1, n2) = self.agent.q_pair(&next, &mu_next, &z)?;
-        let (lo, hi) = min_max(&n1, &n2);
+        // One critic pass over the states s_0, s_1 … s_T of the episode (s_{t+1} = next_obs
+        // of step t) gives both V̂(s_t) and the interval at s_{t+1}.
+        let mut states = Vec::with_capacity((t_len + 1) * od);
+        states.extend_from_slice(&rows.obs[..od]);
+        states.extend_from_slice(&rows.next_obs);
+        let states = repeat_rows(&states, n_tasks);
+        let zs = z_rows(t_len + 1);
+        let mu = self.agent.mean_action(&states, &zs)?;
+        let (s1, s2) = self.agent.q_pair(&states, &mu, &zs)?;
+        let (v_lo, v_hi) = min_max(&s1, &s2);
+        let (mut v, mut lo, mut hi) = (Vec::new(), Vec::new(), Vec::new());
+        for j in 0..n_tasks {
+            let b = j * (t_len + 1);
+            v.extend_from_slice(&v_lo[b..b + t_len]);
+            lo.extend_from_slice(&v_lo[b + 1..b + t_len + 1]);
+            hi.extend_from_slice(&v_hi[b + 1..b + t_len + 1]);
+        }
         let x = &self.cfg.transfer;
         let gamma = self.cfg.agent.gamma as f32;
         let terminal = rows.terminal[t_len - 1] > 0.5;
