@@ -146,6 +146,24 @@ pub struct TrainConfig {
     pub eval_posterior_episodes: usize,
     /// Write a checkpoint every this many iterations (and after the last).
     pub checkpoint_every: usize,
+    /// Rewards in the critic's (RL) batches: `env` (the env's reward, as stored) or `dense`
+    /// (−distance to the task's goal plus the control cost, recomputed from the stored
+    /// `achieved` positions). `dense` is the reference PEARL protocol for the sparse point
+    /// robot: its critic trains on dense rewards while the encoder's context, meta-test and
+    /// every reported return and success use the env's sparse reward.
+    #[serde(default)]
+    pub critic_reward: CriticReward,
+}
+
+/// Which reward the critic's batches carry (see `TrainConfig::critic_reward`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CriticReward {
+    /// The env's reward, as stored in the buffers.
+    #[default]
+    Env,
+    /// Dense −distance to the task's goal (plus control cost), recomputed from `achieved`.
+    Dense,
 }
 
 /// Robot and simulation settings.
@@ -453,6 +471,15 @@ impl Config {
             return Err(Error::config(
                 "transfer.strategy",
                 "transfer needs the context encoder (agent.use_context = true)",
+            ));
+        }
+        if self.train.critic_reward == CriticReward::Dense
+            && x.strategy != crate::transfer::TransferStrategy::None
+        {
+            return Err(Error::config(
+                "train.critic_reward",
+                "`dense` is PEARL's protocol without transfer: set transfer.strategy = \"none\" \
+                 (transferred values are estimated with the env's reward)",
             ));
         }
         if x.strategy == crate::transfer::TransferStrategy::Dr

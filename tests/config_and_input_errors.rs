@@ -26,6 +26,10 @@ fn config_errors_name_file_and_field() {
     assert!(e.contains("bad.toml"), "{e}");
     let e = err("[nonsense]\nx = 1\n");
     assert!(e.contains("nonsense"), "{e}");
+    let e = err("[env]\nrobot = \"point\"\n[train]\ncritic_reward = \"dense\"\n[transfer]\nstrategy = \"hfr\"\n");
+    assert!(e.contains("train.critic_reward"), "{e}");
+    let e = err("[train]\ncritic_reward = \"shaped\"\n");
+    assert!(e.contains("critic_reward") && e.contains("dense"), "{e}");
     let e = Config::load(std::path::Path::new("/no/such/file.toml"), &[])
         .unwrap_err()
         .to_string();

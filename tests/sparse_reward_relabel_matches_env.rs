@@ -121,3 +121,56 @@ fn quadruped_rewards_recompute_exactly() {
         assert_eq!(terms.total().to_bits(), r.rewards[t].to_bits(), "step {t}");
     }
 }
+
+#[test]
+fn dense_critic_rewards_are_recomputed_per_task_and_sparse_ones_kept() {
+    // PEARL's sparse-point protocol (`train.critic_reward = "dense"`): every row of a task's
+    // block in the critic's batch carries −‖achieved − goal‖ for that task's goal; with the
+    // default `env` the rows keep the env's sparse 0/1 rewards.
+    use drat::train::meta::Trainer;
+    for dense in [false, true] {
+        let mut sets: Vec<String> = [
+            "agent.hidden=[16]",
+            "agent.encoder_hidden=[16]",
+            "train.initial_steps_per_task=40",
+            "train.batch_size=32",
+            "train.meta_batch=4",
+            "train.context_size=8",
+            "tasks.n_train=6",
+            "tasks.n_test=2",
+            "train.eval_tasks=2",
+        ]
+        .map(String::from)
+        .to_vec();
+        if dense {
+            sets.push("train.critic_reward=\"dense\"".into());
+        }
+        let cfg =
+            Config::from_toml_str_with_sets("[env]\nrobot = \"point\"\n", "test", &sets).unwrap();
+        let mut t = Trainer::new(&cfg).unwrap();
+        t.initial_collection().unwrap();
+        let mb = t.meta_batch().unwrap();
+        let goals: Vec<[f32; 2]> = t.tasks.train.iter().map(|k| k.goal).collect();
+        for block in 0..mb.n_tasks {
+            let rows = block * mb.per_task..(block + 1) * mb.per_task;
+            let dist = |i: usize, g: [f32; 2]| {
+                let (x, y) = (mb.rl.achieved[2 * i], mb.rl.achieved[2 * i + 1]);
+                ((x - g[0]).powi(2) + (y - g[1]).powi(2)).sqrt()
+            };
+            if dense {
+                let owner = goals.iter().position(|&g| {
+                    rows.clone()
+                        .all(|i| (mb.rl.reward[i] + dist(i, g)).abs() < 1e-6)
+                });
+                assert!(
+                    owner.is_some(),
+                    "block {block}: rewards are not −distance to one goal"
+                );
+            } else {
+                assert!(rows
+                    .clone()
+                    .all(|i| mb.rl.reward[i] == 0.0 || mb.rl.reward[i] == 1.0));
+            }
+        }
+    }
+}

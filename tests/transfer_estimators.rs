@@ -36,6 +36,43 @@ fn is_and_dr_with_true_ratios_are_unbiased_on_random_mdps() {
     }
 }
 
+#[test]
+fn dynamics_ratio_convention_is_p_j_over_p_i_on_random_mdps() {
+    // Data from task i valued for task j: per-decision IS weights each step by
+    // ρd = p_j(s′|s,a) / p_i(s′|s,a). That is unbiased (the test above); the reversed ratio
+    // p_i/p_j has E_i[p_i/p_j] = Σ p_i²/p_j ≥ 1 and is not.
+    let mut z_rev = Vec::new();
+    for seed in 0..4 {
+        let setup = Setup {
+            shift: 0.5,
+            trajectories: 400,
+            critic_draws: 10,
+            kernel_power: 1,
+            sparse_reward: false,
+            ..Setup::default()
+        };
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(100 + seed);
+        let (est, truth) = experiment(&setup, &mut rng);
+        let z = |name: &str| {
+            let e = &est[idx(name)];
+            let (bias, std, _) = error_stats(e, truth);
+            bias / (std / (e.len() as f64).sqrt())
+        };
+        let (z_ok, z_bad) = (z("is"), z("is-reversed"));
+        eprintln!("MDP {seed}: bias/SE with p_j/p_i {z_ok:+.2}, with p_i/p_j {z_bad:+.2}");
+        assert!(
+            z_ok.abs() < 3.0,
+            "MDP {seed}: p_j/p_i biased ({z_ok:.2} SE)"
+        );
+        z_rev.push(z_bad.abs());
+    }
+    let detected = z_rev.iter().filter(|z| **z > 3.0).count();
+    assert!(
+        detected >= 3,
+        "the reversed ratio should be biased beyond 3 SE on most MDPs: {z_rev:?}"
+    );
+}
+
 fn rmse_over_mdps(shift: f64) -> Vec<f64> {
     let mut mse = vec![0.0; METHODS.len()];
     let mdps = 6;

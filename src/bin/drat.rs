@@ -1,4 +1,5 @@
-//! The `drat` command line: benchmarks, config inspection and the env checker.
+//! The `drat` command line: training, evaluation, run comparison, benchmarks, config inspection
+//! and the env checker.
 //! Run `drat --help` or `drat <command> --help` for every flag.
 
 use std::path::PathBuf;
@@ -44,6 +45,9 @@ enum Command {
     Train(TrainArgs),
     /// Meta-test a trained run on its held-out test tasks.
     Eval(EvalArgs),
+    /// Compare finished runs: meta-test success and return per method (the runs' transfer
+    /// strategy) with 95 % confidence intervals over seeds.
+    Summarize(SummarizeArgs),
     /// Run the env checker (spaces, reset/step contract, finiteness, determinism) on a robot.
     Check {
         #[command(flatten)]
@@ -135,9 +139,26 @@ struct EvalArgs {
     /// CPU threads for tensor math.
     #[arg(long, default_value_t = 1)]
     threads: usize,
+    /// Override a meta-test setting, `train.eval_*` only:
+    /// `--set train.eval_prior_episodes=20` (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    sets: Vec<String>,
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
+}
+
+#[derive(Args)]
+struct SummarizeArgs {
+    /// Run directories (e.g. `runs/compare/*`).
+    #[arg(required = true)]
+    run_dirs: Vec<PathBuf>,
+    /// Score each run by the mean of its last this many evaluations.
+    #[arg(long, default_value_t = 1)]
+    last: usize,
+    /// Also write the per-run scores and the per-method table to this CSV file.
+    #[arg(long)]
+    csv: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -243,7 +264,10 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Eval(a) => {
             set_threads(a.threads)?;
-            let cfg = run::run_config(&a.run_dir)?;
+            if let Some(bad) = a.sets.iter().find(|s| !s.starts_with("train.eval_")) {
+                bail!("--set {bad}: eval can only change meta-test settings (train.eval_*)");
+            }
+            let cfg = run::run_config_with(&a.run_dir, &a.sets)?;
             let mut t = Trainer::new(&cfg)?;
             let ck = checkpoint::latest(&a.run_dir)?;
             checkpoint::load(&mut t, &ck)?;
@@ -263,6 +287,7 @@ fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
+        Command::Summarize(a) => summarize(a),
         Command::Bench {
             what: BenchCmd::Env(a),
         } => bench_env(a),
@@ -371,6 +396,61 @@ fn bench_env(a: BenchEnvArgs) -> Result<()> {
             cfg.env.dt_s,
             if det { ", enhanced-determinism" } else { "" }
         );
+    }
+    Ok(())
+}
+
+fn summarize(a: SummarizeArgs) -> Result<()> {
+    use drat::report::summary::{group, score_run};
+    let scores = a
+        .run_dirs
+        .iter()
+        .map(|d| score_run(d, a.last))
+        .collect::<drat::error::Result<Vec<_>>>()?;
+    println!("run,method,seed,iteration,success,return");
+    let mut csv =
+        String::from("kind,name,n_or_seed,iteration,success,success_ci95,return,return_ci95\n");
+    for s in &scores {
+        println!(
+            "{},{},{},{},{:.3},{:.3}",
+            s.dir.display(),
+            s.method,
+            s.seed,
+            s.iteration,
+            s.success,
+            s.ret
+        );
+        csv.push_str(&format!(
+            "run,{},{},{},{},,{},\n",
+            s.dir.display(),
+            s.seed,
+            s.iteration,
+            s.success,
+            s.ret
+        ));
+    }
+    let groups = group(&scores);
+    println!(
+        "\nmeta-test, mean of the last {} evaluation(s) per run; ± is the 95 % CI over runs (t)",
+        a.last
+    );
+    println!(
+        "{:<12} {:>3}  {:>18}  {:>18}",
+        "method", "n", "success", "return"
+    );
+    for g in &groups {
+        println!(
+            "{:<12} {:>3}  {:>8.3} ± {:<7.3}  {:>8.2} ± {:<7.2}",
+            g.method, g.n, g.success.0, g.success.1, g.ret.0, g.ret.1
+        );
+        csv.push_str(&format!(
+            "method,{},{},,{},{},{},{}\n",
+            g.method, g.n, g.success.0, g.success.1, g.ret.0, g.ret.1
+        ));
+    }
+    if let Some(path) = &a.csv {
+        drat::report::write_atomic(path, csv.as_bytes())?;
+        println!("wrote {}", path.display());
     }
     Ok(())
 }

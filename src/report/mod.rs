@@ -3,6 +3,7 @@
 
 pub mod metrics;
 pub mod plots;
+pub mod summary;
 
 use std::io::Write;
 use std::path::Path;

@@ -117,6 +117,8 @@ where
         chart
             .configure_mesh()
             .x_desc("env steps")
+            .x_label_formatter(&tick)
+            .y_label_formatter(&tick)
             .label_style(("sans-serif", 14))
             .draw()?;
         if pts.is_empty() {
@@ -127,6 +129,27 @@ where
     }
     root.present()?;
     Ok(())
+}
+
+/// Axis tick text: `20k`, `1.5M`, `120`, `0.25` (no `20000.0`).
+fn tick(v: &f64) -> String {
+    let a = v.abs();
+    let trim = |s: String| {
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        }
+    };
+    if a >= 1e6 {
+        format!("{}M", trim(format!("{:.2}", v / 1e6)))
+    } else if a >= 1e4 {
+        format!("{}k", trim(format!("{:.1}", v / 1e3)))
+    } else if a >= 100.0 || a == 0.0 {
+        format!("{v:.0}")
+    } else {
+        trim(format!("{v:.3}"))
+    }
 }
 
 fn bounds(v: impl Iterator<Item = f64>, pad: f64) -> (f64, f64) {
@@ -143,4 +166,21 @@ fn bounds(v: impl Iterator<Item = f64>, pad: f64) -> (f64, f64) {
     }
     let p = (hi - lo) * pad;
     (lo - p, hi + p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tick;
+
+    #[test]
+    fn ticks_are_short_and_exact() {
+        assert_eq!(tick(&20000.0), "20k");
+        assert_eq!(tick(&12500.0), "12.5k");
+        assert_eq!(tick(&1_500_000.0), "1.5M");
+        assert_eq!(tick(&120.0), "120");
+        assert_eq!(tick(&0.0), "0");
+        assert_eq!(tick(&0.25), "0.25");
+        assert_eq!(tick(&-3.5), "-3.5");
+        assert_eq!(tick(&2.0), "2");
+    }
 }

@@ -10,13 +10,13 @@ use rand_pcg::Pcg64;
 use serde::{Deserialize, Serialize};
 
 use crate::agent::{context_features, Agent, MetaBatch, UpdateStats};
-use crate::config::Config;
+use crate::config::{Config, CriticReward, RewardConfig, RewardKind};
 use crate::data::buffer::{Batch, TaskBuffer, Transition};
 use crate::env::vec_env::episode_seed;
 use crate::env::{Env, EnvMaker, Task, TaskSet};
 use crate::error::{Error, Result};
 use crate::transfer::drat::{Scorer, Trajectory, TransferStats};
-use crate::transfer::htr;
+use crate::transfer::{htr, relabel};
 
 pub use crate::transfer::TransferStrategy;
 
@@ -486,7 +486,19 @@ impl Trainer {
                 ((bs as f32) * x.batch_share).round() as usize
             };
             let slots = self.buffers[k].sample_slots(bs - n_moved, &mut self.rng);
-            self.buffers[k].gather_into(&slots, &mut rl);
+            match self.cfg.train.critic_reward {
+                CriticReward::Env => self.buffers[k].gather_into(&slots, &mut rl),
+                CriticReward::Dense => {
+                    let mut own = Batch::default();
+                    self.buffers[k].gather_into(&slots, &mut own);
+                    let dense = RewardConfig {
+                        kind: RewardKind::Dense,
+                        ..self.cfg.reward.clone()
+                    };
+                    own.reward = relabel::rewards_for_goal(&dense, &own, self.tasks.train[k].goal);
+                    rl.extend(&own);
+                }
+            }
             if n_moved > 0 {
                 let slots = moved.sample_slots(n_moved, &mut self.rng);
                 moved.gather_into(&slots, &mut rl);

@@ -68,6 +68,11 @@ pub fn default_run_name(cfg: &Config) -> String {
 
 /// Reads the resolved config of a run directory.
 pub fn run_config(dir: &Path) -> Result<Config> {
+    run_config_with(dir, &[])
+}
+
+/// A run directory's resolved config with `key=value` overrides applied.
+pub fn run_config_with(dir: &Path, sets: &[String]) -> Result<Config> {
     let p = dir.join("config.toml");
     if !p.exists() {
         return Err(Error::Checkpoint(format!(
@@ -75,7 +80,7 @@ pub fn run_config(dir: &Path) -> Result<Config> {
             dir.display()
         )));
     }
-    Config::load(&p, &[])
+    Config::load(&p, sets)
 }
 
 /// Trains `cfg` into `out` (or resumes the run there).

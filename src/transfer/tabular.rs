@@ -159,8 +159,19 @@ impl Default for Setup {
     }
 }
 
-/// The estimators compared, in table order.
-pub const METHODS: [&str; 5] = ["is", "naive", "dr", "drae", "drae-slide"];
+/// The estimators compared, in table order. Besides the estimators of `transfer::estimators`:
+/// `critic` is the critic alone, V̂(s_0) = Σ_a π_j(a|s_0)·min(Q̂1, Q̂2)(s_0, a) (the baseline
+/// every DR-type estimator corrects), and `is-reversed` is IS with the dynamics ratio
+/// inverted (p_i/p_j), which the ratio-convention test shows to be biased.
+pub const METHODS: [&str; 7] = [
+    "is",
+    "naive",
+    "dr",
+    "drae",
+    "drae-slide",
+    "critic",
+    "is-reversed",
+];
 
 /// Start-state estimates of each method (in [`METHODS`] order) and the exact value, for one
 /// random MDP pair drawn from `rng`.
@@ -225,12 +236,14 @@ pub fn experiment(setup: &Setup, rng: &mut impl Rng) -> (Vec<Vec<f64>>, f64) {
             let n = traj.len();
             let mut rr = Vec::with_capacity(n);
             let (mut rho_pi, mut rho_d, mut ones) = (Vec::new(), Vec::new(), Vec::new());
+            let mut rho_d_rev = Vec::new();
             let (mut v, mut q, mut lo, mut hi) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
             for (t, &(s, a, s2)) in traj.iter().enumerate() {
                 let sa = s * na + a;
                 rr.push(task_j.r[sa] as f32);
                 rho_pi.push((pi_j[sa] / pi_i[sa]) as f32);
                 rho_d.push((p_j[sa * ns + s2] / p_i[sa * ns + s2]) as f32);
+                rho_d_rev.push((p_i[sa * ns + s2] / p_j[sa * ns + s2]) as f32);
                 ones.push(1.0f32);
                 // DR needs V̂ = E_{π_j} Q̂ of one critic: Q̂ = min of the twins.
                 let qmin = |s: usize, a: usize| q1[t][s * na + a].min(q2[t][s * na + a]);
@@ -262,6 +275,10 @@ pub fn experiment(setup: &Setup, rng: &mut impl Rng) -> (Vec<Vec<f64>>, f64) {
                     drae_estimate(&rr, &rho_pi, &v, &q, &lo, &hi, &p, 0.0).expect("lengths match");
                 out[k].push(e.values[0] as f64);
             }
+            out[5].push(f64::from(v[0]));
+            out[6].push(first(
+                is_estimate(&rr, &rho_pi, &rho_d_rev, gf, 0.0).expect("lengths match"),
+            ));
         }
     }
     (out, truth)

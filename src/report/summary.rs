@@ -1,0 +1,177 @@
+//! Comparing finished runs: each run's meta-test score (mean of its last `k` evaluations)
+//! grouped by method, with means and 95 % confidence intervals over seeds (Student's t, since
+//! comparisons use a handful of seeds).
+
+use std::path::{Path, PathBuf};
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::report::metrics::read_csv;
+
+/// One run's score.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct RunScore {
+    /// The run directory.
+    pub dir: PathBuf,
+    /// Group label: the run's transfer strategy (`none` is plain PEARL).
+    pub method: String,
+    /// Training seed.
+    pub seed: u64,
+    /// Last iteration with an evaluation.
+    pub iteration: usize,
+    /// Mean meta-test success over the last `k` evaluations.
+    pub success: f64,
+    /// Mean meta-test return over the last `k` evaluations.
+    pub ret: f64,
+}
+
+/// A method's scores over seeds.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct GroupStats {
+    /// Method label.
+    pub method: String,
+    /// Number of runs (seeds).
+    pub n: usize,
+    /// Mean success and the half-width of its 95 % CI.
+    pub success: (f64, f64),
+    /// Mean return and the half-width of its 95 % CI.
+    pub ret: (f64, f64),
+}
+
+/// Two-sided 95 % quantile of Student's t with `df` degrees of freedom.
+pub fn t95(df: usize) -> f64 {
+    const T: [f64; 30] = [
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+        2.052, 2.048, 2.045, 2.042,
+    ];
+    match df {
+        0 => f64::NAN,
+        d if d <= 30 => T[d - 1],
+        _ => 1.960,
+    }
+}
+
+/// Mean and 95 % CI half-width `t95(n−1)·s/√n` (NaN half-width for a single value).
+pub fn mean_ci95(xs: &[f64]) -> (f64, f64) {
+    let n = xs.len();
+    if n == 0 {
+        return (f64::NAN, f64::NAN);
+    }
+    let mean = xs.iter().sum::<f64>() / n as f64;
+    if n == 1 {
+        return (mean, f64::NAN);
+    }
+    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+    (mean, t95(n - 1) * (var / n as f64).sqrt())
+}
+
+/// Scores one run directory from its `config.toml` and `metrics.csv`.
+pub fn score_run(dir: &Path, last_k: usize) -> Result<RunScore> {
+    if last_k == 0 {
+        return Err(Error::config("--last", "must be ≥ 1"));
+    }
+    let cfg_path = dir.join("config.toml");
+    if !cfg_path.exists() {
+        return Err(Error::Checkpoint(format!(
+            "{}: not a run directory (no config.toml)",
+            dir.display()
+        )));
+    }
+    let cfg = Config::load(&cfg_path, &[])?;
+    let csv = dir.join("metrics.csv");
+    let (header, rows) = read_csv(&csv)?
+        .ok_or_else(|| Error::Checkpoint(format!("{}: no metrics yet", csv.display())))?;
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| Error::Checkpoint(format!("{}: no `{name}` column", csv.display())))
+    };
+    let (ci, cs, cr) = (col("iteration")?, col("test/success")?, col("test/return")?);
+    let evals: Vec<(f64, f64, f64)> = rows
+        .iter()
+        .filter_map(|r| {
+            Some((
+                r.get(ci).copied()??,
+                r.get(cs).copied()??,
+                r.get(cr).copied()??,
+            ))
+        })
+        .collect();
+    if evals.is_empty() {
+        return Err(Error::Checkpoint(format!(
+            "{}: no evaluation rows yet",
+            csv.display()
+        )));
+    }
+    let tail = &evals[evals.len().saturating_sub(last_k)..];
+    let k = tail.len() as f64;
+    Ok(RunScore {
+        dir: dir.to_path_buf(),
+        method: cfg.transfer.strategy.name().to_string(),
+        seed: cfg.train.seed,
+        iteration: tail[tail.len() - 1].0 as usize,
+        success: tail.iter().map(|e| e.1).sum::<f64>() / k,
+        ret: tail.iter().map(|e| e.2).sum::<f64>() / k,
+    })
+}
+
+/// Groups scores by method, in order of first appearance.
+pub fn group(scores: &[RunScore]) -> Vec<GroupStats> {
+    let mut methods: Vec<&str> = Vec::new();
+    for s in scores {
+        if !methods.contains(&s.method.as_str()) {
+            methods.push(&s.method);
+        }
+    }
+    methods
+        .into_iter()
+        .map(|m| {
+            let of = |f: fn(&RunScore) -> f64| -> Vec<f64> {
+                scores.iter().filter(|s| s.method == m).map(f).collect()
+            };
+            let succ = of(|s| s.success);
+            GroupStats {
+                method: m.to_string(),
+                n: succ.len(),
+                success: mean_ci95(&succ),
+                ret: mean_ci95(&of(|s| s.ret)),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ci_matches_a_hand_computed_case() {
+        // xs = 1, 2, 3: mean 2, s = 1, half-width 4.303 · 1/√3 = 2.4843.
+        let (m, h) = mean_ci95(&[1.0, 2.0, 3.0]);
+        assert!((m - 2.0).abs() < 1e-12);
+        assert!((h - 4.303 / 3f64.sqrt()).abs() < 1e-9, "{h}");
+        assert!(mean_ci95(&[5.0]).1.is_nan());
+        assert_eq!(mean_ci95(&[4.0, 4.0]), (4.0, 0.0));
+        assert_eq!(t95(1000), 1.96);
+    }
+
+    #[test]
+    fn groups_keep_first_appearance_order() {
+        let s = |m: &str, x: f64| RunScore {
+            dir: PathBuf::new(),
+            method: m.into(),
+            seed: 0,
+            iteration: 1,
+            success: x,
+            ret: 10.0 * x,
+        };
+        let g = group(&[s("none", 0.2), s("drae", 0.6), s("none", 0.4)]);
+        assert_eq!(g.len(), 2);
+        assert_eq!((g[0].method.as_str(), g[0].n), ("none", 2));
+        assert!((g[0].success.0 - 0.3).abs() < 1e-12);
+        assert!((g[0].ret.0 - 3.0).abs() < 1e-12);
+        assert_eq!((g[1].method.as_str(), g[1].n), ("drae", 1));
+    }
+}
