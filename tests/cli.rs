@@ -69,3 +69,84 @@ fn config_show_prints_a_loadable_config() {
     assert_eq!(cfg.env.robot, "runner");
     assert_eq!(cfg.tasks.n_train, 3);
 }
+
+#[test]
+fn summarize_groups_runs_and_eval_set_is_limited_to_meta_test_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let tiny = [
+        "agent.hidden=[16]",
+        "agent.encoder_hidden=[16]",
+        "train.iterations=2",
+        "train.initial_steps_per_task=20",
+        "train.tasks_per_iteration=1",
+        "train.steps_prior=20",
+        "train.steps_posterior=0",
+        "train.updates_per_iteration=2",
+        "train.batch_size=8",
+        "train.meta_batch=2",
+        "train.context_size=4",
+        "train.eval_every=1",
+        "train.eval_tasks=2",
+        "tasks.n_train=3",
+        "tasks.n_test=2",
+    ];
+    let mut runs = Vec::new();
+    for seed in ["1", "2"] {
+        let out = dir.path().join(format!("none-{seed}"));
+        let seed_set = format!("train.seed={seed}");
+        let mut args = vec!["train", "--robot", "point", "--quiet", "--out"];
+        args.push(out.to_str().unwrap());
+        for s in tiny.iter().copied().chain([seed_set.as_str()]) {
+            args.extend(["--set", s]);
+        }
+        let o = drat(&args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        runs.push(out);
+    }
+    let csv = dir.path().join("summary.csv");
+    let o = drat(&[
+        "summarize",
+        runs[0].to_str().unwrap(),
+        runs[1].to_str().unwrap(),
+        "--last",
+        "2",
+        "--csv",
+        csv.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("none") && l.contains(" 2 ")),
+        "{text}"
+    );
+    let written = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(written.lines().filter(|l| l.starts_with("run,")).count(), 2);
+    assert_eq!(
+        written
+            .lines()
+            .filter(|l| l.starts_with("method,none,2"))
+            .count(),
+        1
+    );
+
+    let missing = dir.path().join("no-such-run");
+    let o = drat(&["summarize", missing.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no-such-run"));
+
+    let run0 = runs[0].to_str().unwrap();
+    let o = drat(&[
+        "eval",
+        run0,
+        "--set",
+        "train.eval_prior_episodes=1",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["episodes"], 2);
+    let o = drat(&["eval", run0, "--set", "agent.lr=1"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("train.eval_"));
+}
