@@ -7,31 +7,35 @@ fn idx(name: &str) -> usize {
     METHODS.iter().position(|m| *m == name).unwrap()
 }
 
+/// Estimates and exact value on random MDP `seed` with flat kernels and dense rewards, which
+/// keep the ratios' tails light enough for 3-SE checks.
+fn dense_experiment(seed: u64) -> (Vec<Vec<f64>>, f64) {
+    let setup = Setup {
+        shift: 0.5,
+        critic_noise: 0.2,
+        trajectories: 400,
+        critic_draws: 10,
+        kernel_power: 1,
+        sparse_reward: false,
+        ..Setup::default()
+    };
+    experiment(&setup, &mut rand_pcg::Pcg64::seed_from_u64(100 + seed))
+}
+
+/// A method's bias in standard errors of its mean.
+fn bias_in_se(est: &[Vec<f64>], truth: f64, name: &str) -> f64 {
+    let e = &est[idx(name)];
+    let (bias, std, _) = error_stats(e, truth);
+    bias / (std / (e.len() as f64).sqrt())
+}
+
 #[test]
 fn is_and_dr_with_true_ratios_are_unbiased_on_random_mdps() {
     for seed in 0..4 {
-        // Flat kernels and dense rewards keep the ratios' tails light enough for a 3-SE check.
-        let setup = Setup {
-            shift: 0.5,
-            critic_noise: 0.2,
-            trajectories: 400,
-            critic_draws: 10,
-            kernel_power: 1,
-            sparse_reward: false,
-            ..Setup::default()
-        };
-        let mut rng = rand_pcg::Pcg64::seed_from_u64(100 + seed);
-        let (est, truth) = experiment(&setup, &mut rng);
+        let (est, truth) = dense_experiment(seed);
         for name in ["is", "dr"] {
-            let e = &est[idx(name)];
-            let n = e.len() as f64;
-            let (bias, std, _) = error_stats(e, truth);
-            let se = std / n.sqrt();
-            assert!(
-                bias.abs() < 3.0 * se,
-                "MDP {seed}: {name} bias {bias:.4} vs 3 SE {:.4}",
-                3.0 * se
-            );
+            let z = bias_in_se(&est, truth, name);
+            assert!(z.abs() < 3.0, "MDP {seed}: {name} biased by {z:.2} SE");
         }
     }
 }
@@ -43,22 +47,11 @@ fn dynamics_ratio_convention_is_p_j_over_p_i_on_random_mdps() {
     // p_i/p_j has E_i[p_i/p_j] = Σ p_i²/p_j ≥ 1 and is not.
     let mut z_rev = Vec::new();
     for seed in 0..4 {
-        let setup = Setup {
-            shift: 0.5,
-            trajectories: 400,
-            critic_draws: 10,
-            kernel_power: 1,
-            sparse_reward: false,
-            ..Setup::default()
-        };
-        let mut rng = rand_pcg::Pcg64::seed_from_u64(100 + seed);
-        let (est, truth) = experiment(&setup, &mut rng);
-        let z = |name: &str| {
-            let e = &est[idx(name)];
-            let (bias, std, _) = error_stats(e, truth);
-            bias / (std / (e.len() as f64).sqrt())
-        };
-        let (z_ok, z_bad) = (z("is"), z("is-reversed"));
+        let (est, truth) = dense_experiment(seed);
+        let (z_ok, z_bad) = (
+            bias_in_se(&est, truth, "is"),
+            bias_in_se(&est, truth, "is-reversed"),
+        );
         eprintln!("MDP {seed}: bias/SE with p_j/p_i {z_ok:+.2}, with p_i/p_j {z_bad:+.2}");
         assert!(
             z_ok.abs() < 3.0,
