@@ -64,6 +64,9 @@ pub struct TransferConfig {
     /// DRaE rule for picking ρ̂d from the interval of minimisers: `closest-to-one` or
     /// `midpoint`.
     pub interval_rule: crate::transfer::estimators::IntervalRule,
+    /// DRaE with ρ̂d weighting `r_j + γ·Ṽ` (rewards that depend on the next state, as the
+    /// robots' goal reward does); `false` keeps the specification's `r_j + ρ̂d·γ·Ṽ`.
+    pub drae_reward_in_ratio: bool,
 }
 
 impl Default for TransferConfig {
@@ -80,6 +83,7 @@ impl Default for TransferConfig {
             rho_d_max: 2.0,
             eps: 1e-3,
             interval_rule: crate::transfer::estimators::IntervalRule::ClosestToOne,
+            drae_reward_in_ratio: false,
         }
     }
 }

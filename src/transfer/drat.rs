@@ -266,6 +266,7 @@ impl Scorer<'_> {
                     } else {
                         DraeVariant::Derived
                     },
+                    reward_in_ratio: x.drae_reward_in_ratio,
                 };
                 let out = drae_estimate(
                     &rewards[j],

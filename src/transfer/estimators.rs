@@ -38,7 +38,9 @@
 //! `s_{t+1}` (true in the tabular bed). The robots' goal reward is a function of the achieved
 //! position after the step, so there the dynamics ratio of step t must weight the reward too:
 //! `V = V̂ + ρπ·[ρd·(r_j + γ·V(t+1)) − Q̂]`. `transfer::drat` does this for the oracle `dr`
-//! strategy (the convention test checks it); DRaE keeps the specification's form.
+//! strategy (the convention test checks it). DRaE keeps the specification's form by default;
+//! `transfer.drae_reward_in_ratio = true` moves r_j into the weighted term, and the same
+//! derivation with `u = r_j + x`, `w = r_j + y` gives `ρ̂d* = (Q̂ + r_j + γV_j)/(2(r_j + γṼ))`.
 
 use serde::{Deserialize, Serialize};
 
@@ -79,6 +81,9 @@ pub struct DraeParams {
     pub rule: IntervalRule,
     /// Derived or slide minimiser.
     pub variant: DraeVariant,
+    /// Rewards of the next state: ρ̂d weights `r_j + γ·Ṽ_ij(t+1)` instead of `γ·Ṽ_ij(t+1)`
+    /// alone (see the module docs). `false` is the specification's form.
+    pub reward_in_ratio: bool,
 }
 
 /// DRaE's per-step values and diagnostics.
@@ -156,8 +161,15 @@ pub fn dr_estimate(
 }
 
 /// DRaE's ρ̂d for one step: `x = γ·Ṽ_ij(t+1)`, `[y_lo, y_hi]` = γ × the interval of
-/// `V_j(s_{t+1})`. Returns (ρ̂d, guarded).
+/// `V_j(s_{t+1})`. Returns (ρ̂d, guarded). With `reward_in_ratio` the weighted term is
+/// `r_j + x` and the target `r_j + y`, so the same minimisers read with r_j moved into x and y:
+/// derived `(Q̂ + r_j + y)/(2(r_j + x))`, slide `(r_j + y)/(2(r_j + x))`.
 pub fn drae_rho(r: f32, q: f32, x: f32, y_lo: f32, y_hi: f32, p: &DraeParams) -> (f32, bool) {
+    let (r, x, y_lo, y_hi) = if p.reward_in_ratio {
+        (0.0, r + x, r + y_lo, r + y_hi)
+    } else {
+        (r, x, y_lo, y_hi)
+    };
     if !x.is_finite() || x.abs() < p.eps {
         return (1.0f32.min(p.rho_max), true);
     }
@@ -215,7 +227,12 @@ pub fn drae_estimate(
         let (rho, guarded) = drae_rho(r[t], q[t], g * next, g * v_next_lo[t], g * v_next_hi[t], p);
         out.guarded += usize::from(guarded);
         out.rho_d[t] = rho;
-        next = v[t] + rho_pi[t] * (r[t] + rho * g * next - q[t]);
+        let backup = if p.reward_in_ratio {
+            rho * (r[t] + g * next)
+        } else {
+            r[t] + rho * g * next
+        };
+        next = v[t] + rho_pi[t] * (backup - q[t]);
         out.values[t] = next;
     }
     Ok(out)
@@ -232,6 +249,7 @@ mod tests {
             eps: 1e-6,
             rule: IntervalRule::ClosestToOne,
             variant,
+            reward_in_ratio: false,
         }
     }
 
@@ -296,6 +314,32 @@ mod tests {
         let tight = DraeParams { rho_max: 2.0, ..p };
         assert_eq!(drae_rho(0.0, 10.0, 1.0, 10.0, 10.0, &tight).0, 2.0);
         assert_eq!(drae_rho(10.0, 0.0, 1.0, 0.0, 0.0, &tight).0, 0.0);
+    }
+
+    #[test]
+    fn reward_in_ratio_moves_r_into_the_weighted_term() {
+        let p = DraeParams {
+            reward_in_ratio: true,
+            ..params(DraeVariant::Derived)
+        };
+        // r = 1, Q̂ = 2, x = 0.5, y ∈ [0.5, 0.5]: (2 + 1 + 0.5)/(2·1.5) = 7/6.
+        let (rho, guarded) = drae_rho(1.0, 2.0, 0.5, 0.5, 0.5, &p);
+        assert!(!guarded && (rho - 7.0 / 6.0).abs() < 1e-6, "{rho}");
+        let slide = DraeParams {
+            variant: DraeVariant::Slide,
+            ..p
+        };
+        // (1 + 0.5)/(2·1.5) = 1/2.
+        assert!((drae_rho(1.0, 2.0, 0.5, 0.5, 0.5, &slide).0 - 0.5).abs() < 1e-6);
+        // The guard looks at r + x: x = 0 but r = 1 is not guarded.
+        assert!(!drae_rho(1.0, 2.0, 0.0, 0.0, 0.0, &p).1);
+        // One step, bootstrap 0: V = v + ρπ·(ρ̂d·(r + 0) − Q̂) with ρ̂d = (Q̂ + r)/(2r) = 1.5
+        // for r = 1, Q̂ = 2: V = 0.5 + 1·(1.5 − 2) = 0.
+        let out = drae_estimate(&[1.0], &[1.0], &[0.5], &[2.0], &[0.0], &[0.0], &p, 0.0).unwrap();
+        assert!(
+            (out.rho_d[0] - 1.5).abs() < 1e-6 && out.values[0].abs() < 1e-6,
+            "{out:?}"
+        );
     }
 
     #[test]

@@ -270,6 +270,8 @@ pub fn experiment(setup: &Setup, rng: &mut impl Rng) -> (Vec<Vec<f64>>, f64) {
                     eps: 1e-6,
                     rule: IntervalRule::ClosestToOne,
                     variant,
+                    // Tabular rewards are r(s, a): the specification's form is exact here.
+                    reward_in_ratio: false,
                 };
                 let e =
                     drae_estimate(&rr, &rho_pi, &v, &q, &lo, &hi, &p, 0.0).expect("lengths match");
