@@ -27,4 +27,4 @@ for seed in ${SEEDS:-1 2 3}; do
       --set train.iterations="$iters" --out "$dir"
   done
 done
-"$drat" summarize "$out"/*/ --last 3 --csv "$out/summary.csv"
+"$drat" summarize "$out"/*/ --last 3 --csv "$out/summary.csv" --plot "$out/comparison.png"

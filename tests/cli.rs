@@ -112,6 +112,8 @@ fn summarize_groups_runs_and_eval_set_is_limited_to_meta_test_settings() {
         "2",
         "--csv",
         csv.to_str().unwrap(),
+        "--plot",
+        dir.path().join("cmp.png").to_str().unwrap(),
     ]);
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));

@@ -159,6 +159,10 @@ struct SummarizeArgs {
     /// Also write the per-run scores and the per-method table to this CSV file.
     #[arg(long)]
     csv: Option<PathBuf>,
+    /// Also draw each method's meta-test curves (mean over seeds, 95 % CI band) into this PNG
+    /// (and the SVG beside it).
+    #[arg(long)]
+    plot: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -451,6 +455,16 @@ fn summarize(a: SummarizeArgs) -> Result<()> {
     if let Some(path) = &a.csv {
         drat::report::write_atomic(path, csv.as_bytes())?;
         println!("wrote {}", path.display());
+    }
+    if let Some(png) = &a.plot {
+        let runs = a
+            .run_dirs
+            .iter()
+            .map(|d| drat::report::summary::eval_curve(d).map(|(m, _, c)| (m, c)))
+            .collect::<drat::error::Result<Vec<_>>>()?;
+        let curves = drat::report::summary::method_curves(&runs);
+        drat::report::plots::comparison(&curves, png, "meta-test by method (mean ± 95 % CI)")?;
+        println!("wrote {} and .svg", png.display());
     }
     Ok(())
 }

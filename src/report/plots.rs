@@ -79,26 +79,78 @@ pub fn learning_curves(metrics_csv: &Path, out_dir: &Path, title: &str) -> Resul
             (s, pts)
         })
         .collect();
-    draw(
-        BitMapBackend::new(&png, (1200, 800)).into_drawing_area(),
-        &series,
-        title,
-    )
-    .map_err(|e| Error::Checkpoint(format!("{}: {e}", png.display())))?;
-    draw(
-        SVGBackend::new(&svg, (1200, 800)).into_drawing_area(),
-        &series,
-        title,
-    )
-    .map_err(|e| Error::Checkpoint(format!("{}: {e}", svg.display())))?;
-    Ok(())
+    atomically(&png, |p| {
+        draw(
+            BitMapBackend::new(p, (1200, 800)).into_drawing_area(),
+            &series,
+            title,
+        )
+    })?;
+    atomically(&svg, |p| {
+        draw(
+            SVGBackend::new(p, (1200, 800)).into_drawing_area(),
+            &series,
+            title,
+        )
+    })
+}
+
+type DrawResult = std::result::Result<(), Box<dyn std::error::Error>>;
+
+/// Draws into a temporary file beside `path` (same extension, so the backend picks the same
+/// format) and renames it over `path`: an interrupted plot never leaves half a file.
+fn atomically(path: &Path, draw: impl FnOnce(&Path) -> DrawResult) -> Result<()> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.tmp.{ext}"));
+    draw(&tmp).map_err(|e| Error::Checkpoint(format!("{}: {e}", path.display())))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+}
+
+type Chart<'a, DB> = ChartContext<
+    'a,
+    DB,
+    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+>;
+
+/// One captioned panel with its mesh and short tick labels.
+fn panel<'a, DB: DrawingBackend + 'a>(
+    area: &'a DrawingArea<DB, plotters::coord::Shift>,
+    caption: &str,
+    x_desc: &str,
+    (x0, x1): (f64, f64),
+    (y0, y1): (f64, f64),
+) -> std::result::Result<Chart<'a, DB>, Box<dyn std::error::Error>>
+where
+    DB::ErrorType: 'static,
+{
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(56)
+        .build_cartesian_2d(x0..x1, y0..y1)?;
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .x_label_formatter(&tick)
+        .y_label_formatter(&tick)
+        .label_style(("sans-serif", 14))
+        .draw()?;
+    Ok(chart)
 }
 
 fn draw<DB: DrawingBackend>(
     root: DrawingArea<DB, plotters::coord::Shift>,
     series: &[(&Series, Vec<(f64, f64)>)],
     title: &str,
-) -> std::result::Result<(), Box<dyn std::error::Error>>
+) -> DrawResult
 where
     DB::ErrorType: 'static,
 {
@@ -108,24 +160,110 @@ where
     for (area, (s, pts)) in panels.iter().zip(series) {
         let (x0, x1) = bounds(pts.iter().map(|p| p.0), 0.0);
         let (y0, y1) = bounds(pts.iter().map(|p| p.1), 0.05);
-        let mut chart = ChartBuilder::on(area)
-            .caption(s.title, ("sans-serif", 20))
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(56)
-            .build_cartesian_2d(x0..x1, y0..y1)?;
-        chart
-            .configure_mesh()
-            .x_desc("env steps")
-            .x_label_formatter(&tick)
-            .y_label_formatter(&tick)
-            .label_style(("sans-serif", 14))
-            .draw()?;
+        let mut chart = panel(area, s.title, "env steps", (x0, x1), (y0, y1))?;
         if pts.is_empty() {
             continue;
         }
         chart.draw_series(LineSeries::new(pts.iter().copied(), BLUE.stroke_width(2)))?;
         chart.draw_series(pts.iter().map(|&p| Circle::new(p, 3, BLUE.filled())))?;
+    }
+    root.present()?;
+    Ok(())
+}
+
+/// Distinguishable line colours on white (matplotlib's tab10 order, without light ones).
+const LINE_COLORS: [RGBColor; 7] = [
+    RGBColor(31, 119, 180),
+    RGBColor(214, 39, 40),
+    RGBColor(44, 160, 44),
+    RGBColor(148, 103, 189),
+    RGBColor(255, 127, 14),
+    RGBColor(23, 190, 207),
+    RGBColor(0, 0, 0),
+];
+
+/// Draws the per-method meta-test curves of a comparison (mean over seeds, shaded 95 % CI)
+/// into `png` and the `.svg` beside it.
+pub fn comparison(curves: &[super::summary::MethodCurve], png: &Path, title: &str) -> Result<()> {
+    register_fonts();
+    let svg = png.with_extension("svg");
+    if let Some(dir) = png.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    atomically(png, |p| {
+        draw_comparison(
+            BitMapBackend::new(p, (1200, 500)).into_drawing_area(),
+            curves,
+            title,
+        )
+    })?;
+    atomically(&svg, |p| {
+        draw_comparison(
+            SVGBackend::new(p, (1200, 500)).into_drawing_area(),
+            curves,
+            title,
+        )
+    })
+}
+
+fn draw_comparison<DB: DrawingBackend>(
+    root: DrawingArea<DB, plotters::coord::Shift>,
+    curves: &[super::summary::MethodCurve],
+    title: &str,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE)?;
+    let root = root.titled(title, ("sans-serif", 24))?;
+    let panels = root.split_evenly((1, 2));
+    // (panel title, mean, CI half-width) accessors of a point.
+    type Pick = fn(&(f64, f64, f64, f64, f64)) -> (f64, f64);
+    let metrics: [(&str, Pick); 2] = [
+        ("meta-test success rate", |p| (p.1, p.2)),
+        ("meta-test return", |p| (p.3, p.4)),
+    ];
+    for (area, (name, pick)) in panels.iter().zip(metrics) {
+        let band = |p: &(f64, f64, f64, f64, f64)| {
+            let (m, h) = pick(p);
+            let h = if h.is_finite() { h } else { 0.0 };
+            (m - h, m + h)
+        };
+        let all = curves.iter().flat_map(|c| c.points.iter());
+        let (x0, x1) = bounds(all.clone().map(|p| p.0), 0.0);
+        let (y0, y1) = bounds(
+            all.flat_map(|p| {
+                let (lo, hi) = band(p);
+                [lo, hi]
+            }),
+            0.05,
+        );
+        let mut chart = panel(area, name, "iteration", (x0, x1), (y0, y1))?;
+        for (k, c) in curves.iter().enumerate() {
+            let color = LINE_COLORS[k % LINE_COLORS.len()].to_rgba();
+            let mut poly: Vec<(f64, f64)> = c.points.iter().map(|p| (p.0, band(p).1)).collect();
+            poly.extend(c.points.iter().rev().map(|p| (p.0, band(p).0)));
+            chart.draw_series(std::iter::once(Polygon::new(
+                poly,
+                color.mix(0.15).filled(),
+            )))?;
+            chart
+                .draw_series(LineSeries::new(
+                    c.points.iter().map(|p| (p.0, pick(p).0)),
+                    color.stroke_width(2),
+                ))?
+                .label(format!("{} (n = {})", c.method, c.n))
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
+                });
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 14))
+            .position(SeriesLabelPosition::UpperLeft)
+            .draw()?;
     }
     root.present()?;
     Ok(())
@@ -145,7 +283,9 @@ fn tick(v: &f64) -> String {
         format!("{}M", trim(format!("{:.2}", v / 1e6)))
     } else if a >= 1e4 {
         format!("{}k", trim(format!("{:.1}", v / 1e3)))
-    } else if a >= 100.0 || a == 0.0 {
+    } else if a < 5e-4 {
+        "0".to_string()
+    } else if a >= 100.0 {
         format!("{v:.0}")
     } else {
         trim(format!("{v:.3}"))
@@ -179,6 +319,8 @@ mod tests {
         assert_eq!(tick(&1_500_000.0), "1.5M");
         assert_eq!(tick(&120.0), "120");
         assert_eq!(tick(&0.0), "0");
+        assert_eq!(tick(&-0.0), "0");
+        assert_eq!(tick(&-1e-17), "0");
         assert_eq!(tick(&0.25), "0.25");
         assert_eq!(tick(&-3.5), "-3.5");
         assert_eq!(tick(&2.0), "2");

@@ -66,11 +66,11 @@ pub fn mean_ci95(xs: &[f64]) -> (f64, f64) {
     (mean, t95(n - 1) * (var / n as f64).sqrt())
 }
 
-/// Scores one run directory from its `config.toml` and `metrics.csv`.
-pub fn score_run(dir: &Path, last_k: usize) -> Result<RunScore> {
-    if last_k == 0 {
-        return Err(Error::config("--last", "must be ≥ 1"));
-    }
+/// A meta-test curve: `(iteration, success, return)` per evaluation.
+pub type Curve = Vec<(f64, f64, f64)>;
+
+/// A run's method, seed and meta-test curve, from its `config.toml` and `metrics.csv`.
+pub fn eval_curve(dir: &Path) -> Result<(String, u64, Curve)> {
     let cfg_path = dir.join("config.toml");
     if !cfg_path.exists() {
         return Err(Error::Checkpoint(format!(
@@ -89,7 +89,7 @@ pub fn score_run(dir: &Path, last_k: usize) -> Result<RunScore> {
             .ok_or_else(|| Error::Checkpoint(format!("{}: no `{name}` column", csv.display())))
     };
     let (ci, cs, cr) = (col("iteration")?, col("test/success")?, col("test/return")?);
-    let evals: Vec<(f64, f64, f64)> = rows
+    let evals: Curve = rows
         .iter()
         .filter_map(|r| {
             Some((
@@ -105,16 +105,77 @@ pub fn score_run(dir: &Path, last_k: usize) -> Result<RunScore> {
             csv.display()
         )));
     }
+    Ok((
+        cfg.transfer.strategy.name().to_string(),
+        cfg.train.seed,
+        evals,
+    ))
+}
+
+/// Scores one run directory: the mean of its last `last_k` evaluations.
+pub fn score_run(dir: &Path, last_k: usize) -> Result<RunScore> {
+    if last_k == 0 {
+        return Err(Error::config("--last", "must be ≥ 1"));
+    }
+    let (method, seed, evals) = eval_curve(dir)?;
     let tail = &evals[evals.len().saturating_sub(last_k)..];
     let k = tail.len() as f64;
     Ok(RunScore {
         dir: dir.to_path_buf(),
-        method: cfg.transfer.strategy.name().to_string(),
-        seed: cfg.train.seed,
+        method,
+        seed,
         iteration: tail[tail.len() - 1].0 as usize,
         success: tail.iter().map(|e| e.1).sum::<f64>() / k,
         ret: tail.iter().map(|e| e.2).sum::<f64>() / k,
     })
+}
+
+/// A method's meta-test curve over seeds: at each iteration every run evaluated,
+/// `(iteration, success mean, success CI, return mean, return CI)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MethodCurve {
+    /// Method label.
+    pub method: String,
+    /// Runs averaged.
+    pub n: usize,
+    /// Points in iteration order.
+    pub points: Vec<(f64, f64, f64, f64, f64)>,
+}
+
+/// Mean curves with 95 % CIs per method (first-appearance order) from `(method, curve)` runs.
+pub fn method_curves(runs: &[(String, Curve)]) -> Vec<MethodCurve> {
+    let mut methods: Vec<&str> = Vec::new();
+    for (m, _) in runs {
+        if !methods.contains(&m.as_str()) {
+            methods.push(m);
+        }
+    }
+    methods
+        .into_iter()
+        .map(|m| {
+            let curves: Vec<&Curve> = runs.iter().filter(|r| r.0 == m).map(|r| &r.1).collect();
+            let points = curves[0]
+                .iter()
+                .filter_map(|&(it, _, _)| {
+                    let at: Vec<(f64, f64)> = curves
+                        .iter()
+                        .filter_map(|c| c.iter().find(|e| e.0 == it).map(|e| (e.1, e.2)))
+                        .collect();
+                    if at.len() < curves.len() {
+                        return None;
+                    }
+                    let (s, sh) = mean_ci95(&at.iter().map(|a| a.0).collect::<Vec<_>>());
+                    let (r, rh) = mean_ci95(&at.iter().map(|a| a.1).collect::<Vec<_>>());
+                    Some((it, s, sh, r, rh))
+                })
+                .collect();
+            MethodCurve {
+                method: m.to_string(),
+                n: curves.len(),
+                points,
+            }
+        })
+        .collect()
 }
 
 /// Groups scores by method, in order of first appearance.
@@ -155,6 +216,30 @@ mod tests {
         assert!(mean_ci95(&[5.0]).1.is_nan());
         assert_eq!(mean_ci95(&[4.0, 4.0]), (4.0, 0.0));
         assert_eq!(t95(1000), 1.96);
+    }
+
+    #[test]
+    fn method_curves_average_iterations_every_run_has() {
+        let runs = vec![
+            (
+                "a".to_string(),
+                vec![(0.0, 0.0, 0.0), (10.0, 0.2, 2.0), (20.0, 0.4, 4.0)],
+            ),
+            ("a".to_string(), vec![(0.0, 0.0, 0.0), (10.0, 0.4, 4.0)]),
+            ("b".to_string(), vec![(0.0, 1.0, 1.0)]),
+        ];
+        let c = method_curves(&runs);
+        assert_eq!(
+            (c[0].method.as_str(), c[0].n, c[0].points.len()),
+            ("a", 2, 2)
+        );
+        let p = c[0].points[1];
+        assert!(
+            (p.0 - 10.0).abs() < 1e-12 && (p.1 - 0.3).abs() < 1e-12 && (p.3 - 3.0).abs() < 1e-12
+        );
+        // Two values 0.2, 0.4: s = 0.1414, half-width 12.706 · 0.1414/√2 = 1.2706.
+        assert!((p.2 - 1.2706).abs() < 1e-4, "{p:?}");
+        assert_eq!((c[1].method.as_str(), c[1].n), ("b", 1));
     }
 
     #[test]
