@@ -285,8 +285,8 @@ fn run(cli: Cli) -> Result<()> {
                 println!("{}", serde_json::to_string(&e)?);
             } else {
                 println!(
-                    "{}: iteration {} · {n} test tasks · success {:.0} % · return {:.2} · goal term {:.2} · ctrl term {:.2}",
-                    a.run_dir.display(), t.iteration, 100.0 * e.success, e.ret, e.goal_reward, e.ctrl_reward
+                    "{}: iteration {} · {n} test tasks · success {:.0} % (goal found while exploring: {:.0} %) · return {:.2} · goal term {:.2} · ctrl term {:.2}",
+                    a.run_dir.display(), t.iteration, 100.0 * e.success, 100.0 * e.explore_success, e.ret, e.goal_reward, e.ctrl_reward
                 );
             }
             Ok(())

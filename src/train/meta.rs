@@ -52,6 +52,10 @@ pub struct EpisodeSummary {
     pub ctrl_reward: f32,
     /// Blow-ups.
     pub blowups: usize,
+    /// Meta-test only: fraction of tasks where one of the context-gathering episodes reached
+    /// the goal (exploration found it; `success` below this means inference or control lost it).
+    #[serde(default)]
+    pub explore_success: f32,
 }
 
 impl EpisodeSummary {
@@ -65,6 +69,7 @@ impl EpisodeSummary {
             goal_reward: eps.iter().map(|e| e.goal_reward).sum::<f32>() / n,
             ctrl_reward: eps.iter().map(|e| e.ctrl_reward).sum::<f32>() / n,
             blowups: eps.iter().filter(|e| e.blowup).count(),
+            explore_success: 0.0,
         }
     }
 }
@@ -522,20 +527,25 @@ impl Trainer {
     pub fn evaluate(&mut self, tasks: &[Task]) -> Result<EpisodeSummary> {
         let (od, ad) = (self.agent.obs_dim(), self.agent.act_dim());
         let mut scored = Vec::new();
+        let mut found = 0usize;
         for task in tasks {
             let mut ctx = Batch::default();
+            let mut task_found = false;
             for _ in 0..self.cfg.train.eval_prior_episodes {
                 let post = self
                     .agent
                     .posterior(&context_rows(&ctx, od, ad), ctx.len())?;
                 let z = self.agent.sample_z(post.as_ref(), &mut self.rng)?;
-                self.episode(task, &z, false, |t, _| {
-                    ctx.obs.extend_from_slice(t.obs);
-                    ctx.action.extend_from_slice(t.action);
-                    ctx.reward.push(t.reward);
-                    ctx.next_obs.extend_from_slice(t.next_obs);
-                })?;
+                task_found |= self
+                    .episode(task, &z, false, |t, _| {
+                        ctx.obs.extend_from_slice(t.obs);
+                        ctx.action.extend_from_slice(t.action);
+                        ctx.reward.push(t.reward);
+                        ctx.next_obs.extend_from_slice(t.next_obs);
+                    })?
+                    .success;
             }
+            found += usize::from(task_found);
             let post = self
                 .agent
                 .posterior(&context_rows(&ctx, od, ad), ctx.len())?;
@@ -547,7 +557,10 @@ impl Trainer {
                 scored.push(self.episode(task, &z, true, |_, _| {})?);
             }
         }
-        Ok(EpisodeSummary::of(&scored))
+        Ok(EpisodeSummary {
+            explore_success: found as f32 / tasks.len().max(1) as f32,
+            ..EpisodeSummary::of(&scored)
+        })
     }
 
     /// Meta-test on the configured number of held-out test tasks.
