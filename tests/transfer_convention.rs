@@ -37,6 +37,15 @@ fn policy(rng: &mut rand_pcg::Pcg64) -> Vec<f32> {
         .collect()
 }
 
+/// Discounted return `Σ γᵗ·r_t` of one episode.
+fn discounted(rewards: &[f32]) -> f64 {
+    rewards
+        .iter()
+        .enumerate()
+        .map(|(t, r)| GAMMA.powi(t as i32) as f64 * *r as f64)
+        .sum()
+}
+
 /// One episode from `reset(seed)` with actions from `policy`; rows in time order, actions
 /// stored clipped to [-1, 1] as the env applies them.
 fn rollout(env: &mut dyn Env, seed: u64, mut policy: impl FnMut() -> Vec<f32>) -> Batch {
@@ -46,17 +55,7 @@ fn rollout(env: &mut dyn Env, seed: u64, mut policy: impl FnMut() -> Vec<f32>) -
         let a = policy();
         let clipped: Vec<f32> = a.iter().map(|x| x.clamp(-1.0, 1.0)).collect();
         let s = env.step(&a).unwrap();
-        rows.push(
-            &Transition {
-                obs: &obs,
-                action: &clipped,
-                reward: s.reward,
-                next_obs: &s.obs,
-                terminal: s.terminated,
-                achieved: s.info.achieved,
-            },
-            f32::NAN,
-        );
+        rows.push(&Transition::of_step(&obs, &clipped, &s), f32::NAN);
         let done = s.done();
         obs = s.obs;
         if done {
@@ -102,13 +101,7 @@ fn dr_with_p_j_over_p_i_is_unbiased_for_task_j_and_the_reversed_ratio_is_not() {
     // Ground truth: task j's discounted return from its own rollouts.
     let truth: Vec<f64> = episodes(&cfg, &task_j, 20_000, 1)
         .iter()
-        .map(|ep| {
-            ep.reward
-                .iter()
-                .enumerate()
-                .map(|(t, r)| GAMMA.powi(t as i32) as f64 * *r as f64)
-                .sum()
-        })
+        .map(|ep| discounted(&ep.reward))
         .collect();
     let (v_j, se_j) = mean_se(&truth);
 
@@ -141,16 +134,7 @@ fn dr_with_p_j_over_p_i_is_unbiased_for_task_j_and_the_reversed_ratio_is_not() {
     };
     let (m_ok, se_ok) = mean_se(&estimate(false));
     let (m_rev, se_rev) = mean_se(&estimate(true));
-    let naive: Vec<f64> = data
-        .iter()
-        .map(|ep| {
-            ep.reward
-                .iter()
-                .enumerate()
-                .map(|(t, r)| GAMMA.powi(t as i32) as f64 * *r as f64)
-                .sum()
-        })
-        .collect();
+    let naive: Vec<f64> = data.iter().map(|ep| discounted(&ep.reward)).collect();
     let (v_i, _) = mean_se(&naive);
     eprintln!(
         "V_j = {v_j:.4} ± {se_j:.4} (V_i = {v_i:.4}); DR p_j/p_i {m_ok:.4} ± {se_ok:.4}; reversed {m_rev:.4} ± {se_rev:.4}"

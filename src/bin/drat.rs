@@ -405,11 +405,16 @@ fn bench_env(a: BenchEnvArgs) -> Result<()> {
 }
 
 fn summarize(a: SummarizeArgs) -> Result<()> {
-    use drat::report::summary::{group, score_run};
-    let scores = a
+    use drat::report::summary::{eval_curve, group, method_curves, score};
+    // Each run directory is read once; scores and curves come from the same rows.
+    let runs = a
         .run_dirs
         .iter()
-        .map(|d| score_run(d, a.last))
+        .map(|d| eval_curve(d).map(|(m, seed, c)| (d, m, seed, c)))
+        .collect::<drat::error::Result<Vec<_>>>()?;
+    let scores = runs
+        .iter()
+        .map(|(d, m, seed, c)| score(d, m, *seed, c, a.last))
         .collect::<drat::error::Result<Vec<_>>>()?;
     println!("run,method,seed,iteration,success,return");
     let mut csv =
@@ -457,12 +462,8 @@ fn summarize(a: SummarizeArgs) -> Result<()> {
         println!("wrote {}", path.display());
     }
     if let Some(png) = &a.plot {
-        let runs = a
-            .run_dirs
-            .iter()
-            .map(|d| drat::report::summary::eval_curve(d).map(|(m, _, c)| (m, c)))
-            .collect::<drat::error::Result<Vec<_>>>()?;
-        let curves = drat::report::summary::method_curves(&runs);
+        let by_method: Vec<_> = runs.into_iter().map(|(_, m, _, c)| (m, c)).collect();
+        let curves = method_curves(&by_method);
         drat::report::plots::comparison(&curves, png, "meta-test by method (mean ± 95 % CI)")?;
         println!("wrote {} and .svg", png.display());
     }

@@ -24,6 +24,20 @@ pub struct Transition<'a> {
     pub achieved: [f32; 2],
 }
 
+impl<'a> Transition<'a> {
+    /// The transition of one env step from `obs`, with `action` as applied (clipped).
+    pub fn of_step(obs: &'a [f32], action: &'a [f32], step: &'a crate::env::Step) -> Self {
+        Transition {
+            obs,
+            action,
+            reward: step.reward,
+            next_obs: &step.obs,
+            terminal: step.terminated,
+            achieved: step.info.achieved,
+        }
+    }
+}
+
 /// Columns of sampled transitions, row-major.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Batch {

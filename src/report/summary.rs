@@ -112,19 +112,30 @@ pub fn eval_curve(dir: &Path) -> Result<(String, u64, Curve)> {
     ))
 }
 
-/// Scores one run directory: the mean of its last `last_k` evaluations.
-pub fn score_run(dir: &Path, last_k: usize) -> Result<RunScore> {
+/// Scores a run from its curve: the mean of its last `last_k` evaluations.
+pub fn score(
+    dir: &Path,
+    method: &str,
+    seed: u64,
+    evals: &Curve,
+    last_k: usize,
+) -> Result<RunScore> {
     if last_k == 0 {
         return Err(Error::config("--last", "must be ≥ 1"));
     }
-    let (method, seed, evals) = eval_curve(dir)?;
     let tail = &evals[evals.len().saturating_sub(last_k)..];
+    let Some(last) = tail.last() else {
+        return Err(Error::Checkpoint(format!(
+            "{}: no evaluation rows",
+            dir.display()
+        )));
+    };
     let k = tail.len() as f64;
     Ok(RunScore {
         dir: dir.to_path_buf(),
-        method,
+        method: method.to_string(),
         seed,
-        iteration: tail[tail.len() - 1].0 as usize,
+        iteration: last.0 as usize,
         success: tail.iter().map(|e| e.1).sum::<f64>() / k,
         ret: tail.iter().map(|e| e.2).sum::<f64>() / k,
     })

@@ -216,17 +216,7 @@ impl Trainer {
             st.ctrl_reward += s.info.terms.ctrl;
             st.success |= s.info.success;
             let clipped: Vec<f32> = a.iter().map(|x| x.clamp(-1.0, 1.0)).collect();
-            sink(
-                &Transition {
-                    obs: &obs,
-                    action: &clipped,
-                    reward: s.reward,
-                    next_obs: &s.obs,
-                    terminal: s.terminated,
-                    achieved: s.info.achieved,
-                },
-                s.done(),
-            );
+            sink(&Transition::of_step(&obs, &clipped, &s), s.done());
             let done = s.done();
             obs = s.obs;
             if done {
@@ -467,6 +457,10 @@ impl Trainer {
         let mut rl = Batch::default();
         let mut context = Vec::new();
         let x = self.cfg.transfer.clone();
+        let dense = (self.cfg.train.critic_reward == CriticReward::Dense).then(|| RewardConfig {
+            kind: RewardKind::Dense,
+            ..self.cfg.reward.clone()
+        });
         for &k in &ids {
             // HTR: this slot becomes a hindsight pseudo-task built from one of k's episodes.
             if self.strategy == TransferStrategy::Htr
@@ -491,16 +485,13 @@ impl Trainer {
                 ((bs as f32) * x.batch_share).round() as usize
             };
             let slots = self.buffers[k].sample_slots(bs - n_moved, &mut self.rng);
-            match self.cfg.train.critic_reward {
-                CriticReward::Env => self.buffers[k].gather_into(&slots, &mut rl),
-                CriticReward::Dense => {
+            match &dense {
+                None => self.buffers[k].gather_into(&slots, &mut rl),
+                // PEARL's sparse-point protocol: the critic sees −distance to k's goal.
+                Some(cfg) => {
                     let mut own = Batch::default();
                     self.buffers[k].gather_into(&slots, &mut own);
-                    let dense = RewardConfig {
-                        kind: RewardKind::Dense,
-                        ..self.cfg.reward.clone()
-                    };
-                    own.reward = relabel::rewards_for_goal(&dense, &own, self.tasks.train[k].goal);
+                    own.reward = relabel::rewards_for_goal(cfg, &own, self.tasks.train[k].goal);
                     rl.extend(&own);
                 }
             }
