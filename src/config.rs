@@ -157,6 +157,22 @@ pub struct TrainConfig {
     /// every reported return and success use the env's sparse reward.
     #[serde(default)]
     pub critic_reward: CriticReward,
+    /// How meta-test exploration episodes draw z: `posterior` (posterior sampling: the first
+    /// from the prior, each next one from the posterior of the context so far) or `prior`
+    /// (every one an independent prior draw; the posterior is formed once, after them).
+    #[serde(default)]
+    pub eval_exploration: EvalExploration,
+}
+
+/// How meta-test exploration draws z (see `TrainConfig::eval_exploration`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EvalExploration {
+    /// Posterior sampling: each episode's z from the posterior of the context so far.
+    #[default]
+    Posterior,
+    /// Each episode's z an independent draw from the prior N(0, I).
+    Prior,
 }
 
 /// Which reward the critic's batches carry (see `TrainConfig::critic_reward`).

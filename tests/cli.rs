@@ -150,6 +150,17 @@ fn summarize_groups_runs_and_eval_set_is_limited_to_meta_test_settings() {
     assert_eq!(j["episodes"], 2);
     let found = j["explore_success"].as_f64().unwrap();
     assert!((0.0..=1.0).contains(&found), "{j}");
+    let o = drat(&[
+        "eval",
+        run0,
+        "--set",
+        "train.eval_exploration=prior",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = drat(&["eval", run0, "--set", "train.eval_exploration=sideways"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("eval_exploration"));
     let o = drat(&["eval", run0, "--set", "agent.lr=1"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("train.eval_"));

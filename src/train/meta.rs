@@ -10,7 +10,7 @@ use rand_pcg::Pcg64;
 use serde::{Deserialize, Serialize};
 
 use crate::agent::{context_features, Agent, MetaBatch, UpdateStats};
-use crate::config::{Config, CriticReward, RewardConfig, RewardKind};
+use crate::config::{Config, CriticReward, EvalExploration, RewardConfig, RewardKind};
 use crate::data::buffer::{Batch, TaskBuffer, Transition};
 use crate::env::vec_env::episode_seed;
 use crate::env::{Env, EnvMaker, Task, TaskSet};
@@ -513,8 +513,9 @@ impl Trainer {
     /// Meta-test on `tasks` (PEARL's online adaptation): `eval_prior_episodes` exploration
     /// episodes gather context, the first with z from the prior and each next one with z
     /// sampled from the posterior of the context so far (posterior sampling explores where the
-    /// goal can still be); then `eval_posterior_episodes` episodes act deterministically with
-    /// the posterior mean and are scored.
+    /// goal can still be; with `eval_exploration = "prior"` every one draws from the prior);
+    /// then `eval_posterior_episodes` episodes act deterministically with the posterior mean
+    /// and are scored.
     pub fn evaluate(&mut self, tasks: &[Task]) -> Result<EpisodeSummary> {
         let (od, ad) = (self.agent.obs_dim(), self.agent.act_dim());
         let mut scored = Vec::new();
@@ -522,10 +523,14 @@ impl Trainer {
         for task in tasks {
             let mut ctx = Batch::default();
             let mut task_found = false;
+            let from_prior = self.cfg.train.eval_exploration == EvalExploration::Prior;
             for _ in 0..self.cfg.train.eval_prior_episodes {
-                let post = self
-                    .agent
-                    .posterior(&context_rows(&ctx, od, ad), ctx.len())?;
+                let post = match from_prior {
+                    true => None,
+                    false => self
+                        .agent
+                        .posterior(&context_rows(&ctx, od, ad), ctx.len())?,
+                };
                 let z = self.agent.sample_z(post.as_ref(), &mut self.rng)?;
                 task_found |= self
                     .episode(task, &z, false, |t, _| {
