@@ -84,9 +84,7 @@ fn main() -> Result<()> {
     if trot {
         return trot_table(&cfg);
     }
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(1)
-        .build_global()?;
+    drat::train::set_threads(1)?;
 
     let out = std::path::PathBuf::from("runs/quadruped-example");
     if out.exists() {

@@ -122,8 +122,19 @@ pub struct TrainConfig {
     pub seed: u64,
     /// Meta-training iterations.
     pub iterations: usize,
-    /// Steps collected with z from the prior on every train task before training.
+    /// Steps collected on every train task before training.
     pub initial_steps_per_task: usize,
+    /// Actions of that initial collection: `policy` (the untrained policy with prior z, as in
+    /// PEARL) or `held-uniform` (each episode holds one uniform random action throughout:
+    /// temporally extended exploration that reaches far from the start, where a fresh
+    /// policy's jitter stays near it).
+    #[serde(default)]
+    pub initial_actions: InitialActions,
+    /// How the context-gathering (`steps_prior`) episodes draw z: `prior` (PEARL: each an
+    /// independent prior draw) or `posterior` (posterior sampling, as at meta-test: the first
+    /// from the prior, each next from the posterior of what this visit gathered so far).
+    #[serde(default = "Exploration::prior")]
+    pub context_exploration: Exploration,
     /// Train tasks visited per iteration.
     pub tasks_per_iteration: usize,
     /// Steps collected with prior z per visited task (also feed the context buffer).
@@ -161,18 +172,36 @@ pub struct TrainConfig {
     /// from the prior, each next one from the posterior of the context so far) or `prior`
     /// (every one an independent prior draw; the posterior is formed once, after them).
     #[serde(default)]
-    pub eval_exploration: EvalExploration,
+    pub eval_exploration: Exploration,
 }
 
-/// How meta-test exploration draws z (see `TrainConfig::eval_exploration`).
+/// Actions of the initial collection (see `TrainConfig::initial_actions`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InitialActions {
+    /// The untrained policy with z from the prior.
+    #[default]
+    Policy,
+    /// One uniform random action per episode, held for all its steps.
+    HeldUniform,
+}
+
+/// How exploration episodes draw z (`TrainConfig::eval_exploration`,
+/// `TrainConfig::context_exploration`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum EvalExploration {
+pub enum Exploration {
     /// Posterior sampling: each episode's z from the posterior of the context so far.
     #[default]
     Posterior,
     /// Each episode's z an independent draw from the prior N(0, I).
     Prior,
+}
+
+impl Exploration {
+    fn prior() -> Self {
+        Self::Prior
+    }
 }
 
 /// Which reward the critic's batches carry (see `TrainConfig::critic_reward`).

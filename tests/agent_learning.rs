@@ -106,3 +106,24 @@ fn pearl_meta_test_success_beats_random_on_the_sparse_point_robot() {
         "meta-test success must clearly beat the untrained agent"
     );
 }
+
+/// `train.initial_actions = "held-uniform"` holds one random action per episode, so the point
+/// robot travels in a straight line and crosses the goal arc; the untrained policy's jitter
+/// stays near the start. Same tasks, same seed: only the initial actions differ.
+#[test]
+fn held_uniform_initial_actions_find_sparse_goals_an_untrained_policy_misses() {
+    let sets = ["tasks.n_train=40", "train.initial_steps_per_task=200"];
+    let found = |actions: &str| {
+        let mut sets: Vec<&str> = sets.to_vec();
+        let a = format!("train.initial_actions={actions}");
+        sets.push(&a);
+        let mut t = Trainer::new(&point(&sets)).unwrap();
+        t.initial_collection().unwrap().success
+    };
+    let (policy, held) = (found("policy"), found("held-uniform"));
+    eprintln!("initial episodes reaching the goal: policy {policy:.3}, held-uniform {held:.3}");
+    // 400 episodes; a held action of norm > 0.46 crosses radius 1 within 20 steps, and the goal
+    // covers ~23° of the heading circle: about 5 % of the held episodes succeed.
+    assert!(held >= 0.02, "held-uniform success {held}");
+    assert!(held >= 4.0 * policy + 0.01, "policy {policy}, held {held}");
+}

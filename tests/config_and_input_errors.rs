@@ -30,6 +30,11 @@ fn config_errors_name_file_and_field() {
     assert!(e.contains("train.critic_reward"), "{e}");
     let e = err("[train]\ncritic_reward = \"shaped\"\n");
     assert!(e.contains("critic_reward") && e.contains("dense"), "{e}");
+    let e = err("[train]\ninitial_actions = \"random\"\n");
+    assert!(
+        e.contains("initial_actions") && e.contains("held-uniform"),
+        "{e}"
+    );
     let e = Config::load(std::path::Path::new("/no/such/file.toml"), &[])
         .unwrap_err()
         .to_string();

@@ -197,18 +197,6 @@ fn main() {
     }
 }
 
-/// Candle's CPU kernels use the global rayon pool; its size is set once, explicitly
-/// (unset, batch-1 forwards were 4.5× slower here).
-fn set_threads(n: usize) -> Result<()> {
-    if n == 0 {
-        bail!("--threads must be ≥ 1");
-    }
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(n)
-        .build_global()
-        .context("setting the tensor thread pool")
-}
-
 fn positive_minutes(s: &str) -> std::result::Result<f64, String> {
     match s.parse::<f64>() {
         Ok(m) if m > 0.0 && m.is_finite() => Ok(m),
@@ -219,7 +207,7 @@ fn positive_minutes(s: &str) -> std::result::Result<f64, String> {
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Train(a) => {
-            set_threads(a.threads)?;
+            drat::train::set_threads(a.threads)?;
             let opts = run::RunOptions {
                 resume: a.resume.is_some(),
                 progress: !a.quiet,
@@ -267,7 +255,7 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Eval(a) => {
-            set_threads(a.threads)?;
+            drat::train::set_threads(a.threads)?;
             if let Some(bad) = a.sets.iter().find(|s| !s.starts_with("train.eval_")) {
                 bail!("--set {bad}: eval can only change meta-test settings (train.eval_*)");
             }

@@ -164,7 +164,9 @@ where
         if pts.is_empty() {
             continue;
         }
-        chart.draw_series(LineSeries::new(pts.iter().copied(), BLUE.stroke_width(2)))?;
+        // 1 px: plotters' bitmap backend draws wider steep segments past the plot area
+        // (plotters issue #549), which the noisy per-iteration train return triggers.
+        chart.draw_series(LineSeries::new(pts.iter().copied(), BLUE.stroke_width(1)))?;
         chart.draw_series(pts.iter().map(|&p| Circle::new(p, 3, BLUE.filled())))?;
     }
     root.present()?;

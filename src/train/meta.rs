@@ -10,7 +10,7 @@ use rand_pcg::Pcg64;
 use serde::{Deserialize, Serialize};
 
 use crate::agent::{context_features, Agent, MetaBatch, UpdateStats};
-use crate::config::{Config, CriticReward, EvalExploration, RewardConfig, RewardKind};
+use crate::config::{Config, CriticReward, Exploration, InitialActions, RewardConfig, RewardKind};
 use crate::data::buffer::{Batch, TaskBuffer, Transition};
 use crate::env::vec_env::episode_seed;
 use crate::env::{Env, EnvMaker, Task, TaskSet};
@@ -35,6 +35,29 @@ pub struct EpisodeStats {
     pub steps: usize,
     /// Ended by a physics blow-up.
     pub blowup: bool,
+}
+
+/// Where an episode's actions come from.
+#[derive(Clone, Copy)]
+enum Actor<'a> {
+    /// The policy conditioned on latent `z` (sampled, or its mean when `deterministic`).
+    Policy { z: &'a [f32], deterministic: bool },
+    /// One action held for the whole episode.
+    Held(&'a [f32]),
+}
+
+/// How `Trainer::collect` draws z.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Draw {
+    /// z from the prior; the data also feed the context buffer.
+    Prior,
+    /// Posterior sampling: z from the posterior of the task's context buffer (the prior
+    /// while it is empty); the data also feed the context buffer.
+    PosteriorSampling,
+    /// z from the posterior of the task's context buffer; RL buffer only.
+    Posterior,
+    /// No policy: one uniform random action held per episode; feeds both buffers.
+    HeldUniform,
 }
 
 /// Mean statistics of several episodes.
@@ -187,13 +210,12 @@ impl Trainer {
             .sum()
     }
 
-    /// Runs one episode of `task` with latent `z` (empty = prior draw per episode is the
-    /// caller's job); each transition goes to `sink`. Blow-up steps are not passed on.
+    /// Runs one episode of `task` with actions from `actor`; each transition goes to `sink`.
+    /// Blow-up steps are not passed on.
     fn episode(
         &mut self,
         task: &Task,
-        z: &[f32],
-        deterministic: bool,
+        actor: Actor<'_>,
         mut sink: impl FnMut(&Transition, bool),
     ) -> Result<EpisodeStats> {
         if self.env.task() != task {
@@ -204,7 +226,12 @@ impl Trainer {
         let mut obs = self.env.reset(seed)?.obs;
         let mut st = EpisodeStats::default();
         loop {
-            let a = self.agent.act(&obs, z, deterministic, &mut self.rng)?;
+            let a = match actor {
+                Actor::Policy { z, deterministic } => {
+                    self.agent.act(&obs, z, deterministic, &mut self.rng)?
+                }
+                Actor::Held(a) => a.to_vec(),
+            };
             let s = self.env.step(&a)?;
             st.steps += 1;
             if s.info.blowup {
@@ -226,27 +253,48 @@ impl Trainer {
         Ok(st)
     }
 
-    /// Collects at least `steps` env steps in train task `k` (whole episodes). With
-    /// `posterior`, z comes from the task's context buffer; else from the prior, and the data
-    /// also feed the context buffer.
-    fn collect(&mut self, k: usize, steps: usize, posterior: bool) -> Result<Vec<EpisodeStats>> {
+    /// Collects at least `steps` env steps in train task `k` (whole episodes), drawing z (or
+    /// the held action) as `draw` says.
+    fn collect(&mut self, k: usize, steps: usize, draw: Draw) -> Result<Vec<EpisodeStats>> {
+        let posterior = draw == Draw::Posterior;
         let task = self.tasks.train[k].clone();
         let mut out = Vec::new();
         let mut done = 0;
         while done < steps {
             // ALGORITHM: z ~ prior for exploration, z ~ posterior(context) for RL data (PEARL).
-            let z = if posterior {
-                let ctx = self.context_of(k, self.cfg.train.context_size)?;
-                let post = self.agent.posterior(&ctx, self.cfg.train.context_size)?;
-                self.agent.sample_z(post.as_ref(), &mut self.rng)?
-            } else {
-                self.agent.sample_z(None, &mut self.rng)?
+            let z = match draw {
+                Draw::Posterior => {
+                    let ctx = self.context_of(k, self.cfg.train.context_size)?;
+                    let post = self.agent.posterior(&ctx, self.cfg.train.context_size)?;
+                    self.agent.sample_z(post.as_ref(), &mut self.rng)?
+                }
+                Draw::PosteriorSampling => {
+                    // Every transition this visit gathered, as at meta-test.
+                    let cb = &self.context_buffers[k];
+                    let slots: Vec<usize> = cb.trajectories().concat();
+                    let mut b = Batch::default();
+                    cb.gather_into(&slots, &mut b);
+                    let ctx = context_rows(&b, self.agent.obs_dim(), self.agent.act_dim());
+                    let post = self.agent.posterior(&ctx, slots.len())?;
+                    self.agent.sample_z(post.as_ref(), &mut self.rng)?
+                }
+                Draw::Prior => self.agent.sample_z(None, &mut self.rng)?,
+                Draw::HeldUniform => (0..self.agent.act_dim())
+                    .map(|_| self.rng.random_range(-1.0f32..=1.0))
+                    .collect(),
+            };
+            let actor = match draw {
+                Draw::HeldUniform => Actor::Held(&z),
+                _ => Actor::Policy {
+                    z: &z,
+                    deterministic: false,
+                },
             };
             let mut rl = std::mem::replace(&mut self.buffers[k], TaskBuffer::new(0, 0, 1));
             let mut cb = std::mem::replace(&mut self.context_buffers[k], TaskBuffer::new(0, 0, 1));
             let keep = self.strategy.moves_trajectories() && self.iteration > 0;
             let mut rows = Batch::default();
-            let r = self.episode(&task, &z, false, |t, end| {
+            let r = self.episode(&task, actor, |t, end| {
                 rl.push(t, end);
                 if !posterior {
                     cb.push(t, end);
@@ -291,12 +339,17 @@ impl Trainer {
         Ok(context_rows(&b, self.agent.obs_dim(), self.agent.act_dim()))
     }
 
-    /// Initial exploration: prior z on every train task.
+    /// Initial exploration on every train task: prior z (PEARL), or held uniform random
+    /// actions (`train.initial_actions = "held-uniform"`).
     pub fn initial_collection(&mut self) -> Result<EpisodeSummary> {
+        let draw = match self.cfg.train.initial_actions {
+            InitialActions::Policy => Draw::Prior,
+            InitialActions::HeldUniform => Draw::HeldUniform,
+        };
         let mut eps = Vec::new();
         for k in 0..self.tasks.train.len() {
             self.clear_context(k);
-            eps.extend(self.collect(k, self.cfg.train.initial_steps_per_task, false)?);
+            eps.extend(self.collect(k, self.cfg.train.initial_steps_per_task, draw)?);
         }
         Ok(EpisodeSummary::of(&eps))
     }
@@ -321,10 +374,14 @@ impl Trainer {
             if tr.steps_prior > 0 {
                 // PEARL refreshes the task's context with new prior-z data.
                 self.clear_context(k);
-                eps.extend(self.collect(k, tr.steps_prior, false)?);
+                let draw = match tr.context_exploration {
+                    Exploration::Prior => Draw::Prior,
+                    Exploration::Posterior => Draw::PosteriorSampling,
+                };
+                eps.extend(self.collect(k, tr.steps_prior, draw)?);
             }
             if tr.steps_posterior > 0 {
-                eps.extend(self.collect(k, tr.steps_posterior, true)?);
+                eps.extend(self.collect(k, tr.steps_posterior, Draw::Posterior)?);
             }
         }
         let transfer = if self.strategy.moves_trajectories() {
@@ -523,7 +580,7 @@ impl Trainer {
         for task in tasks {
             let mut ctx = Batch::default();
             let mut task_found = false;
-            let from_prior = self.cfg.train.eval_exploration == EvalExploration::Prior;
+            let from_prior = self.cfg.train.eval_exploration == Exploration::Prior;
             for _ in 0..self.cfg.train.eval_prior_episodes {
                 let post = match from_prior {
                     true => None,
@@ -533,12 +590,19 @@ impl Trainer {
                 };
                 let z = self.agent.sample_z(post.as_ref(), &mut self.rng)?;
                 task_found |= self
-                    .episode(task, &z, false, |t, _| {
-                        ctx.obs.extend_from_slice(t.obs);
-                        ctx.action.extend_from_slice(t.action);
-                        ctx.reward.push(t.reward);
-                        ctx.next_obs.extend_from_slice(t.next_obs);
-                    })?
+                    .episode(
+                        task,
+                        Actor::Policy {
+                            z: &z,
+                            deterministic: false,
+                        },
+                        |t, _| {
+                            ctx.obs.extend_from_slice(t.obs);
+                            ctx.action.extend_from_slice(t.action);
+                            ctx.reward.push(t.reward);
+                            ctx.next_obs.extend_from_slice(t.next_obs);
+                        },
+                    )?
                     .success;
             }
             found += usize::from(task_found);
@@ -550,7 +614,11 @@ impl Trainer {
                 None => self.agent.sample_z(None, &mut self.rng)?,
             };
             for _ in 0..self.cfg.train.eval_posterior_episodes {
-                scored.push(self.episode(task, &z, true, |_, _| {})?);
+                let actor = Actor::Policy {
+                    z: &z,
+                    deterministic: true,
+                };
+                scored.push(self.episode(task, actor, |_, _| {})?);
             }
         }
         Ok(EpisodeSummary {
@@ -605,5 +673,43 @@ fn scale(s: &UpdateStats, k: f32) -> UpdateStats {
         alpha: s.alpha * k,
         entropy: s.entropy * k,
         q_mean: s.q_mean * k,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Actions of the context buffer of train task 0 after one visit drawn as `draw`.
+    fn visit_actions(draw: Draw) -> Vec<f32> {
+        let sets = ["tasks.n_train=2".to_string()];
+        let cfg =
+            Config::from_toml_str_with_sets("[env]\nrobot = \"point\"\n", "test", &sets).unwrap();
+        let mut t = Trainer::new(&cfg).unwrap();
+        t.clear_context(0);
+        let eps = t.collect(0, 60, draw).unwrap();
+        assert_eq!(eps.len(), 3);
+        let cb = &t.context_buffers[0];
+        let mut b = Batch::default();
+        cb.gather_into(&cb.trajectories().concat(), &mut b);
+        assert_eq!(
+            b.len(),
+            60,
+            "the context holds exactly this visit's transitions"
+        );
+        b.action
+    }
+
+    /// Posterior-sampling context collection: the first episode draws z from the prior (same
+    /// random stream, so the same actions as prior collection), the next ones from the
+    /// posterior of what the visit gathered (other z, other actions).
+    #[test]
+    fn posterior_sampling_collection_starts_from_the_prior_then_uses_the_posterior() {
+        let prior = visit_actions(Draw::Prior);
+        let sampled = visit_actions(Draw::PosteriorSampling);
+        let ep = 20 * 2; // one 20-step episode of 2-D actions
+        assert_eq!(prior[..ep], sampled[..ep]);
+        assert_ne!(prior[ep..2 * ep], sampled[ep..2 * ep]);
+        assert_ne!(prior[2 * ep..], sampled[2 * ep..]);
     }
 }
