@@ -158,6 +158,10 @@ fn summarize_groups_runs_and_eval_set_is_limited_to_meta_test_settings() {
         "--json",
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // More held-out tasks than the run was evaluated on (train tasks unchanged).
+    let o = drat(&["eval", run0, "--set", "tasks.n_test=7"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains(" 7 test tasks"));
     let o = drat(&["eval", run0, "--set", "train.eval_exploration=sideways"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("eval_exploration"));

@@ -139,8 +139,9 @@ struct EvalArgs {
     /// CPU threads for tensor math.
     #[arg(long, default_value_t = 1)]
     threads: usize,
-    /// Override a meta-test setting, `train.eval_*` only:
-    /// `--set train.eval_prior_episodes=20` (repeatable).
+    /// Override a meta-test setting, `train.eval_*` or `tasks.n_test` (more held-out tasks;
+    /// train tasks are drawn first, so they stay the same): `--set train.eval_prior_episodes=20`
+    /// (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     sets: Vec<String>,
     /// Print one JSON object.
@@ -256,8 +257,10 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Eval(a) => {
             drat::train::set_threads(a.threads)?;
-            if let Some(bad) = a.sets.iter().find(|s| !s.starts_with("train.eval_")) {
-                bail!("--set {bad}: eval can only change meta-test settings (train.eval_*)");
+            let meta_test =
+                |s: &&String| s.starts_with("train.eval_") || s.starts_with("tasks.n_test=");
+            if let Some(bad) = a.sets.iter().find(|s| !meta_test(s)) {
+                bail!("--set {bad}: eval can only change meta-test settings (train.eval_*, tasks.n_test)");
             }
             let cfg = run::run_config_with(&a.run_dir, &a.sets)?;
             let mut t = Trainer::new(&cfg)?;
