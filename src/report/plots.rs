@@ -283,7 +283,7 @@ fn tick(v: &f64) -> String {
     };
     if a >= 1e6 {
         format!("{}M", trim(format!("{:.2}", v / 1e6)))
-    } else if a >= 1e4 {
+    } else if a >= 1e3 {
         format!("{}k", trim(format!("{:.1}", v / 1e3)))
     } else if a < 5e-4 {
         "0".to_string()
@@ -318,6 +318,7 @@ mod tests {
     fn ticks_are_short_and_exact() {
         assert_eq!(tick(&20000.0), "20k");
         assert_eq!(tick(&12500.0), "12.5k");
+        assert_eq!(tick(&5000.0), "5k");
         assert_eq!(tick(&1_500_000.0), "1.5M");
         assert_eq!(tick(&120.0), "120");
         assert_eq!(tick(&0.0), "0");
