@@ -262,31 +262,35 @@ impl Trainer {
         let mut done = 0;
         while done < steps {
             // ALGORITHM: z ~ prior for exploration, z ~ posterior(context) for RL data (PEARL).
-            let z = match draw {
-                Draw::Posterior => {
-                    let ctx = self.context_of(k, self.cfg.train.context_size)?;
-                    let post = self.agent.posterior(&ctx, self.cfg.train.context_size)?;
-                    self.agent.sample_z(post.as_ref(), &mut self.rng)?
-                }
-                Draw::PosteriorSampling => {
-                    // Every transition this visit gathered, as at meta-test.
-                    let cb = &self.context_buffers[k];
-                    let slots: Vec<usize> = cb.trajectories().concat();
-                    let mut b = Batch::default();
-                    cb.gather_into(&slots, &mut b);
-                    let ctx = context_rows(&b, self.agent.obs_dim(), self.agent.act_dim());
-                    let post = self.agent.posterior(&ctx, slots.len())?;
-                    self.agent.sample_z(post.as_ref(), &mut self.rng)?
-                }
-                Draw::Prior => self.agent.sample_z(None, &mut self.rng)?,
-                Draw::HeldUniform => (0..self.agent.act_dim())
+            // `v`: the latent z for the policy, or the action held all episode.
+            let v = if draw == Draw::HeldUniform {
+                (0..self.agent.act_dim())
                     .map(|_| self.rng.random_range(-1.0f32..=1.0))
-                    .collect(),
+                    .collect()
+            } else {
+                let n = self.cfg.train.context_size;
+                let post = match draw {
+                    Draw::Posterior => {
+                        let ctx = self.context_of(k, n)?;
+                        self.agent.posterior(&ctx, n)?
+                    }
+                    Draw::PosteriorSampling => {
+                        // Every transition this visit gathered, as at meta-test.
+                        let cb = &self.context_buffers[k];
+                        let slots: Vec<usize> = cb.trajectories().concat();
+                        let mut b = Batch::default();
+                        cb.gather_into(&slots, &mut b);
+                        let ctx = context_rows(&b, self.agent.obs_dim(), self.agent.act_dim());
+                        self.agent.posterior(&ctx, slots.len())?
+                    }
+                    Draw::Prior | Draw::HeldUniform => None,
+                };
+                self.agent.sample_z(post.as_ref(), &mut self.rng)?
             };
             let actor = match draw {
-                Draw::HeldUniform => Actor::Held(&z),
+                Draw::HeldUniform => Actor::Held(&v),
                 _ => Actor::Policy {
-                    z: &z,
+                    z: &v,
                     deterministic: false,
                 },
             };
