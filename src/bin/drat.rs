@@ -147,6 +147,10 @@ struct EvalArgs {
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
+    /// Also write one CSV row per test task (goal, first exploration episode that reached it,
+    /// rewarded context steps, success, return) to this file.
+    #[arg(long, value_name = "FILE")]
+    per_task: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -271,7 +275,10 @@ fn run(cli: Cli) -> Result<()> {
                 .unwrap_or(t.tasks.test.len())
                 .min(t.tasks.test.len());
             let tasks = t.tasks.test[..n].to_vec();
-            let e = t.evaluate(&tasks)?;
+            let (e, records) = t.evaluate_tasks(&tasks)?;
+            if let Some(path) = &a.per_task {
+                write_per_task(path, &records)?;
+            }
             if a.json {
                 println!("{}", serde_json::to_string(&e)?);
             } else {
@@ -393,6 +400,23 @@ fn bench_env(a: BenchEnvArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// `drat eval --per-task FILE`: one CSV row per test task, written atomically.
+fn write_per_task(path: &std::path::Path, records: &[drat::train::meta::TaskEval]) -> Result<()> {
+    let mut csv = String::from(
+        "task,goal_x,goal_y,goal_angle_deg,found_at_episode,context_steps,context_rewarded,success,return\n",
+    );
+    for r in records {
+        let angle = r.goal[1].atan2(r.goal[0]).to_degrees();
+        let found = r.found_at.map_or(String::new(), |e| e.to_string());
+        csv.push_str(&format!(
+            "{},{},{},{:.1},{found},{},{},{},{}\n",
+            r.task, r.goal[0], r.goal[1], angle, r.context_steps, r.context_rewarded, r.success, r.ret
+        ));
+    }
+    drat::report::write_atomic(path, csv.as_bytes())
+        .with_context(|| format!("--per-task {}", path.display()))
 }
 
 fn summarize(a: SummarizeArgs) -> Result<()> {

@@ -37,6 +37,25 @@ pub struct EpisodeStats {
     pub blowup: bool,
 }
 
+/// One held-out task's meta-test, as [`Trainer::evaluate_tasks`] reports it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TaskEval {
+    /// Task id.
+    pub task: usize,
+    /// Goal position (m).
+    pub goal: [f32; 2],
+    /// First exploration episode (1-based) that reached the goal; `None`: none did.
+    pub found_at: Option<usize>,
+    /// Transitions in the context the posterior was inferred from.
+    pub context_steps: usize,
+    /// Context transitions with a positive reward.
+    pub context_rewarded: usize,
+    /// Fraction of the scored (posterior) episodes that reached the goal.
+    pub success: f32,
+    /// Mean return of the scored episodes.
+    pub ret: f32,
+}
+
 /// Where an episode's actions come from.
 #[derive(Clone, Copy)]
 enum Actor<'a> {
@@ -578,14 +597,19 @@ impl Trainer {
     /// then `eval_posterior_episodes` episodes act deterministically with the posterior mean
     /// and are scored.
     pub fn evaluate(&mut self, tasks: &[Task]) -> Result<EpisodeSummary> {
+        Ok(self.evaluate_tasks(tasks)?.0)
+    }
+
+    /// [`Trainer::evaluate`] with one record per task (for `drat eval --per-task`).
+    pub fn evaluate_tasks(&mut self, tasks: &[Task]) -> Result<(EpisodeSummary, Vec<TaskEval>)> {
         let (od, ad) = (self.agent.obs_dim(), self.agent.act_dim());
         let mut scored = Vec::new();
-        let mut found = 0usize;
+        let mut records = Vec::new();
         for task in tasks {
             let mut ctx = Batch::default();
-            let mut task_found = false;
+            let mut found_at = None;
             let from_prior = self.cfg.train.eval_exploration == Exploration::Prior;
-            for _ in 0..self.cfg.train.eval_prior_episodes {
+            for e in 0..self.cfg.train.eval_prior_episodes {
                 let post = match from_prior {
                     true => None,
                     false => self
@@ -593,7 +617,7 @@ impl Trainer {
                         .posterior(&context_rows(&ctx, od, ad), ctx.len())?,
                 };
                 let z = self.agent.sample_z(post.as_ref(), &mut self.rng)?;
-                task_found |= self
+                let hit = self
                     .episode(
                         task,
                         Actor::Policy {
@@ -608,8 +632,10 @@ impl Trainer {
                         },
                     )?
                     .success;
+                if hit && found_at.is_none() {
+                    found_at = Some(e + 1);
+                }
             }
-            found += usize::from(task_found);
             let post = self
                 .agent
                 .posterior(&context_rows(&ctx, od, ad), ctx.len())?;
@@ -617,6 +643,7 @@ impl Trainer {
                 Some(p) => p.mean.flatten_all()?.to_vec1()?,
                 None => self.agent.sample_z(None, &mut self.rng)?,
             };
+            let first = scored.len();
             for _ in 0..self.cfg.train.eval_posterior_episodes {
                 let actor = Actor::Policy {
                     z: &z,
@@ -624,11 +651,23 @@ impl Trainer {
                 };
                 scored.push(self.episode(task, actor, |_, _| {})?);
             }
+            let own = EpisodeSummary::of(&scored[first..]);
+            records.push(TaskEval {
+                task: task.id,
+                goal: task.goal,
+                found_at,
+                context_steps: ctx.len(),
+                context_rewarded: ctx.reward.iter().filter(|&&r| r > 0.0).count(),
+                success: own.success,
+                ret: own.ret,
+            });
         }
-        Ok(EpisodeSummary {
+        let found = records.iter().filter(|r| r.found_at.is_some()).count();
+        let summary = EpisodeSummary {
             explore_success: found as f32 / tasks.len().max(1) as f32,
             ..EpisodeSummary::of(&scored)
-        })
+        };
+        Ok((summary, records))
     }
 
     /// Meta-test on the configured number of held-out test tasks.
