@@ -155,17 +155,38 @@ fn summarize_groups_runs_and_eval_set_is_limited_to_meta_test_settings() {
     assert!((0.0..=1.0).contains(&found), "{j}");
     // The per-task rows add up to the summary.
     let csv = std::fs::read_to_string(&per_task).unwrap();
-    let rows: Vec<Vec<&str>> = csv.lines().skip(1).map(|l| l.split(',').collect()).collect();
-    assert!(csv.starts_with("task,goal_x,goal_y,goal_angle_deg,found_at_episode,"), "{csv}");
+    let rows: Vec<Vec<&str>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert!(
+        csv.starts_with("task,goal_x,goal_y,goal_angle_deg,found_at_episode,"),
+        "{csv}"
+    );
     assert_eq!(rows.len(), 2, "{csv}");
     let n_found = rows.iter().filter(|r| !r[4].is_empty()).count();
     assert!((n_found as f64 / 2.0 - found).abs() < 1e-6, "{csv} vs {j}");
-    let success: f64 = rows.iter().map(|r| r[7].parse::<f64>().unwrap()).sum::<f64>() / 2.0;
-    assert!((success - j["success"].as_f64().unwrap()).abs() < 1e-6, "{csv} vs {j}");
+    let success: f64 = rows
+        .iter()
+        .map(|r| r[7].parse::<f64>().unwrap())
+        .sum::<f64>()
+        / 2.0;
+    assert!(
+        (success - j["success"].as_f64().unwrap()).abs() < 1e-6,
+        "{csv} vs {j}"
+    );
     for r in &rows {
         let (steps, rewarded): (usize, usize) = (r[5].parse().unwrap(), r[6].parse().unwrap());
-        assert!(rewarded <= steps && steps <= 20, "one 20-step exploration episode: {r:?}");
-        assert_eq!(r[4].is_empty(), rewarded == 0, "found ⇔ a rewarded context step: {r:?}");
+        assert!(
+            rewarded <= steps && steps <= 20,
+            "one 20-step exploration episode: {r:?}"
+        );
+        assert_eq!(
+            r[4].is_empty(),
+            rewarded == 0,
+            "found ⇔ a rewarded context step: {r:?}"
+        );
     }
     let o = drat(&[
         "eval",

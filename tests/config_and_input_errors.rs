@@ -13,6 +13,21 @@ fn err(text: &str) -> String {
 }
 
 #[test]
+fn every_shipped_config_loads() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("configs");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let cfg = Config::load(&path, &[]).unwrap_or_else(|e| panic!("{e}"));
+            assert!(cfg.train.iterations > 0, "{}", path.display());
+            n += 1;
+        }
+    }
+    assert!(n >= 2, "configs/ holds the documented runs' configs");
+}
+
+#[test]
 fn config_errors_name_file_and_field() {
     let e = err("[tasks.dynamics]\nmass_scale = [0.0, 2.0]\n");
     assert!(e.contains("tasks.dynamics.mass_scale"), "{e}");

@@ -412,7 +412,14 @@ fn write_per_task(path: &std::path::Path, records: &[drat::train::meta::TaskEval
         let found = r.found_at.map_or(String::new(), |e| e.to_string());
         csv.push_str(&format!(
             "{},{},{},{:.1},{found},{},{},{},{}\n",
-            r.task, r.goal[0], r.goal[1], angle, r.context_steps, r.context_rewarded, r.success, r.ret
+            r.task,
+            r.goal[0],
+            r.goal[1],
+            angle,
+            r.context_steps,
+            r.context_rewarded,
+            r.success,
+            r.ret
         ));
     }
     drat::report::write_atomic(path, csv.as_bytes())
