@@ -166,11 +166,51 @@ where
         }
         // 1 px: plotters' bitmap backend draws wider steep segments past the plot area
         // (plotters issue #549), which the noisy per-iteration train return triggers.
-        chart.draw_series(LineSeries::new(pts.iter().copied(), BLUE.stroke_width(1)))?;
-        chart.draw_series(pts.iter().map(|&p| Circle::new(p, 3, BLUE.filled())))?;
+        if pts.len() <= FEW_POINTS {
+            chart.draw_series(LineSeries::new(pts.iter().copied(), BLUE.stroke_width(1)))?;
+            chart.draw_series(pts.iter().map(|&p| Circle::new(p, 3, BLUE.filled())))?;
+            continue;
+        }
+        // Many points: each one faint, the centred moving mean on top shows the trend.
+        let half = pts.len() / SMOOTH_WINDOWS / 2;
+        chart.draw_series(LineSeries::new(pts.iter().copied(), RAW.stroke_width(1)))?;
+        chart
+            .draw_series(LineSeries::new(
+                moving_mean(pts, half),
+                BLUE.stroke_width(1),
+            ))?
+            .label(format!("moving mean, {} points", 2 * half + 1))
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], BLUE));
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .label_font(("sans-serif", 13))
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK.mix(0.3))
+            .draw()?;
     }
     root.present()?;
     Ok(())
+}
+
+/// Up to this many points a curve is drawn with a marker on each.
+const FEW_POINTS: usize = 60;
+/// Longer curves: the moving mean spans about 1/this of the points.
+const SMOOTH_WINDOWS: usize = 40;
+/// The faint per-point line under a moving mean.
+const RAW: RGBColor = RGBColor(170, 190, 235);
+
+/// Centred moving mean over `2·half + 1` points (fewer at the ends); x is kept.
+pub fn moving_mean(pts: &[(f64, f64)], half: usize) -> Vec<(f64, f64)> {
+    (0..pts.len())
+        .map(|i| {
+            let w = &pts[i.saturating_sub(half)..(i + half + 1).min(pts.len())];
+            (
+                pts[i].0,
+                w.iter().map(|p| p.1).sum::<f64>() / w.len() as f64,
+            )
+        })
+        .collect()
 }
 
 /// Distinguishable line colours on white (matplotlib's tab10 order, without light ones).
@@ -312,7 +352,21 @@ fn bounds(v: impl Iterator<Item = f64>, pad: f64) -> (f64, f64) {
 
 #[cfg(test)]
 mod tests {
-    use super::tick;
+    use super::{moving_mean, tick};
+
+    #[test]
+    fn moving_mean_is_centred_and_shrinks_at_the_ends() {
+        let pts: Vec<(f64, f64)> = (0..5).map(|i| (10.0 * i as f64, i as f64)).collect();
+        assert_eq!(moving_mean(&pts, 0), pts);
+        let m = moving_mean(&pts, 1);
+        assert_eq!(m[0], (0.0, 0.5));
+        assert_eq!(m[2], (20.0, 2.0));
+        assert_eq!(m[4], (40.0, 3.5));
+        let flat: Vec<(f64, f64)> = (0..9).map(|i| (i as f64, 0.25)).collect();
+        assert!(moving_mean(&flat, 3)
+            .iter()
+            .all(|p| (p.1 - 0.25).abs() < 1e-12));
+    }
 
     #[test]
     fn ticks_are_short_and_exact() {
