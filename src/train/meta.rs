@@ -624,12 +624,7 @@ impl Trainer {
                             z: &z,
                             deterministic: false,
                         },
-                        |t, _| {
-                            ctx.obs.extend_from_slice(t.obs);
-                            ctx.action.extend_from_slice(t.action);
-                            ctx.reward.push(t.reward);
-                            ctx.next_obs.extend_from_slice(t.next_obs);
-                        },
+                        |t, _| ctx.push(t, f32::NAN),
                     )?
                     .success;
                 if hit && found_at.is_none() {
