@@ -173,6 +173,24 @@ pub struct TrainConfig {
     /// (every one an independent prior draw; the posterior is formed once, after them).
     #[serde(default)]
     pub eval_exploration: Exploration,
+    /// Which context transitions the scored episodes' posterior is inferred from: `all`
+    /// (PEARL) or `rewarded` (only those with a positive reward, when there are any). With
+    /// sparse rewards a long exploration context is mostly unrewarded steps, each a factor of
+    /// the product of Gaussians; together they can outweigh the few steps inside the goal,
+    /// which alone say where it is.
+    #[serde(default)]
+    pub eval_posterior_context: PosteriorContext,
+}
+
+/// Context of the scored posterior at meta-test (`TrainConfig::eval_posterior_context`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PosteriorContext {
+    /// Every exploration transition.
+    #[default]
+    All,
+    /// The transitions with a positive reward; all of them while there are none.
+    Rewarded,
 }
 
 /// Actions of the initial collection (see `TrainConfig::initial_actions`).

@@ -203,6 +203,24 @@ fn summarize_groups_runs_and_eval_set_is_limited_to_meta_test_settings() {
     let o = drat(&["eval", run0, "--set", "train.eval_exploration=sideways"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("eval_exploration"));
+    // A meta-test seed replaces the checkpoint's RNG state: the same seed, the same numbers.
+    let seeded = |seed: &str| {
+        let o = drat(&[
+            "eval",
+            run0,
+            "--seed",
+            seed,
+            "--set",
+            "train.eval_posterior_context=rewarded",
+            "--json",
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        o.stdout
+    };
+    assert_eq!(seeded("7"), seeded("7"));
+    let o = drat(&["eval", run0, "--set", "train.eval_posterior_context=best"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("eval_posterior_context"));
     let o = drat(&["eval", run0, "--set", "agent.lr=1"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("train.eval_"));

@@ -151,6 +151,11 @@ struct EvalArgs {
     /// rewarded context steps, success, return) to this file.
     #[arg(long, value_name = "FILE")]
     per_task: Option<PathBuf>,
+    /// Draw the meta-test's random numbers (exploration z, action noise) from this seed
+    /// instead of the checkpoint's RNG state. Repeat with a few seeds to see how much of a
+    /// success rate is sampling noise.
+    #[arg(long)]
+    seed: Option<u64>,
 }
 
 #[derive(Args)]
@@ -270,6 +275,9 @@ fn run(cli: Cli) -> Result<()> {
             let mut t = Trainer::new(&cfg)?;
             let ck = checkpoint::latest(&a.run_dir)?;
             checkpoint::load(&mut t, &ck)?;
+            if let Some(seed) = a.seed {
+                t.rng = rand_pcg::Pcg64::seed_from_u64(seed);
+            }
             let n = a
                 .tasks
                 .unwrap_or(t.tasks.test.len())

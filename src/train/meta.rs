@@ -10,7 +10,9 @@ use rand_pcg::Pcg64;
 use serde::{Deserialize, Serialize};
 
 use crate::agent::{context_features, Agent, MetaBatch, UpdateStats};
-use crate::config::{Config, CriticReward, Exploration, InitialActions, RewardConfig, RewardKind};
+use crate::config::{
+    Config, CriticReward, Exploration, InitialActions, PosteriorContext, RewardConfig, RewardKind,
+};
 use crate::data::buffer::{Batch, TaskBuffer, Transition};
 use crate::env::vec_env::episode_seed;
 use crate::env::{Env, EnvMaker, Task, TaskSet};
@@ -595,7 +597,8 @@ impl Trainer {
     /// sampled from the posterior of the context so far (posterior sampling explores where the
     /// goal can still be; with `eval_exploration = "prior"` every one draws from the prior);
     /// then `eval_posterior_episodes` episodes act deterministically with the posterior mean
-    /// and are scored.
+    /// (of the whole context, or with `eval_posterior_context = "rewarded"` of its rewarded
+    /// steps) and are scored.
     pub fn evaluate(&mut self, tasks: &[Task]) -> Result<EpisodeSummary> {
         Ok(self.evaluate_tasks(tasks)?.0)
     }
@@ -631,9 +634,14 @@ impl Trainer {
                     found_at = Some(e + 1);
                 }
             }
+            let rewarded = rewarded_rows(&ctx);
+            let infer_from = match self.cfg.train.eval_posterior_context {
+                PosteriorContext::Rewarded if !rewarded.is_empty() => &rewarded,
+                _ => &ctx,
+            };
             let post = self
                 .agent
-                .posterior(&context_rows(&ctx, od, ad), ctx.len())?;
+                .posterior(&context_rows(infer_from, od, ad), infer_from.len())?;
             let z: Vec<f32> = match &post {
                 Some(p) => p.mean.flatten_all()?.to_vec1()?,
                 None => self.agent.sample_z(None, &mut self.rng)?,
@@ -678,6 +686,15 @@ impl Trainer {
     }
 }
 
+/// The rows of `b` with a positive reward (with sparse rewards: the steps inside the goal).
+fn rewarded_rows(b: &Batch) -> Batch {
+    let mut out = Batch::default();
+    for i in (0..b.len()).filter(|&i| b.reward[i] > 0.0) {
+        out.push(&b.row(i), f32::NAN);
+    }
+    out
+}
+
 /// Context feature rows `[s, a, r, s′]` of a batch.
 pub fn context_rows(b: &Batch, od: usize, ad: usize) -> Vec<f32> {
     let mut out = Vec::with_capacity(b.len() * context_features(od, ad));
@@ -717,6 +734,32 @@ fn scale(s: &UpdateStats, k: f32) -> UpdateStats {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rewarded_rows_keep_every_column_of_the_rewarded_steps_in_order() {
+        let mut b = Batch::default();
+        for (i, r) in [0.0f32, 1.0, 0.0, 1.0, -0.5].into_iter().enumerate() {
+            let x = i as f32;
+            let t = Transition {
+                obs: &[x, x + 0.5],
+                action: &[-x],
+                reward: r,
+                next_obs: &[x + 1.0, x + 1.5],
+                terminal: i == 3,
+                achieved: [x + 1.0, 0.0],
+            };
+            b.push(&t, f32::NAN);
+        }
+        let kept = rewarded_rows(&b);
+        assert_eq!(kept.len(), 2);
+        assert_eq!(kept.obs, [1.0, 1.5, 3.0, 3.5]);
+        assert_eq!(kept.action, [-1.0, -3.0]);
+        assert_eq!(kept.reward, [1.0, 1.0]);
+        assert_eq!(kept.next_obs, [2.0, 2.5, 4.0, 4.5]);
+        assert_eq!(kept.terminal, [0.0, 1.0]);
+        assert_eq!(kept.achieved, [2.0, 0.0, 4.0, 0.0]);
+        assert!(rewarded_rows(&Batch::default()).is_empty());
+    }
 
     /// Actions of the context buffer of train task 0 after one visit drawn as `draw`.
     fn visit_actions(draw: Draw) -> Vec<f32> {
