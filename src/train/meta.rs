@@ -634,11 +634,11 @@ impl Trainer {
                     found_at = Some(e + 1);
                 }
             }
-            let rewarded = rewarded_rows(&ctx);
-            let infer_from = match self.cfg.train.eval_posterior_context {
-                PosteriorContext::Rewarded if !rewarded.is_empty() => &rewarded,
-                _ => &ctx,
+            let rewarded = match self.cfg.train.eval_posterior_context {
+                PosteriorContext::Rewarded => Some(rewarded_rows(&ctx)),
+                PosteriorContext::All => None,
             };
+            let infer_from = rewarded.as_ref().filter(|b| !b.is_empty()).unwrap_or(&ctx);
             let post = self
                 .agent
                 .posterior(&context_rows(infer_from, od, ad), infer_from.len())?;
