@@ -14,7 +14,7 @@ fn physics_step(c: &mut Criterion) {
     let cfg = Config::default_for("quadruped").unwrap();
     let mut settings = cfg.sim_settings();
     settings.substeps = 1;
-    let model = Arc::new(load_robot("quadruped").unwrap());
+    let model = Arc::new(load_robot(&drat::config::Robot::Quadruped).unwrap());
     let mut w = SimWorld::new(model, settings, &DynamicsParams::nominal(9, 1.0)).unwrap();
     let mut rng = rand_pcg::Pcg64::seed_from_u64(0);
     let mut n = 0u64;

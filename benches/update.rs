@@ -23,7 +23,6 @@ fn random_batch(n: usize, rng: &mut impl Rng) -> Batch {
         next_obs: v(n * OBS, -1.0, 1.0),
         terminal: vec![0.0; n],
         achieved: v(n * 2, -1.0, 1.0),
-        target: vec![f32::NAN; n],
     }
 }
 
@@ -42,6 +41,7 @@ fn meta_batch(
         n_tasks,
         per_task,
         rl,
+        target: Vec::new(),
         context_len,
         context,
     }

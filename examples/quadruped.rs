@@ -15,6 +15,7 @@ use drat::env::locomotion::LocomotionEnv;
 use drat::env::{Env, TaskSet};
 use drat::sim::load_robot;
 use drat::train::run::{train, RunOptions};
+use drat::train::trainer::collection_speed;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -39,17 +40,19 @@ const EXAMPLE: &[&str] = &[
     "train.batch_size=128",
     "train.meta_batch=4",
     "train.context_size=32",
-    "train.eval_every=10",
-    "train.eval_tasks=6",
-    "train.eval_prior_episodes=1",
-    "train.eval_posterior_episodes=1",
     "train.checkpoint_every=20",
+    "eval.every=10",
+    "eval.tasks=6",
+    "eval.exploration_episodes=1",
+    "eval.scored_episodes=1",
 ];
 
 fn main() -> Result<()> {
     let mut minutes = 5.0f64;
     let mut sets: Vec<String> = EXAMPLE.iter().map(|s| s.to_string()).collect();
     let mut trot = false;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut threads = cores;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -61,15 +64,22 @@ fn main() -> Result<()> {
                     .context("--minutes: a number")?;
             }
             "--set" => sets.push(args.next().context("--set needs key=value")?),
+            "--threads" => {
+                threads = args
+                    .next()
+                    .context("--threads needs a value")?
+                    .parse()
+                    .context("--threads: a whole number ≥ 1")?;
+            }
             "--trot" => trot = true,
             "--help" | "-h" => {
                 println!(
-                    "quadruped example: [--minutes M (default 5)] [--set key=value]… [--trot]"
+                    "quadruped example: [--minutes M (default 5)] [--threads N (default: all cores)] [--set key=value]… [--trot]"
                 );
                 return Ok(());
             }
             other => {
-                bail!("unknown argument `{other}` (allowed: --minutes M, --set key=value, --trot)")
+                bail!("unknown argument `{other}` (allowed: --minutes M, --threads N, --set key=value, --trot)")
             }
         }
     }
@@ -84,7 +94,14 @@ fn main() -> Result<()> {
     if trot {
         return trot_table(&cfg);
     }
-    drat::train::set_threads(1)?;
+    drat::train::set_threads(threads)?;
+    // Collection speed of the training loop at 1 and at all threads (same code path).
+    let one = collection_speed(&cfg, 1, 10)?;
+    let all = collection_speed(&cfg, threads, 10)?;
+    println!(
+        "collection: {one:.0} env steps/s with 1 thread, {all:.0} with {threads} ({:.2}×)",
+        all / one
+    );
 
     let out = std::path::PathBuf::from("runs/quadruped-example");
     if out.exists() {
@@ -107,7 +124,7 @@ fn main() -> Result<()> {
     if let (Some(u), Some(e)) = (&s.untrained, &s.last_test) {
         println!(
             "held-out tasks ({} of them), success · return:",
-            cfg.train.eval_tasks
+            cfg.eval.tasks
         );
         println!("  untrained  {:>5} · {:.2}", pct(u.success), u.ret);
         println!(
@@ -130,7 +147,7 @@ fn trot_table(cfg: &Config) -> Result<()> {
     let control_dt = cfg.env.dt_s * cfg.env.substeps as f32;
     let steps = (10.0 / control_dt).round() as usize;
     cfg.env.horizon = steps;
-    let model = std::sync::Arc::new(load_robot("quadruped")?);
+    let model = std::sync::Arc::new(load_robot(&drat::config::Robot::Quadruped)?);
     let tasks = TaskSet::sample(&cfg.tasks, model.links.len())?;
     let gait = TrotGait::default();
     println!("task  torso×  mean mass×  total kg  friction  distance m  heading°");

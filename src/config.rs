@@ -30,6 +30,8 @@ pub struct Config {
     pub agent: AgentConfig,
     /// The meta-training loop.
     pub train: TrainConfig,
+    /// Meta-test: how held-out tasks are evaluated (never changes what is trained).
+    pub eval: EvalConfig,
     /// Moving experience between tasks (off by default: plain PEARL).
     #[serde(default)]
     pub transfer: TransferConfig,
@@ -151,14 +153,6 @@ pub struct TrainConfig {
     pub context_size: usize,
     /// Replay capacity per task (transitions).
     pub buffer_capacity: usize,
-    /// Evaluate every this many iterations (and after the last).
-    pub eval_every: usize,
-    /// Test tasks evaluated (at most `tasks.n_test`).
-    pub eval_tasks: usize,
-    /// Episodes with prior z that gather context at meta-test.
-    pub eval_prior_episodes: usize,
-    /// Episodes with the posterior that are scored at meta-test.
-    pub eval_posterior_episodes: usize,
     /// Write a checkpoint every this many iterations (and after the last).
     pub checkpoint_every: usize,
     /// Rewards in the critic's (RL) batches: `env` (the env's reward, as stored) or `dense`
@@ -168,21 +162,49 @@ pub struct TrainConfig {
     /// every reported return and success use the env's sparse reward.
     #[serde(default)]
     pub critic_reward: CriticReward,
-    /// How meta-test exploration episodes draw z: `posterior` (posterior sampling: the first
-    /// from the prior, each next one from the posterior of the context so far) or `prior`
-    /// (every one an independent prior draw; the posterior is formed once, after them).
-    #[serde(default)]
-    pub eval_exploration: Exploration,
+}
+
+/// Meta-test (PEARL's online adaptation on held-out tasks): `exploration_episodes` episodes
+/// gather context, then `scored_episodes` act with the posterior mean and are scored. It draws
+/// from its own random stream, seeded from (`seed` or `train.seed`, iteration), so nothing here
+/// changes training.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvalConfig {
+    /// Meta-test every this many iterations (and after the last).
+    pub every: usize,
+    /// Held-out tasks meta-tested (at most `tasks.n_test`).
+    pub tasks: usize,
+    /// Context-gathering episodes per task.
+    pub exploration_episodes: usize,
+    /// How they draw z: `posterior` (posterior sampling: the first from the prior, each next
+    /// one from the posterior of the context so far) or `prior` (each an independent prior
+    /// draw; the posterior is formed once, after them).
+    pub exploration: Exploration,
     /// Which context transitions the scored episodes' posterior is inferred from: `all`
     /// (PEARL) or `rewarded` (only those with a positive reward, when there are any). With
     /// sparse rewards a long exploration context is mostly unrewarded steps, each a factor of
     /// the product of Gaussians; together they can outweigh the few steps inside the goal,
     /// which alone say where it is.
-    #[serde(default)]
-    pub eval_posterior_context: PosteriorContext,
+    pub posterior_context: PosteriorContext,
+    /// Scored episodes per task (deterministic, posterior mean).
+    pub scored_episodes: usize,
+    /// Base of the meta-test's random stream (default: `train.seed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
 }
 
-/// Context of the scored posterior at meta-test (`TrainConfig::eval_posterior_context`).
+/// Keys that moved from `[train]` to `[eval]`: (old, new).
+pub const MOVED_EVAL_KEYS: [(&str, &str); 6] = [
+    ("train.eval_every", "eval.every"),
+    ("train.eval_tasks", "eval.tasks"),
+    ("train.eval_prior_episodes", "eval.exploration_episodes"),
+    ("train.eval_posterior_episodes", "eval.scored_episodes"),
+    ("train.eval_exploration", "eval.exploration"),
+    ("train.eval_posterior_context", "eval.posterior_context"),
+];
+
+/// Context of the scored posterior at meta-test (`EvalConfig::posterior_context`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PosteriorContext {
@@ -204,7 +226,7 @@ pub enum InitialActions {
     HeldUniform,
 }
 
-/// How exploration episodes draw z (`TrainConfig::eval_exploration`,
+/// How exploration episodes draw z (`EvalConfig::exploration`,
 /// `TrainConfig::context_exploration`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -233,13 +255,80 @@ pub enum CriticReward {
     Dense,
 }
 
+/// Which robot: a built-in one or a URDF file. Written in configs as a string (`quadruped`,
+/// `runner`, `point`, or a path ending in `.urdf`), parsed once here.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum Robot {
+    /// The built-in Ant-like quadruped.
+    Quadruped,
+    /// The built-in planar runner.
+    Runner,
+    /// The analytic point robot.
+    Point,
+    /// A URDF file (free-floating root, the quadruped's defaults).
+    Urdf(std::path::PathBuf),
+}
+
+impl Robot {
+    /// Parses a robot name or `.urdf` path; the error names what is allowed.
+    pub fn parse(s: &str) -> Result<Robot> {
+        Ok(match s {
+            "quadruped" => Robot::Quadruped,
+            "runner" => Robot::Runner,
+            "point" => Robot::Point,
+            p if p.ends_with(".urdf") => Robot::Urdf(p.into()),
+            other => {
+                return Err(Error::config(
+                    "env.robot",
+                    format!("`{other}`: allowed are quadruped, runner, point or a path ending in .urdf"),
+                ))
+            }
+        })
+    }
+
+    /// A short name for run names and reports (a URDF's file stem).
+    pub fn short_name(&self) -> String {
+        match self {
+            Robot::Urdf(p) => p
+                .file_stem()
+                .map_or("robot".into(), |s| s.to_string_lossy().to_string()),
+            other => other.to_string(),
+        }
+    }
+}
+
+impl std::fmt::Display for Robot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Robot::Quadruped => f.write_str("quadruped"),
+            Robot::Runner => f.write_str("runner"),
+            Robot::Point => f.write_str("point"),
+            Robot::Urdf(p) => write!(f, "{}", p.display()),
+        }
+    }
+}
+
+impl TryFrom<String> for Robot {
+    type Error = String;
+    fn try_from(s: String) -> std::result::Result<Self, String> {
+        Robot::parse(&s).map_err(|e| e.to_string())
+    }
+}
+
+impl From<Robot> for String {
+    fn from(r: Robot) -> String {
+        r.to_string()
+    }
+}
+
 /// Robot and simulation settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EnvConfig {
     /// `quadruped`, `runner`, `point`, or a path to a `.urdf` file (then treated like the
     /// quadruped: a free-floating root).
-    pub robot: String,
+    pub robot: Robot,
     /// Physics step (s).
     pub dt_s: f32,
     /// Physics steps per control step; control period = `substeps × dt_s`.
@@ -334,8 +423,9 @@ impl Config {
     /// The embedded default for a robot (`quadruped`, `runner`, `point`; a `.urdf` path gets
     /// the quadruped's defaults with `env.robot` set to the path).
     pub fn default_for(robot: &str) -> Result<Config> {
-        let mut table = default_table(robot)?;
-        if robot.ends_with(".urdf") {
+        let parsed = Robot::parse(robot)?;
+        let mut table = default_table(&parsed);
+        if matches!(parsed, Robot::Urdf(_)) {
             set_value(&mut table, "env.robot", toml::Value::String(robot.into()))?;
         }
         Self::from_table(table, &format!("embedded default for `{robot}`"))
@@ -363,9 +453,10 @@ impl Config {
             let (k, v) = parse_set(s)?;
             set_value(&mut overrides, &k, v)?;
         }
+        reject_moved_keys(&overrides)?;
         let robot = match overrides.get("env").and_then(|e| e.get("robot")) {
-            None => "quadruped".to_string(),
-            Some(toml::Value::String(r)) => r.clone(),
+            None => Robot::Quadruped,
+            Some(toml::Value::String(r)) => Robot::parse(r)?,
             Some(other) => {
                 return Err(Error::config(
                     "env.robot",
@@ -375,7 +466,7 @@ impl Config {
                 ))
             }
         };
-        let mut table = default_table(&robot)?;
+        let mut table = default_table(&robot);
         merge(&mut table, overrides);
         Self::from_table(table, source_name)
     }
@@ -405,17 +496,6 @@ impl Config {
     /// Checks ranges and consistency; errors name the field and the allowed values.
     pub fn validate(&self) -> Result<()> {
         let e = &self.env;
-        let robot_ok = matches!(e.robot.as_str(), "quadruped" | "runner" | "point")
-            || e.robot.ends_with(".urdf");
-        if !robot_ok {
-            return Err(Error::config(
-                "env.robot",
-                format!(
-                    "`{}`: allowed are quadruped, runner, point or a path ending in .urdf",
-                    e.robot
-                ),
-            ));
-        }
         self.sim_settings().validate()?;
         if e.horizon == 0 || e.horizon > 1_000_000 {
             return Err(Error::config(
@@ -493,13 +573,10 @@ impl Config {
             ("train.meta_batch", tr.meta_batch, 1),
             ("train.context_size", tr.context_size, 1),
             ("train.buffer_capacity", tr.buffer_capacity, 1),
-            ("train.eval_every", tr.eval_every, 1),
-            (
-                "train.eval_posterior_episodes",
-                tr.eval_posterior_episodes,
-                1,
-            ),
             ("train.checkpoint_every", tr.checkpoint_every, 1),
+            ("eval.every", self.eval.every, 1),
+            ("eval.scored_episodes", self.eval.scored_episodes, 1),
+            ("eval.exploration_episodes", self.eval.exploration_episodes, 0),
         ] {
             if v < lo || v > 100_000_000 {
                 return Err(Error::config(
@@ -550,17 +627,17 @@ impl Config {
             ));
         }
         if x.strategy == crate::transfer::TransferStrategy::Dr
-            && !(e.robot == "point" && e.point.noise_std > 0.0)
+            && !(e.robot == Robot::Point && e.point.noise_std > 0.0)
         {
             return Err(Error::config(
                 "transfer.strategy",
                 "`dr` needs exact transition densities: env.robot = \"point\" with env.point.noise_std > 0",
             ));
         }
-        if tr.eval_tasks > t.n_test {
+        if self.eval.tasks > t.n_test {
             return Err(Error::config(
-                "train.eval_tasks",
-                format!("{} > tasks.n_test = {}", tr.eval_tasks, t.n_test),
+                "eval.tasks",
+                format!("{} > tasks.n_test = {}", self.eval.tasks, t.n_test),
             ));
         }
         Ok(())
@@ -589,24 +666,30 @@ fn finite_in(field: &str, v: f32, lo: f32, hi: f32) -> Result<()> {
     Ok(())
 }
 
-fn default_table(robot: &str) -> Result<toml::Table> {
+fn default_table(robot: &Robot) -> toml::Table {
     let text = match robot {
-        "runner" => RUNNER_TOML,
-        "point" => POINT_TOML,
-        "quadruped" => QUADRUPED_TOML,
-        r if r.ends_with(".urdf") => QUADRUPED_TOML,
-        other => {
-            return Err(Error::config(
-                "env.robot",
-                format!(
-                    "`{other}`: allowed are quadruped, runner, point or a path ending in .urdf"
-                ),
-            ))
-        }
+        Robot::Runner => RUNNER_TOML,
+        Robot::Point => POINT_TOML,
+        Robot::Quadruped | Robot::Urdf(_) => QUADRUPED_TOML,
     };
-    Ok(text
-        .parse()
-        .expect("embedded default configs are valid TOML (checked by tests)"))
+    text.parse()
+        .expect("embedded default configs are valid TOML (checked by tests)")
+}
+
+/// An old `train.eval_*` key is an error that names its new place.
+fn reject_moved_keys(t: &toml::Table) -> Result<()> {
+    let Some(train) = t.get("train").and_then(|v| v.as_table()) else {
+        return Ok(());
+    };
+    for (old, new) in MOVED_EVAL_KEYS {
+        if train.contains_key(&old["train.".len()..]) {
+            return Err(Error::config(
+                old,
+                format!("meta-test settings moved to [eval]: use `{new}`"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Deep merge: tables merge key by key, everything else is replaced.
@@ -664,7 +747,7 @@ mod tests {
     fn embedded_defaults_parse_and_validate() {
         for r in ["quadruped", "runner", "point"] {
             let c = Config::default_for(r).unwrap();
-            assert_eq!(c.env.robot, r);
+            assert_eq!(c.env.robot.to_string(), r);
             // Round trip through the resolved TOML.
             let back = Config::from_toml_str(&c.to_toml_string(), "roundtrip").unwrap();
             assert_eq!(back, c);

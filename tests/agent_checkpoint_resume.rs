@@ -3,7 +3,7 @@
 
 use drat::config::Config;
 use drat::train::checkpoint;
-use drat::train::meta::Trainer;
+use drat::train::trainer::Trainer;
 use drat::train::run::{train, RunOptions};
 use rand::SeedableRng;
 
@@ -20,8 +20,8 @@ fn tiny_point() -> Config {
         "train.batch_size=16",
         "train.meta_batch=4",
         "train.context_size=8",
-        "train.eval_every=2",
-        "train.eval_tasks=3",
+        "eval.every=2",
+        "eval.tasks=3",
         "train.checkpoint_every=2",
         "tasks.n_train=6",
         "tasks.n_test=3",
@@ -44,8 +44,8 @@ fn checkpoint_save_load_gives_identical_actions_and_losses() {
     let mut b = Trainer::new(&cfg).unwrap();
     checkpoint::load(&mut b, &ck).unwrap();
     assert_eq!(
-        (b.iteration, b.env_steps, b.updates),
-        (a.iteration, a.env_steps, a.updates)
+        (b.state.iteration, b.state.env_steps, b.state.updates),
+        (a.state.iteration, a.state.env_steps, a.state.updates)
     );
     let obs = [0.3, -0.2, 0.01, 0.02];
     let z = [0.1, -0.5, 0.2, 0.0, 0.7];

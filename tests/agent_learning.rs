@@ -1,7 +1,7 @@
 //! Learning that measurably improves on small seeded tasks (each well under a minute).
 
 use drat::config::Config;
-use drat::train::meta::Trainer;
+use drat::train::trainer::Trainer;
 
 fn point(sets: &[&str]) -> Config {
     let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
@@ -27,18 +27,18 @@ fn sac_reaches_the_goal_of_a_dense_reward_point_robot() {
         "train.batch_size=128",
         "train.meta_batch=1",
         "train.context_size=1",
-        "train.eval_tasks=1",
-        "train.eval_prior_episodes=0",
-        "train.eval_posterior_episodes=3",
+        "eval.tasks=1",
+        "eval.exploration_episodes=0",
+        "eval.scored_episodes=3",
     ]);
     let mut t = Trainer::new(&cfg).unwrap();
     let goal_task = [t.tasks.train[0].clone()];
-    let before = t.evaluate(&goal_task).unwrap();
+    let before = t.evaluate_tasks(&goal_task, None).unwrap().0;
     let mut after = before.clone();
     for it in 1..=60 {
         t.iteration().unwrap();
         if it % 10 == 0 {
-            after = t.evaluate(&goal_task).unwrap();
+            after = t.evaluate_tasks(&goal_task, None).unwrap().0;
             if after.success == 1.0 && it >= 30 {
                 break;
             }
@@ -72,9 +72,9 @@ fn pearl_meta_test_success_beats_random_on_the_sparse_point_robot() {
         "train.batch_size=128",
         "train.meta_batch=4",
         "train.context_size=32",
-        "train.eval_tasks=20",
-        "train.eval_prior_episodes=3",
-        "train.eval_posterior_episodes=1",
+        "eval.tasks=20",
+        "eval.exploration_episodes=3",
+        "eval.scored_episodes=1",
     ]);
     let mut t = Trainer::new(&cfg).unwrap();
     let before = t.evaluate_test().unwrap();

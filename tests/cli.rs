@@ -66,7 +66,7 @@ fn config_show_prints_a_loadable_config() {
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     let cfg = drat::config::Config::from_toml_str(&text, "shown").unwrap();
-    assert_eq!(cfg.env.robot, "runner");
+    assert_eq!(cfg.env.robot, drat::config::Robot::Runner);
     assert_eq!(cfg.tasks.n_train, 3);
 }
 
@@ -85,8 +85,8 @@ fn summarize_groups_runs_and_eval_set_is_limited_to_meta_test_settings() {
         "train.batch_size=8",
         "train.meta_batch=2",
         "train.context_size=4",
-        "train.eval_every=1",
-        "train.eval_tasks=2",
+        "eval.every=1",
+        "eval.tasks=2",
         "tasks.n_train=3",
         "tasks.n_test=2",
     ];
@@ -143,7 +143,7 @@ fn summarize_groups_runs_and_eval_set_is_limited_to_meta_test_settings() {
         "eval",
         run0,
         "--set",
-        "train.eval_prior_episodes=1",
+        "eval.exploration_episodes=1",
         "--json",
         "--per-task",
         per_task.to_str().unwrap(),
@@ -192,7 +192,7 @@ fn summarize_groups_runs_and_eval_set_is_limited_to_meta_test_settings() {
         "eval",
         run0,
         "--set",
-        "train.eval_exploration=prior",
+        "eval.exploration=prior",
         "--json",
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -200,10 +200,10 @@ fn summarize_groups_runs_and_eval_set_is_limited_to_meta_test_settings() {
     let o = drat(&["eval", run0, "--set", "tasks.n_test=7"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stdout).contains(" 7 test tasks"));
-    let o = drat(&["eval", run0, "--set", "train.eval_exploration=sideways"]);
+    let o = drat(&["eval", run0, "--set", "eval.exploration=sideways"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("eval_exploration"));
-    // A meta-test seed replaces the checkpoint's RNG state: the same seed, the same numbers.
+    assert!(String::from_utf8_lossy(&o.stderr).contains("exploration"));
+    // A meta-test seed replaces the run's meta-test stream: the same seed, the same numbers.
     let seeded = |seed: &str| {
         let o = drat(&[
             "eval",
@@ -211,17 +211,24 @@ fn summarize_groups_runs_and_eval_set_is_limited_to_meta_test_settings() {
             "--seed",
             seed,
             "--set",
-            "train.eval_posterior_context=rewarded",
+            "eval.posterior_context=rewarded",
             "--json",
         ]);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         o.stdout
     };
     assert_eq!(seeded("7"), seeded("7"));
-    let o = drat(&["eval", run0, "--set", "train.eval_posterior_context=best"]);
+    let o = drat(&["eval", run0, "--set", "eval.posterior_context=best"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("eval_posterior_context"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("posterior_context"));
+    // Anything that would change what was trained is refused, naming the flag.
     let o = drat(&["eval", run0, "--set", "agent.lr=1"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("train.eval_"));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("--set agent.lr=1") && e.contains("[eval]"), "{e}");
+    // An old key names its new place.
+    let o = drat(&["eval", run0, "--set", "train.eval_prior_episodes=3"]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("eval.exploration_episodes"), "{e}");
 }

@@ -13,7 +13,7 @@ use rand::{Rng, SeedableRng};
 
 fn quadruped() -> (Config, Arc<RobotModel>) {
     let cfg = Config::default_for("quadruped").unwrap();
-    (cfg, Arc::new(load_robot("quadruped").unwrap()))
+    (cfg, Arc::new(load_robot(&drat::config::Robot::Quadruped).unwrap()))
 }
 
 fn env_with(dynamics: DynamicsParams, horizon: usize) -> LocomotionEnv {
@@ -183,7 +183,7 @@ fn more_friction_means_a_shorter_slide() {
 
 #[test]
 fn mass_scaling_is_from_nominal_carries_inertia_and_friction_is_exact() {
-    let model = Arc::new(load_robot("quadruped").unwrap());
+    let model = Arc::new(load_robot(&drat::config::Robot::Quadruped).unwrap());
     let cfg = Config::default_for("quadruped").unwrap();
     let nominal = DynamicsParams::nominal(9, 1.0);
     let mut w = SimWorld::new(model, cfg.sim_settings(), &nominal).unwrap();

@@ -127,7 +127,7 @@ fn dense_critic_rewards_are_recomputed_per_task_and_sparse_ones_kept() {
     // PEARL's sparse-point protocol (`train.critic_reward = "dense"`): every row of a task's
     // block in the critic's batch carries −‖achieved − goal‖ for that task's goal; with the
     // default `env` the rows keep the env's sparse 0/1 rewards.
-    use drat::train::meta::Trainer;
+    use drat::train::trainer::Trainer;
     for dense in [false, true] {
         let mut sets: Vec<String> = [
             "agent.hidden=[16]",
@@ -138,7 +138,7 @@ fn dense_critic_rewards_are_recomputed_per_task_and_sparse_ones_kept() {
             "train.context_size=8",
             "tasks.n_train=6",
             "tasks.n_test=2",
-            "train.eval_tasks=2",
+            "eval.tasks=2",
         ]
         .map(String::from)
         .to_vec();

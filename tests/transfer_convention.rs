@@ -55,7 +55,7 @@ fn rollout(env: &mut dyn Env, seed: u64, mut policy: impl FnMut() -> Vec<f32>) -
         let a = policy();
         let clipped: Vec<f32> = a.iter().map(|x| x.clamp(-1.0, 1.0)).collect();
         let s = env.step(&a).unwrap();
-        rows.push(&Transition::of_step(&obs, &clipped, &s), f32::NAN);
+        rows.push(&Transition::of_step(&obs, &clipped, &s));
         let done = s.done();
         obs = s.obs;
         if done {

@@ -42,6 +42,34 @@ pub struct UpdateStats {
     pub q_mean: f32,
 }
 
+impl UpdateStats {
+    /// Adds `o` field by field (for means over updates).
+    pub fn add(&mut self, o: &UpdateStats) {
+        self.q1 += o.q1;
+        self.q2 += o.q2;
+        self.policy += o.policy;
+        self.alpha_loss += o.alpha_loss;
+        self.kl += o.kl;
+        self.alpha += o.alpha;
+        self.entropy += o.entropy;
+        self.q_mean += o.q_mean;
+    }
+
+    /// Every field times `k`.
+    pub fn scaled(&self, k: f32) -> UpdateStats {
+        UpdateStats {
+            q1: self.q1 * k,
+            q2: self.q2 * k,
+            policy: self.policy * k,
+            alpha_loss: self.alpha_loss * k,
+            kl: self.kl * k,
+            alpha: self.alpha * k,
+            entropy: self.entropy * k,
+            q_mean: self.q_mean * k,
+        }
+    }
+}
+
 /// Training data of one update: `n_tasks` tasks × `per_task` transitions, task-major, plus a
 /// context of `context_len` transitions per task (PEARL).
 #[derive(Clone, Debug)]
@@ -52,6 +80,9 @@ pub struct MetaBatch {
     pub per_task: usize,
     /// Transitions, task-major.
     pub rl: crate::data::buffer::Batch,
+    /// Per RL row: a fixed critic target (transferred samples valued by DR/DRaE), or `None`
+    /// where the critic bootstraps as usual. Empty: none fixed.
+    pub target: Vec<Option<f32>>,
     /// Context transitions per task (ignored without context).
     pub context_len: usize,
     /// Context features `[n_tasks × context_len × (2·obs + act + 1)]`, task-major.
@@ -242,24 +273,41 @@ impl Agent {
         deterministic: bool,
         rng: &mut impl Rng,
     ) -> Result<Vec<f32>> {
-        let o = Tensor::from_slice(obs, (1, self.obs_dim), &Device::Cpu)?;
-        let zt = if z.is_empty() {
-            None
-        } else {
-            Some(Tensor::from_slice(z, (1, z.len()), &Device::Cpu)?)
-        };
+        self.act_batch(obs, z, &[deterministic], rng)
+    }
+
+    /// Actions for `n = deterministic.len()` rows of observations (`n × obs`), each with its
+    /// own z (`n × latent`; empty without context), in one forward pass: sampled, or the
+    /// squashed mean where `deterministic[k]`. Noise is drawn for every row, in row order, so
+    /// the draws do not depend on which rows act deterministically.
+    pub fn act_batch(
+        &self,
+        obs: &[f32],
+        z: &[f32],
+        deterministic: &[bool],
+        rng: &mut impl Rng,
+    ) -> Result<Vec<f32>> {
+        let (n, ad) = (deterministic.len(), self.act_dim);
+        let o = tensor2(obs.to_vec(), n, self.obs_dim)?;
+        let zt = self.z_rows(z, n)?;
         let (mean, log_std) = self.policy_dist(&o, zt.as_ref())?;
-        let a = if deterministic {
-            mean.tanh()?
-        } else {
-            let eps = Tensor::from_vec(
-                normal_vec(self.act_dim, rng),
-                (1, self.act_dim),
-                &Device::Cpu,
-            )?;
-            tanh_gaussian::sample(&mean, &log_std, &eps)?.0
-        };
-        Ok(a.flatten_all()?.to_vec1()?)
+        let eps = tensor2(normal_vec(n * ad, rng), n, ad)?;
+        let sampled: Vec<f32> = tanh_gaussian::sample(&mean, &log_std, &eps)?
+            .0
+            .flatten_all()?
+            .to_vec1()?;
+        if !deterministic.iter().any(|&d| d) {
+            return Ok(sampled);
+        }
+        let mean: Vec<f32> = mean.tanh()?.flatten_all()?.to_vec1()?;
+        Ok(deterministic
+            .iter()
+            .enumerate()
+            .flat_map(|(k, &d)| {
+                let src = if d { &mean } else { &sampled };
+                src[k * ad..(k + 1) * ad].to_vec()
+            })
+            .collect())
     }
 
     /// `log π(a | s, z)` for rows of observations and actions (transfer's policy ratio).
@@ -379,17 +427,13 @@ impl Agent {
             let v = (qt - (logp2 * alpha)?)?;
             let y = ((rew * self.cfg.reward_scale)? + ((not_done * v)? * self.cfg.gamma)?)?;
             // Transferred samples valued by DR/DRaE carry their own fixed target.
-            if rl.target.len() == n && rl.target.iter().any(|x| x.is_finite()) {
-                let mask: Vec<f32> = rl
+            if batch.target.iter().any(Option::is_some) {
+                let mask: Vec<f32> = batch
                     .target
                     .iter()
-                    .map(|x| f32::from(u8::from(x.is_finite())))
+                    .map(|x| f32::from(u8::from(x.is_some())))
                     .collect();
-                let fixed: Vec<f32> = rl
-                    .target
-                    .iter()
-                    .map(|&x| if x.is_finite() { x } else { 0.0 })
-                    .collect();
+                let fixed: Vec<f32> = batch.target.iter().map(|x| x.unwrap_or(0.0)).collect();
                 let mask = tensor2(mask, n, 1)?;
                 let fixed = tensor2(fixed, n, 1)?;
                 ((y * mask.affine(-1.0, 1.0)?)? + (fixed * mask)?)?.detach()

@@ -16,7 +16,7 @@ use drat::config::Config;
 use drat::env::check::check_env;
 use drat::env::vec_env::VecEnv;
 use drat::env::EnvMaker;
-use drat::train::{checkpoint, meta::Trainer, run};
+use drat::train::{checkpoint, run, trainer::Trainer};
 
 #[derive(Parser)]
 #[command(
@@ -139,9 +139,9 @@ struct EvalArgs {
     /// CPU threads for tensor math.
     #[arg(long, default_value_t = 1)]
     threads: usize,
-    /// Override a meta-test setting, `train.eval_*` or `tasks.n_test` (more held-out tasks;
-    /// train tasks are drawn first, so they stay the same): `--set train.eval_prior_episodes=20`
-    /// (repeatable).
+    /// Override a meta-test setting, `eval.*` or `tasks.n_test` (more held-out tasks; train
+    /// tasks are drawn first, so they stay the same): `--set eval.exploration_episodes=20`
+    /// (repeatable). Anything that would change what was trained is refused.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     sets: Vec<String>,
     /// Print one JSON object.
@@ -151,8 +151,8 @@ struct EvalArgs {
     /// rewarded context steps, success, return) to this file.
     #[arg(long, value_name = "FILE")]
     per_task: Option<PathBuf>,
-    /// Draw the meta-test's random numbers (exploration z, action noise) from this seed
-    /// instead of the checkpoint's RNG state. Repeat with a few seeds to see how much of a
+    /// Base seed of the meta-test's random stream (exploration z, action noise, resets)
+    /// instead of `eval.seed` / `train.seed`. Repeat with a few seeds to see how much of a
     /// success rate is sampling noise.
     #[arg(long)]
     seed: Option<u64>,
@@ -266,24 +266,23 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Eval(a) => {
             drat::train::set_threads(a.threads)?;
-            let meta_test =
-                |s: &&String| s.starts_with("train.eval_") || s.starts_with("tasks.n_test=");
-            if let Some(bad) = a.sets.iter().find(|s| !meta_test(s)) {
-                bail!("--set {bad}: eval can only change meta-test settings (train.eval_*, tasks.n_test)");
+            let trained = run::run_config(&a.run_dir)?;
+            for set in &a.sets {
+                let one = run::run_config_with(&a.run_dir, std::slice::from_ref(set))?;
+                if !only_meta_test_differs(&trained, &one) {
+                    bail!("--set {set}: eval can change only meta-test settings ([eval], tasks.n_test), not what was trained");
+                }
             }
             let cfg = run::run_config_with(&a.run_dir, &a.sets)?;
             let mut t = Trainer::new(&cfg)?;
             let ck = checkpoint::latest(&a.run_dir)?;
             checkpoint::load(&mut t, &ck)?;
-            if let Some(seed) = a.seed {
-                t.rng = rand_pcg::Pcg64::seed_from_u64(seed);
-            }
             let n = a
                 .tasks
                 .unwrap_or(t.tasks.test.len())
                 .min(t.tasks.test.len());
             let tasks = t.tasks.test[..n].to_vec();
-            let (e, records) = t.evaluate_tasks(&tasks)?;
+            let (e, records) = t.evaluate_tasks(&tasks, a.seed)?;
             if let Some(path) = &a.per_task {
                 write_per_task(path, &records)?;
             }
@@ -292,7 +291,7 @@ fn run(cli: Cli) -> Result<()> {
             } else {
                 println!(
                     "{}: iteration {} · {n} test tasks · success {:.0} % (goal found while exploring: {:.0} %) · return {:.2} · goal term {:.2} · ctrl term {:.2}",
-                    a.run_dir.display(), t.iteration, 100.0 * e.success, 100.0 * e.explore_success, e.ret, e.goal_reward, e.ctrl_reward
+                    a.run_dir.display(), t.state.iteration, 100.0 * e.success, 100.0 * e.explore_success, e.ret, e.goal_reward, e.ctrl_reward
                 );
             }
             Ok(())
@@ -387,7 +386,7 @@ fn bench_env(a: BenchEnvArgs) -> Result<()> {
     let det = cfg!(feature = "enhanced-determinism");
     if a.json {
         let j = serde_json::json!({
-            "robot": cfg.env.robot, "envs": a.envs, "threads": threads, "steps": total,
+            "robot": cfg.env.robot.to_string(), "envs": a.envs, "threads": threads, "steps": total,
             "horizon": a.horizon, "seconds": secs, "env_steps_per_s": sps,
             "episodes_ended": episodes, "terminated": terminated, "blowups": blowups,
             "dt_s": cfg.env.dt_s, "substeps": cfg.env.substeps,
@@ -410,8 +409,20 @@ fn bench_env(a: BenchEnvArgs) -> Result<()> {
     Ok(())
 }
 
+/// Whether `changed` differs from `trained` only in meta-test settings (`[eval]` and the
+/// number of held-out tasks), compared as typed configs.
+fn only_meta_test_differs(trained: &Config, changed: &Config) -> bool {
+    let mut c = changed.clone();
+    c.eval = trained.eval.clone();
+    c.tasks.n_test = trained.tasks.n_test;
+    c == *trained
+}
+
 /// `drat eval --per-task FILE`: one CSV row per test task, written atomically.
-fn write_per_task(path: &std::path::Path, records: &[drat::train::meta::TaskEval]) -> Result<()> {
+fn write_per_task(
+    path: &std::path::Path,
+    records: &[drat::train::meta_test::TaskEval],
+) -> Result<()> {
     let mut csv = String::from(
         "task,goal_x,goal_y,goal_angle_deg,found_at_episode,context_steps,context_rewarded,success,return\n",
     );

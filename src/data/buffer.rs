@@ -53,9 +53,6 @@ pub struct Batch {
     pub terminal: Vec<f32>,
     /// `[n, 2]`.
     pub achieved: Vec<f32>,
-    /// `[n]`: a fixed critic target for the row (transferred samples valued by DR/DRaE), NaN
-    /// where the critic bootstraps as usual. Empty means all NaN.
-    pub target: Vec<f32>,
 }
 
 impl Batch {
@@ -77,7 +74,21 @@ impl Batch {
         self.next_obs.extend_from_slice(&other.next_obs);
         self.terminal.extend_from_slice(&other.terminal);
         self.achieved.extend_from_slice(&other.achieved);
-        self.target.extend_from_slice(&other.target);
+    }
+
+    /// Context features of every row, `[s, a, r, s′]` (PEARL's encoder input; see
+    /// `agent::context_features`).
+    pub fn context_rows(&self) -> Vec<f32> {
+        let n = self.len();
+        let mut out = Vec::with_capacity(self.obs.len() * 2 + self.action.len() + n);
+        for i in 0..n {
+            let t = self.row(i);
+            out.extend_from_slice(t.obs);
+            out.extend_from_slice(t.action);
+            out.push(t.reward);
+            out.extend_from_slice(t.next_obs);
+        }
+        out
     }
 
     /// Row `i` as a transition.
@@ -93,15 +104,14 @@ impl Batch {
         }
     }
 
-    /// Appends one transition (with its fixed critic target, NaN for none).
-    pub fn push(&mut self, t: &Transition, target: f32) {
+    /// Appends one transition.
+    pub fn push(&mut self, t: &Transition) {
         self.obs.extend_from_slice(t.obs);
         self.action.extend_from_slice(t.action);
         self.reward.push(t.reward);
         self.next_obs.extend_from_slice(t.next_obs);
         self.terminal.push(f32::from(u8::from(t.terminal)));
         self.achieved.extend_from_slice(&t.achieved);
-        self.target.push(target);
     }
 }
 
@@ -154,16 +164,11 @@ impl TaskBuffer {
 
     /// Bytes the columns take when full.
     pub fn capacity_bytes(&self) -> usize {
-        self.capacity * (2 * self.obs_dim + self.act_dim + 5) * std::mem::size_of::<f32>()
+        self.capacity * (2 * self.obs_dim + self.act_dim + 4) * std::mem::size_of::<f32>()
     }
 
-    /// Adds a transition; `episode_end` closes the current trajectory.
-    pub fn push(&mut self, t: &Transition, episode_end: bool) {
-        self.push_with_target(t, episode_end, f32::NAN);
-    }
-
-    /// Adds a transition with a fixed critic target (NaN: bootstrap as usual).
-    pub fn push_with_target(&mut self, t: &Transition, episode_end: bool, target: f32) {
+    /// Adds a transition; `episode_end` closes the current trajectory. Returns its slot.
+    pub fn push(&mut self, t: &Transition, episode_end: bool) -> usize {
         debug_assert_eq!(t.obs.len(), self.obs_dim);
         debug_assert_eq!(t.action.len(), self.act_dim);
         let g = self.total;
@@ -172,7 +177,7 @@ impl TaskBuffer {
         }
         let slot = (g % self.capacity as u64) as usize;
         if self.data.reward.len() < self.capacity {
-            self.data.push(t, target);
+            self.data.push(t);
         } else {
             let (o, a) = (self.obs_dim, self.act_dim);
             self.data.obs[slot * o..(slot + 1) * o].copy_from_slice(t.obs);
@@ -181,7 +186,6 @@ impl TaskBuffer {
             self.data.next_obs[slot * o..(slot + 1) * o].copy_from_slice(t.next_obs);
             self.data.terminal[slot] = f32::from(u8::from(t.terminal));
             self.data.achieved[slot * 2..slot * 2 + 2].copy_from_slice(&t.achieved);
-            self.data.target[slot] = target;
         }
         self.total += 1;
         // Episodes whose first transition was overwritten are gone.
@@ -196,10 +200,11 @@ impl TaskBuffer {
                     .push_back((start, (self.total - start) as u32));
             }
         }
+        slot
     }
 
     /// The data columns by name (for checkpoints).
-    pub fn columns(&self) -> [(&'static str, &Vec<f32>); 7] {
+    pub fn columns(&self) -> [(&'static str, &Vec<f32>); 6] {
         [
             ("obs", &self.data.obs),
             ("action", &self.data.action),
@@ -207,7 +212,6 @@ impl TaskBuffer {
             ("next_obs", &self.data.next_obs),
             ("terminal", &self.data.terminal),
             ("achieved", &self.data.achieved),
-            ("target", &self.data.target),
         ]
     }
 
@@ -238,17 +242,6 @@ impl TaskBuffer {
         self.data.next_obs = take("next_obs", o)?;
         self.data.terminal = take("terminal", 1)?;
         self.data.achieved = take("achieved", 2)?;
-        // Checkpoints older than the transfer work have no targets: none were fixed.
-        self.data.target = match get("target") {
-            Some(v) if v.len() == rows => v,
-            Some(v) => {
-                return Err(format!(
-                    "column `target` has {} values, expected {rows}",
-                    v.len()
-                ))
-            }
-            None => vec![f32::NAN; rows],
-        };
         Ok(())
     }
 
@@ -264,7 +257,7 @@ impl TaskBuffer {
     /// Copies rows `slots` into `out`.
     pub fn gather_into(&self, slots: &[usize], out: &mut Batch) {
         for &s in slots {
-            out.push(&self.data.row(s), self.data.target[s]);
+            out.push(&self.data.row(s));
         }
     }
 
@@ -302,6 +295,27 @@ impl TaskBuffer {
             .map(|&(s, l)| (s..s + u64::from(l)).map(|g| self.slot(g)).collect())
             .collect()
     }
+}
+
+/// Context features `(s, a, r, s′)` of `n` transitions drawn from the most recent data of a
+/// task: its context buffer, or its RL replay while the context buffer is empty.
+pub fn recent_context(
+    context: &TaskBuffer,
+    rl: &TaskBuffer,
+    n: usize,
+    rng: &mut impl Rng,
+) -> crate::error::Result<Vec<f32>> {
+    let buf = if context.is_empty() { rl } else { context };
+    if buf.is_empty() {
+        return Err(crate::error::Error::argument(
+            "context",
+            "the task has no data yet",
+        ));
+    }
+    let slots = buf.sample_recent_slots(n, usize::MAX, rng);
+    let mut b = Batch::default();
+    buf.gather_into(&slots, &mut b);
+    Ok(b.context_rows())
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::Config;
+use crate::config::{Config, Robot};
 use crate::error::{Error, Result};
 use crate::sim::{DynamicsParams, RobotModel};
 pub use reward::RewardTerms;
@@ -177,8 +177,8 @@ pub struct EnvMaker {
 impl EnvMaker {
     /// Loads the robot description named by `cfg.env.robot` (none for the point robot).
     pub fn new(cfg: &Config) -> Result<Self> {
-        let robot = match cfg.env.robot.as_str() {
-            "point" => None,
+        let robot = match &cfg.env.robot {
+            Robot::Point => None,
             other => Some(Arc::new(crate::sim::load_robot(other)?)),
         };
         Ok(EnvMaker {

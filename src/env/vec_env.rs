@@ -6,6 +6,10 @@
 //! results with 1, 2 or 8 threads. Episodes that end are reset automatically with a seed
 //! derived from `(base seed, env index, episode number)`.
 //!
+//! Training drives episodes itself: [`VecEnv::start`] begins chosen episodes (task and reset
+//! seed given, in parallel) and [`VecEnv::step_active`] steps only the envs whose episode is
+//! running, with no automatic reset.
+//!
 //! Hand-offs spin briefly before blocking: an env step takes tens of microseconds, about what a
 //! thread wake-up costs on a virtual machine, so blocking at every step would waste a third of
 //! the second core (measured: 1.3× instead of 1.8× with 2 threads).
@@ -56,6 +60,14 @@ impl Slot {
         self.reset(base)
     }
 
+    /// Switches to `task` if it differs and resets with an explicit seed.
+    fn start(&mut self, task: Task, seed: u64) -> Result<Reset> {
+        if *self.env.task() != task {
+            self.env.set_task(task)?;
+        }
+        self.env.reset(seed)
+    }
+
     fn step(&mut self, action: &[f32], base: u64) -> Result<VecStep> {
         let step = self.env.step(action)?;
         let reset = if step.done() {
@@ -71,11 +83,38 @@ enum Cmd {
     Reset,
     Step(Vec<f32>),
     SetTask(usize, Task),
+    Start(Vec<Option<(Task, u64)>>),
+    StepActive(Vec<f32>, Vec<bool>),
 }
 
 enum Reply {
     Resets(Result<Vec<Reset>>),
     Steps(Result<Vec<VecStep>>),
+    Started(Result<Vec<Option<Reset>>>),
+    SteppedActive(Result<Vec<Option<Step>>>),
+}
+
+/// `start` over a block: envs with `Some((task, seed))` begin a new episode.
+fn start_block(slots: &mut [Slot], starts: Vec<Option<(Task, u64)>>) -> Result<Vec<Option<Reset>>> {
+    slots
+        .iter_mut()
+        .zip(starts)
+        .map(|(s, st)| st.map(|(task, seed)| s.start(task, seed)).transpose())
+        .collect()
+}
+
+/// `step_active` over a block: `actions` holds one action per env of the block (ignored for
+/// inactive ones).
+fn step_block(slots: &mut [Slot], actions: &[f32], active: &[bool], ad: usize) -> Result<Vec<Option<Step>>> {
+    slots
+        .iter_mut()
+        .enumerate()
+        .map(|(k, s)| {
+            active[k]
+                .then(|| s.env.step(&actions[k * ad..(k + 1) * ad]))
+                .transpose()
+        })
+        .collect()
 }
 
 struct Worker {
@@ -267,6 +306,81 @@ impl VecEnv {
         }
     }
 
+    /// Begins a new episode in every env `k` with `starts[k] = Some((task, seed))` (switching
+    /// task when it differs, resetting with that seed), all blocks in parallel; the others are
+    /// left as they are. Returns the resets in env order.
+    pub fn start(&mut self, starts: Vec<Option<(Task, u64)>>) -> Result<Vec<Option<Reset>>> {
+        if starts.len() != self.n_envs {
+            return Err(Error::argument(
+                "starts",
+                format!("expected {} entries, got {}", self.n_envs, starts.len()),
+            ));
+        }
+        match &mut self.backend {
+            Backend::Inline(slots) => start_block(slots, starts),
+            Backend::Threads(local, workers) => {
+                let mut starts = starts;
+                let rest = starts.split_off(local.len());
+                let mut rest = rest.into_iter();
+                for w in workers.iter() {
+                    let block: Vec<_> = rest.by_ref().take(w.range.len()).collect();
+                    send(w, Cmd::Start(block))?;
+                }
+                let mut out = start_block(local, starts)?;
+                for w in workers.iter() {
+                    match recv_spin(&w.rx) {
+                        Some(Reply::Started(r)) => out.extend(r?),
+                        _ => return Err(worker_gone()),
+                    }
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    /// Steps only the envs with `active[k]` (their episodes must be running), with their
+    /// slices of `actions` (`len × act_dim`, env-major; inactive envs' slices are ignored).
+    /// Nothing is reset automatically. Returns each active env's step in env order.
+    pub fn step_active(&mut self, actions: &[f32], active: &[bool]) -> Result<Vec<Option<Step>>> {
+        let ad = self.act_dim;
+        if actions.len() != self.n_envs * ad || active.len() != self.n_envs {
+            return Err(Error::Action(format!(
+                "expected {} × {ad} action values and {} flags, got {} and {}",
+                self.n_envs,
+                self.n_envs,
+                actions.len(),
+                active.len()
+            )));
+        }
+        match &mut self.backend {
+            Backend::Inline(slots) => step_block(slots, actions, active, ad),
+            Backend::Threads(local, workers) => {
+                for w in workers.iter() {
+                    let r = w.range.clone();
+                    if !active[r.clone()].iter().any(|&a| a) {
+                        continue;
+                    }
+                    let a = actions[r.start * ad..r.end * ad].to_vec();
+                    send(w, Cmd::StepActive(a, active[r].to_vec()))?;
+                }
+                let n = local.len();
+                let mut out = step_block(local, &actions[..n * ad], &active[..n], ad)?;
+                for w in workers.iter() {
+                    let r = w.range.clone();
+                    if !active[r.clone()].iter().any(|&a| a) {
+                        out.extend((0..r.len()).map(|_| None));
+                        continue;
+                    }
+                    match recv_spin(&w.rx) {
+                        Some(Reply::SteppedActive(r)) => out.extend(r?),
+                        _ => return Err(worker_gone()),
+                    }
+                }
+                Ok(out)
+            }
+        }
+    }
+
     /// Switches env `index` to `task` and starts a new episode of it.
     pub fn set_task(&mut self, index: usize, task: Task) -> Result<Reset> {
         if index >= self.n_envs {
@@ -323,6 +437,10 @@ fn spawn_worker(mut slots: Vec<Slot>, range: Range<usize>, ad: usize, base: u64)
                     ),
                     Cmd::SetTask(k, t) => {
                         Reply::Resets(slots[k].set_task(t, base).map(|r| vec![r]))
+                    }
+                    Cmd::Start(starts) => Reply::Started(start_block(&mut slots, starts)),
+                    Cmd::StepActive(a, active) => {
+                        Reply::SteppedActive(step_block(&mut slots, &a, &active, ad))
                     }
                 };
                 if reply_tx.send(reply).is_err() {

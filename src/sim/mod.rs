@@ -9,6 +9,7 @@ pub use dynamics::{DynamicsParams, DynamicsRanges};
 pub use robot::RobotModel;
 pub use world::{RootState, SimSettings, SimWorld};
 
+use crate::config::Robot;
 use crate::error::{Error, Result};
 
 /// URDF of the built-in Ant-like quadruped.
@@ -16,15 +17,15 @@ pub const QUADRUPED_URDF: &str = include_str!("../../assets/robots/quadruped.urd
 /// URDF of the built-in planar runner.
 pub const RUNNER_URDF: &str = include_str!("../../assets/robots/runner.urdf");
 
-/// Loads a robot: a built-in name (`quadruped`, `runner`) or a path to a URDF file.
-pub fn load_robot(name_or_path: &str) -> Result<RobotModel> {
-    match name_or_path {
-        "quadruped" => RobotModel::from_urdf_str(QUADRUPED_URDF, "embedded:quadruped.urdf"),
-        "runner" => RobotModel::from_urdf_str(RUNNER_URDF, "embedded:runner.urdf"),
-        path if path.ends_with(".urdf") => RobotModel::from_urdf_file(std::path::Path::new(path)),
-        other => Err(Error::asset(
-            other,
-            "unknown robot: use `quadruped`, `runner` or a path to a .urdf file",
+/// Loads a robot's description: the built-in quadruped or runner, or a URDF file.
+pub fn load_robot(robot: &Robot) -> Result<RobotModel> {
+    match robot {
+        Robot::Quadruped => RobotModel::from_urdf_str(QUADRUPED_URDF, "embedded:quadruped.urdf"),
+        Robot::Runner => RobotModel::from_urdf_str(RUNNER_URDF, "embedded:runner.urdf"),
+        Robot::Urdf(path) => RobotModel::from_urdf_file(path),
+        Robot::Point => Err(Error::asset(
+            "point",
+            "the point robot is analytic: it has no robot description",
         )),
     }
 }

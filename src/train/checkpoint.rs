@@ -12,37 +12,40 @@ use std::path::{Path, PathBuf};
 use candle_core::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
-use super::meta::Trainer;
+use super::trainer::{TrainState, Trainer};
 use crate::data::buffer::TaskBuffer;
 use crate::error::{Error, Result};
 use crate::nn::Adam;
 use crate::report::write_atomic;
 
-/// The JSON part of a checkpoint.
+/// The JSON part of a checkpoint: the trainer's whole state (replay columns travel as
+/// tensors) and the optimizers' settings (their moments travel as tensors).
 #[derive(Serialize, Deserialize)]
 struct State {
     format: u32,
-    iteration: usize,
-    env_steps: u64,
-    updates: u64,
-    episodes: u64,
-    rng: rand_pcg::Pcg64,
+    train: TrainState,
     critic: Adam,
     policy: Adam,
     alpha: Adam,
-    buffers: Vec<TaskBuffer>,
-    context_buffers: Vec<TaskBuffer>,
-    /// Absent in checkpoints written before transfer existed.
-    #[serde(default)]
-    transfer_buffers: Vec<TaskBuffer>,
 }
 
-const FORMAT: u32 = 1;
+/// 2: one `TrainState`, typed transfer targets, `[eval]` outside training.
+const FORMAT: u32 = 2;
+
+/// Every replay buffer of a state, named for the tensor file.
+fn replay_buffers(s: &TrainState) -> Vec<(String, &TaskBuffer)> {
+    let mut out = Vec::new();
+    for (kind, bufs) in [("rl", &s.rl), ("ctx", &s.context)] {
+        out.extend(bufs.iter().enumerate().map(|(i, b)| (format!("{kind}.{i}"), b)));
+    }
+    out.extend(s.moved.iter().enumerate().map(|(i, m)| (format!("xfer.{i}"), &m.rows)));
+    out
+}
 
 /// Writes a checkpoint of `t` under `run_dir/checkpoints/` and returns its directory.
 pub fn save(t: &Trainer, run_dir: &Path) -> Result<PathBuf> {
     let root = run_dir.join("checkpoints");
-    let name = format!("iter-{:06}", t.iteration);
+    let name = format!("iter-{:06}", t.state.iteration);
     let tmp = root.join(format!("{name}.tmp"));
     let dir = root.join(&name);
     let _ = std::fs::remove_dir_all(&tmp);
@@ -68,32 +71,19 @@ pub fn save(t: &Trainer, run_dir: &Path) -> Result<PathBuf> {
     }
 
     let mut replay = HashMap::new();
-    for (kind, bufs) in [
-        ("rl", &t.buffers),
-        ("ctx", &t.context_buffers),
-        ("xfer", &t.transfer_buffers),
-    ] {
-        for (i, b) in bufs.iter().enumerate() {
-            for (col, v) in b.columns().into_iter().filter(|(_, v)| !v.is_empty()) {
-                replay.insert(format!("{kind}.{i}.{col}"), vec_tensor(v)?);
-            }
+    for (name, b) in replay_buffers(&t.state) {
+        for (col, v) in b.columns().into_iter().filter(|(_, v)| !v.is_empty()) {
+            replay.insert(format!("{name}.{col}"), vec_tensor(v)?);
         }
     }
     candle_core::safetensors::save(&replay, tmp.join("replay.safetensors"))?;
 
     let state = State {
         format: FORMAT,
-        iteration: t.iteration,
-        env_steps: t.env_steps,
-        updates: t.updates,
-        episodes: t.episodes,
-        rng: t.rng.clone(),
+        train: t.state.clone(),
         critic: t.agent.opt.critic.clone(),
         policy: t.agent.opt.policy.clone(),
         alpha: t.agent.opt.alpha.clone(),
-        buffers: t.buffers.clone(),
-        context_buffers: t.context_buffers.clone(),
-        transfer_buffers: t.transfer_buffers.clone(),
     };
     let json = serde_json::to_vec_pretty(&state).map_err(|e| Error::Checkpoint(e.to_string()))?;
     write_atomic(&tmp.join("state.json"), &json)?;
@@ -133,26 +123,27 @@ pub fn load(t: &mut Trainer, dir: &Path) -> Result<()> {
     let bad = |what: &str| Error::Checkpoint(format!("{src}: {what}"));
     let state_path = dir.join("state.json");
     let text = std::fs::read(&state_path).map_err(|e| Error::io(&state_path, e))?;
-    let mut state: State =
+    #[derive(Deserialize)]
+    struct Format {
+        format: u32,
+    }
+    let format: Format =
         serde_json::from_slice(&text).map_err(|e| bad(&format!("state.json: {e}")))?;
-    if state.format != FORMAT {
+    if format.format != FORMAT {
         return Err(bad(&format!(
-            "format {} (this build reads {FORMAT})",
-            state.format
+            "format {} (this build reads {FORMAT}; retrain, or use the build that wrote it)",
+            format.format
         )));
     }
-    if state.buffers.len() != t.buffers.len()
-        || state.context_buffers.len() != t.context_buffers.len()
+    let mut state: State =
+        serde_json::from_slice(&text).map_err(|e| bad(&format!("state.json: {e}")))?;
+    let (have, want) = (&state.train, &t.state);
+    if have.rl.len() != want.rl.len()
+        || have.context.len() != want.context.len()
+        || have.moved.len() != want.moved.len()
     {
         return Err(bad(
             "replay has a different number of tasks than the config",
-        ));
-    }
-    if state.transfer_buffers.is_empty() {
-        state.transfer_buffers = t.transfer_buffers.clone();
-    } else if state.transfer_buffers.len() != t.transfer_buffers.len() {
-        return Err(bad(
-            "transfer replay has a different number of tasks than the config",
         ));
     }
     let weights = candle_core::safetensors::load(dir.join("weights.safetensors"), &Device::Cpu)?;
@@ -189,32 +180,25 @@ pub fn load(t: &mut Trainer, dir: &Path) -> Result<()> {
     }
 
     let replay = candle_core::safetensors::load(dir.join("replay.safetensors"), &Device::Cpu)?;
-    for (kind, bufs) in [
-        ("rl", &mut state.buffers),
-        ("ctx", &mut state.context_buffers),
-        ("xfer", &mut state.transfer_buffers),
-    ] {
-        for (i, b) in bufs.iter_mut().enumerate() {
-            b.set_columns(|col| {
-                replay
-                    .get(&format!("{kind}.{i}.{col}"))
-                    .and_then(|t| t.flatten_all().ok()?.to_vec1().ok())
-            })
-            .map_err(|e| bad(&format!("replay {kind}.{i}: {e}")))?;
-        }
+    let mut train = state.train;
+    let names: Vec<String> = replay_buffers(&train).into_iter().map(|(n, _)| n).collect();
+    let bufs = train
+        .rl
+        .iter_mut()
+        .chain(train.context.iter_mut())
+        .chain(train.moved.iter_mut().map(|m| &mut m.rows));
+    for (name, b) in names.iter().zip(bufs) {
+        b.set_columns(|col| {
+            replay
+                .get(&format!("{name}.{col}"))
+                .and_then(|t| t.flatten_all().ok()?.to_vec1().ok())
+        })
+        .map_err(|e| bad(&format!("replay {name}: {e}")))?;
     }
-
-    t.iteration = state.iteration;
-    t.env_steps = state.env_steps;
-    t.updates = state.updates;
-    t.episodes = state.episodes;
-    t.rng = state.rng;
+    t.state = train;
     t.agent.opt.critic = state.critic;
     t.agent.opt.policy = state.policy;
     t.agent.opt.alpha = state.alpha;
-    t.buffers = state.buffers;
-    t.context_buffers = state.context_buffers;
-    t.transfer_buffers = state.transfer_buffers;
     Ok(())
 }
 

@@ -1,10 +1,13 @@
-//! Training: the meta-training loop and meta-test (`meta.rs`).
+//! Training: batched collection (`rollout.rs`), the meta-training loop (`trainer.rs`),
+//! meta-test (`meta_test.rs`), checkpoints and run directories.
 
 use crate::error::{Error, Result};
 
 pub mod checkpoint;
-pub mod meta;
+pub mod meta_test;
+pub mod rollout;
 pub mod run;
+pub mod trainer;
 
 /// Sets the number of CPU threads for tensor math: the global rayon pool *and*
 /// `RAYON_NUM_THREADS`, which candle reads on every matmul to size gemm's own parallelism

@@ -9,12 +9,12 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
 use super::checkpoint;
-use super::meta::{EpisodeSummary, IterationStats, Trainer};
+use super::rollout::EpisodeSummary;
+use super::trainer::{IterationStats, Trainer};
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::report::metrics::{
-    truncate_csv, CsvRecorder, JsonlRecorder, MultiRecorder, Recorder, Row,
-};
+use crate::report::metrics::{truncate_csv, CsvRecorder, JsonlRecorder, Recorder, Row};
+use crate::transfer::TransferStrategy;
 use crate::report::{plots, write_atomic};
 
 /// How to run.
@@ -50,16 +50,15 @@ pub struct RunSummary {
     pub wall_s: f64,
 }
 
-/// Default run name: `{task}__{method}__{seed}__{unix time}`.
+/// Default run name: `{task}__{method}__{seed}__{unix time}`; the method is `sac` without
+/// context, `pearl` without transfer, else the transfer strategy (`hfr`, `drae`, …).
 pub fn default_run_name(cfg: &Config) -> String {
-    let method = if cfg.agent.use_context {
-        "pearl"
-    } else {
-        "sac"
+    let method = match (cfg.agent.use_context, cfg.transfer.strategy) {
+        (false, _) => "sac",
+        (true, TransferStrategy::None) => "pearl",
+        (true, s) => s.name(),
     };
-    let robot = Path::new(&cfg.env.robot)
-        .file_stem()
-        .map_or("robot".into(), |s| s.to_string_lossy().to_string());
+    let robot = cfg.env.robot.short_name();
     let t = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
@@ -97,9 +96,9 @@ pub fn train(cfg: &Config, out: &Path, opts: &RunOptions) -> Result<RunSummary> 
         t = Trainer::new(&cfg)?;
         let ck = checkpoint::latest(out)?;
         checkpoint::load(&mut t, &ck)?;
-        truncate_csv(&out.join("metrics.csv"), "iteration", t.iteration as f64)?;
+        truncate_csv(&out.join("metrics.csv"), "iteration", t.state.iteration as f64)?;
         events = JsonlRecorder::append(&out.join("events.jsonl"), "iteration")?;
-        events.event(json!({"event": "resume", "iteration": t.iteration, "checkpoint": ck.display().to_string()}))?;
+        events.event(json!({"event": "resume", "iteration": t.state.iteration, "checkpoint": ck.display().to_string()}))?;
     } else {
         if out.join("checkpoints").exists() || out.join("metrics.csv").exists() {
             return Err(Error::argument(
@@ -116,7 +115,8 @@ pub fn train(cfg: &Config, out: &Path, opts: &RunOptions) -> Result<RunSummary> 
         events = JsonlRecorder::append(&out.join("events.jsonl"), "iteration")?;
         events.event(json!({
             "event": "start",
-            "robot": cfg.env.robot,
+            "robot": cfg.env.robot.to_string(),
+            "strategy": t.strategy_name(),
             "train_tasks": t.tasks.train.len(),
             "test_tasks": t.tasks.test.len(),
             "parameters": t.agent.params.n_scalars(),
@@ -135,15 +135,19 @@ pub fn train(cfg: &Config, out: &Path, opts: &RunOptions) -> Result<RunSummary> 
             out.display()
         );
     }
-    let csv = CsvRecorder::append(&out.join("metrics.csv"))?;
-    let jsonl = JsonlRecorder::append(&out.join("events.jsonl"), "iteration")?;
-    let mut rec = MultiRecorder(vec![Box::new(csv), Box::new(jsonl)]);
+    // One writer per file: metrics rows go to the CSV and, tagged, to the event log.
+    let mut csv = CsvRecorder::append(&out.join("metrics.csv"))?;
+    let record = |csv: &mut CsvRecorder, events: &mut JsonlRecorder, r: &Row| -> Result<()> {
+        csv.record(r)?;
+        events.record(r)
+    };
 
-    if t.iteration == 0 {
+    if t.state.iteration == 0 {
         // Iteration 0: the untrained agent, the baseline every curve starts from.
         let e = t.evaluate_test()?;
-        rec.record(&row(&t, None, Some(&e), 0.0, 0.0))?;
-        rec.flush()?;
+        record(&mut csv, &mut events, &row(&t, None, Some(&e), 0.0, 0.0))?;
+        csv.flush()?;
+        events.flush()?;
         summary.untrained = Some(e);
     }
     let total = opts
@@ -158,19 +162,19 @@ pub fn train(cfg: &Config, out: &Path, opts: &RunOptions) -> Result<RunSummary> 
             )
             .expect("the template is a valid indicatif template"),
         );
-        b.set_position(t.iteration as u64);
+        b.set_position(t.state.iteration as u64);
         b
     } else {
         ProgressBar::hidden()
     };
     let mut last_test = None;
-    while t.iteration < total {
+    while t.state.iteration < total {
         let it_start = Instant::now();
         let stats = match t.iteration() {
             Ok(s) => s,
             Err(Error::Diverged(msg)) => {
                 events.event(
-                    json!({"event": "diverged", "message": msg, "iteration": t.iteration}),
+                    json!({"event": "diverged", "message": msg, "iteration": t.state.iteration}),
                 )?;
                 bar.abandon();
                 return Err(Error::Diverged(format!(
@@ -181,25 +185,20 @@ pub fn train(cfg: &Config, out: &Path, opts: &RunOptions) -> Result<RunSummary> 
             Err(e) => return Err(e),
         };
         if let Some(x) = &stats.transfer {
-            events.event(json!({"event": "transfer", "iteration": t.iteration, "strategy": t.strategy.name(), "chosen": x.chosen, "offered": x.offered, "moved": x.moved}))?;
+            events.event(json!({"event": "transfer", "iteration": t.state.iteration, "strategy": t.strategy_name(), "chosen": x.chosen, "offered": x.offered, "moved": x.moved}))?;
         }
         let out_of_time = opts
             .time_budget_s
             .is_some_and(|b| wall.elapsed().as_secs_f64() > b);
-        let last = t.iteration == total || out_of_time;
-        let eval = if t.iteration % cfg.train.eval_every == 0 || last {
+        let last = t.state.iteration == total || out_of_time;
+        let eval = if t.state.iteration % cfg.eval.every == 0 || last {
             Some(t.evaluate_test()?)
         } else {
             None
         };
         let secs = it_start.elapsed().as_secs_f64();
-        rec.record(&row(
-            &t,
-            Some(&stats),
-            eval.as_ref(),
-            secs,
-            wall.elapsed().as_secs_f64(),
-        ))?;
+        let r = row(&t, Some(&stats), eval.as_ref(), secs, wall.elapsed().as_secs_f64());
+        record(&mut csv, &mut events, &r)?;
         if let Some(e) = &eval {
             summary.best_test_success = summary.best_test_success.max(e.success);
             last_test = Some(e.clone());
@@ -215,9 +214,10 @@ pub fn train(cfg: &Config, out: &Path, opts: &RunOptions) -> Result<RunSummary> 
                     100.0 * e.success
                 ))
         ));
-        bar.set_position(t.iteration as u64);
-        if t.iteration % cfg.train.checkpoint_every == 0 || last {
-            rec.flush()?;
+        bar.set_position(t.state.iteration as u64);
+        if t.state.iteration % cfg.train.checkpoint_every == 0 || last {
+            csv.flush()?;
+            events.flush()?;
             checkpoint::save(&t, out)?;
             plots::learning_curves(
                 &out.join("metrics.csv"),
@@ -226,17 +226,17 @@ pub fn train(cfg: &Config, out: &Path, opts: &RunOptions) -> Result<RunSummary> 
             )?;
         }
         if out_of_time {
-            events.event(json!({"event": "time_budget_spent", "iteration": t.iteration, "budget_s": opts.time_budget_s}))?;
+            events.event(json!({"event": "time_budget_spent", "iteration": t.state.iteration, "budget_s": opts.time_budget_s}))?;
             break;
         }
     }
-    rec.flush()?;
+    csv.flush()?;
     bar.finish_and_clear();
-    summary.iterations = t.iteration;
-    summary.env_steps = t.env_steps;
+    summary.iterations = t.state.iteration;
+    summary.env_steps = t.state.env_steps;
     summary.last_test = last_test;
     summary.wall_s = wall.elapsed().as_secs_f64();
-    events.event(json!({"event": "end", "iteration": t.iteration, "wall_s": summary.wall_s}))?;
+    events.event(json!({"event": "end", "iteration": t.state.iteration, "wall_s": summary.wall_s}))?;
     Ok(summary)
 }
 
@@ -257,9 +257,9 @@ fn row(
     wall_s: f64,
 ) -> Row {
     let mut r = Row::default();
-    r.set("iteration", t.iteration as f64)
-        .set("env_steps", t.env_steps as f64)
-        .set("updates", t.updates as f64);
+    r.set("iteration", t.state.iteration as f64)
+        .set("env_steps", t.state.env_steps as f64)
+        .set("updates", t.state.updates as f64);
     let upd = s.map(|s| &s.update);
     let xfer = s.and_then(|s| s.transfer.as_ref());
     for (name, v) in [

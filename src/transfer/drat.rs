@@ -19,15 +19,15 @@
 //! Values ignore the entropy bonus (they score and bootstrap with the critics' Q directly).
 //!
 //! The same machinery runs HFR (utility from z inferred from τ relabeled to j, ordinary
-//! bootstrapping) and the oracle DR (exact ρd from the point robot's transition densities).
+//! bootstrapping; its [`Valuation`] lives in `hfr.rs`) and the oracle DR (exact ρd from the
+//! point robot's transition densities): each is one [`Valuation`].
 
 use serde::{Deserialize, Serialize};
 
 use super::estimators::{dr_estimate, drae_estimate, DraeParams, DraeVariant};
 use super::hfr::{log_mean_exp, sample_index, target_distribution};
 use super::relabel::rewards_for_goal;
-use super::TransferStrategy;
-use crate::agent::{context_features, Agent};
+use crate::agent::Agent;
 use crate::config::Config;
 use crate::data::buffer::Batch;
 use crate::env::point::transition_log_density;
@@ -69,8 +69,10 @@ pub struct TransferStats {
 pub struct Move {
     /// The chosen train task.
     pub target: usize,
-    /// Rows with relabeled rewards (unscaled) and, for DR/DRaE, fixed critic targets.
+    /// Rows with relabeled rewards (unscaled).
     pub rows: Batch,
+    /// DR/DRaE: one fixed critic target per row; `None`: the critic bootstraps as usual (HFR).
+    pub targets: Option<Vec<f32>>,
 }
 
 /// Everything scoring needs, borrowed from the trainer.
@@ -83,13 +85,22 @@ pub struct Scorer<'a> {
     pub tasks: &'a [Task],
     /// Each train task's own z (posterior mean of its context), `n_train × latent`.
     pub z_own: &'a [f32],
-    /// HFR, DR, DRaE or DRaE-slide.
-    pub strategy: TransferStrategy,
+}
+
+/// How a relabeling strategy values a trajectory for every train task (HFR, DR, DRaE,
+/// DRaE-slide: one implementation each).
+pub trait Valuation {
+    /// Utility of `traj` for each task and, for DR/DRaE, its per-step values there.
+    fn estimates(&self, s: &Scorer<'_>, traj: &Trajectory, tally: &mut Tally) -> Result<Estimates>;
+    /// Whether the targets weight the (next-state) reward by ρd too (the oracle DR does).
+    fn weights_reward(&self) -> bool {
+        false
+    }
 }
 
 /// Running sums behind [`TransferStats`].
 #[derive(Default)]
-struct Tally {
+pub struct Tally {
     rho_d_abs: f64,
     rho_d_n: usize,
     pi_clipped: usize,
@@ -99,14 +110,15 @@ struct Tally {
 }
 
 /// Per-target-task estimates of one trajectory.
-struct Estimates {
+pub struct Estimates {
     /// Utility per task.
-    utility: Vec<f32>,
+    pub utility: Vec<f32>,
     /// Per task: (Ṽ_ij(t) for t = 0..T, ρd used per step, bootstrap) — DR/DRaE only.
-    values: Vec<(Vec<f32>, Vec<f32>, f32)>,
+    pub values: Vec<(Vec<f32>, Vec<f32>, f32)>,
 }
 
-fn repeat_rows(x: &[f32], times: usize) -> Vec<f32> {
+/// Repeats the rows `x` `times` times.
+pub fn repeat_rows(x: &[f32], times: usize) -> Vec<f32> {
     let mut out = Vec::with_capacity(x.len() * times);
     for _ in 0..times {
         out.extend_from_slice(x);
@@ -123,8 +135,22 @@ impl Scorer<'_> {
         self.agent.latent_dim()
     }
 
+    /// Rewards of `rows` relabeled to every task, times the agent's reward scale.
+    pub fn scaled_rewards(&self, rows: &Batch) -> Vec<Vec<f32>> {
+        let scale = self.cfg.agent.reward_scale as f32;
+        self.tasks
+            .iter()
+            .map(|task| {
+                rewards_for_goal(&self.cfg.reward, rows, task.goal)
+                    .into_iter()
+                    .map(|r| r * scale)
+                    .collect()
+            })
+            .collect()
+    }
+
     /// `V(s, z) = min(Q1, Q2)(s, μ(s, z), z)` for rows `obs` with per-row `z`.
-    fn value(&self, obs: &[f32], z: &[f32]) -> Result<Vec<f32>> {
+    pub fn value(&self, obs: &[f32], z: &[f32]) -> Result<Vec<f32>> {
         let mu = self.agent.mean_action(obs, z)?;
         let (a, b) = self.agent.q_pair(obs, &mu, z)?;
         Ok(min_max(&a, &b).0)
@@ -148,43 +174,13 @@ impl Scorer<'_> {
         self.cfg.transfer.temperature * self.cfg.agent.reward_scale as f32
     }
 
-    fn estimates(&self, traj: &Trajectory, tally: &mut Tally) -> Result<Estimates> {
-        let (od, ad, l) = (self.agent.obs_dim(), self.agent.act_dim(), self.latent());
+    /// What DR and DRaE need of `traj` for every task j (z_j = j's own z), computed in one
+    /// batch of `n_tasks × T` rows.
+    fn dr_inputs(&self, traj: &Trajectory, tally: &mut Tally) -> Result<DrInputs> {
+        let (od, l) = (self.agent.obs_dim(), self.latent());
         let rows = &traj.rows;
         let t_len = rows.len();
         let n_tasks = self.tasks.len();
-        let scale = self.cfg.agent.reward_scale as f32;
-        let rewards: Vec<Vec<f32>> = self
-            .tasks
-            .iter()
-            .map(|task| {
-                rewards_for_goal(&self.cfg.reward, rows, task.goal)
-                    .into_iter()
-                    .map(|r| r * scale)
-                    .collect()
-            })
-            .collect();
-        if self.strategy == TransferStrategy::Hfr {
-            // z of task j inferred from τ relabeled to j; utility at τ's start state.
-            let f = context_features(od, ad);
-            let mut ctx = Vec::with_capacity(n_tasks * t_len * f);
-            for r in &rewards {
-                for (t, rt) in r.iter().enumerate() {
-                    ctx.extend_from_slice(&rows.obs[t * od..(t + 1) * od]);
-                    ctx.extend_from_slice(&rows.action[t * ad..(t + 1) * ad]);
-                    ctx.push(rt / scale);
-                    ctx.extend_from_slice(&rows.next_obs[t * od..(t + 1) * od]);
-                }
-            }
-            let z = self.agent.posterior_means(&ctx, n_tasks, t_len)?;
-            let s0 = repeat_rows(&rows.obs[..od], n_tasks);
-            let utility = self.value(&s0, &z)?;
-            return Ok(Estimates {
-                utility,
-                values: Vec::new(),
-            });
-        }
-        // DR / DRaE: every task's own z, all tasks in one batch of n_tasks × T rows.
         let z_rows = |per_task: usize| {
             let mut z = Vec::with_capacity(n_tasks * per_task * l);
             for j in 0..n_tasks {
@@ -219,73 +215,29 @@ impl Scorer<'_> {
             lo.extend_from_slice(&v_lo[b + 1..b + t_len + 1]);
             hi.extend_from_slice(&v_hi[b + 1..b + t_len + 1]);
         }
-        let x = &self.cfg.transfer;
-        let gamma = self.cfg.agent.gamma as f32;
+        let clip = self.cfg.transfer.rho_pi_clip;
+        let rho_pi = (0..n_tasks * t_len)
+            .map(|k| {
+                let r = (logp_j[k] - logp_i[k % t_len]).clamp(-30.0, 30.0).exp();
+                let c = r.clamp(clip[0], clip[1]);
+                tally.pi_n += 1;
+                if c != r {
+                    tally.pi_clipped += 1;
+                }
+                c
+            })
+            .collect();
         let terminal = rows.terminal[t_len - 1] > 0.5;
-        let mut utility = Vec::with_capacity(n_tasks);
-        let mut values = Vec::with_capacity(n_tasks);
-        for j in 0..n_tasks {
-            let sl = j * t_len..(j + 1) * t_len;
-            let rho_pi: Vec<f32> = sl
-                .clone()
-                .map(|k| {
-                    let r = (logp_j[k] - logp_i[k - j * t_len]).clamp(-30.0, 30.0).exp();
-                    let c = r.clamp(x.rho_pi_clip[0], x.rho_pi_clip[1]);
-                    tally.pi_n += 1;
-                    if c != r {
-                        tally.pi_clipped += 1;
-                    }
-                    c
-                })
-                .collect();
-            let bootstrap = if terminal { 0.0 } else { lo[sl.end - 1] };
-            let (vals, rho_d) = if self.strategy == TransferStrategy::Dr {
-                // Our rewards are functions of the next state, so ρd(t) weights r_j(t) too:
-                // V(t) = V̂ + ρπ·[ρd·(r_j + γ·V(t+1)) − Q̂] (see tests/transfer_convention.rs).
-                let rho_d = self.exact_rho_d(rows, traj.task, j);
-                let weighted: Vec<f32> =
-                    rewards[j].iter().zip(&rho_d).map(|(r, d)| r * d).collect();
-                let vals = dr_estimate(
-                    &weighted,
-                    &rho_pi,
-                    &rho_d,
-                    &v[sl.clone()],
-                    &q[sl.clone()],
-                    gamma,
-                    bootstrap,
-                )?;
-                (vals, rho_d)
-            } else {
-                let params = DraeParams {
-                    gamma,
-                    rho_max: x.rho_d_max,
-                    eps: x.eps,
-                    rule: x.interval_rule,
-                    variant: if self.strategy == TransferStrategy::DraeSlide {
-                        DraeVariant::Slide
-                    } else {
-                        DraeVariant::Derived
-                    },
-                    reward_in_ratio: x.drae_reward_in_ratio,
-                };
-                let out = drae_estimate(
-                    &rewards[j],
-                    &rho_pi,
-                    &v[sl.clone()],
-                    &q[sl.clone()],
-                    &lo[sl.clone()],
-                    &hi[sl.clone()],
-                    &params,
-                    bootstrap,
-                )?;
-                tally.guarded += out.guarded;
-                tally.drae_n += t_len;
-                (out.values, out.rho_d)
-            };
-            utility.push(vals[0]);
-            values.push((vals, rho_d, bootstrap));
-        }
-        Ok(Estimates { utility, values })
+        Ok(DrInputs {
+            t_len,
+            rewards: self.scaled_rewards(rows),
+            rho_pi,
+            v,
+            q,
+            lo,
+            hi,
+            terminal,
+        })
     }
 
     /// Exact `ρd(t) = p_j(s_{t+1}|s_t,a_t) / p_i(s_{t+1}|s_t,a_t)` of the noisy point robot.
@@ -309,6 +261,7 @@ impl Scorer<'_> {
     /// tasks other than the trajectory's own, with the iteration's statistics.
     pub fn transfer(
         &self,
+        valuation: &dyn Valuation,
         trajs: &[Trajectory],
         log_z: &[f32],
         uniforms: &[f32],
@@ -328,7 +281,7 @@ impl Scorer<'_> {
                 continue;
             }
             stats.offered += 1;
-            let est = self.estimates(traj, &mut tally)?;
+            let est = valuation.estimates(self, traj, &mut tally)?;
             let probs = target_distribution(&est.utility, log_z, temp);
             let j = sample_index(&probs, u);
             stats.chosen[j] += 1;
@@ -338,9 +291,10 @@ impl Scorer<'_> {
             let mut rows = traj.rows.clone();
             rows.reward = rewards_for_goal(&self.cfg.reward, &traj.rows, self.tasks[j].goal);
             let t_len = rows.len();
-            rows.target = match est.values.get(j) {
+            let targets = match est.values.get(j) {
                 // DR / DRaE: y_t = s·r_j(t) + γ·ρd(t)·Ṽ_ij(t+1), Ṽ_ij(T) = bootstrap.
-                Some((vals, rho_d, bootstrap)) => (0..t_len)
+                Some((vals, rho_d, bootstrap)) => Some(
+                    (0..t_len)
                     .map(|t| {
                         let next = if t + 1 < t_len {
                             vals[t + 1]
@@ -350,7 +304,7 @@ impl Scorer<'_> {
                         tally.rho_d_abs += rho_d[t].abs() as f64;
                         tally.rho_d_n += 1;
                         // The oracle DR weights the (next-state) reward by ρd as well.
-                        let r = if self.strategy == TransferStrategy::Dr {
+                        let r = if valuation.weights_reward() {
                             scale * rows.reward[t] * rho_d[t]
                         } else {
                             scale * rows.reward[t]
@@ -362,15 +316,20 @@ impl Scorer<'_> {
                         }
                     })
                     .collect(),
+                ),
                 None => {
                     tally.rho_d_abs += t_len as f64;
                     tally.rho_d_n += t_len;
-                    vec![f32::NAN; t_len]
+                    None
                 }
             };
             stats.moved += 1;
             stats.samples += t_len;
-            moves.push(Move { target: j, rows });
+            moves.push(Move {
+                target: j,
+                rows,
+                targets,
+            });
         }
         let ratio = |a: f64, b: usize| if b == 0 { 0.0 } else { (a / b as f64) as f32 };
         stats.rho_d_mean = ratio(tally.rho_d_abs, tally.rho_d_n);
@@ -378,5 +337,101 @@ impl Scorer<'_> {
         stats.guard_rate = ratio(tally.guarded as f64, tally.drae_n);
         stats.time_s = start.elapsed().as_secs_f64();
         Ok((moves, stats))
+    }
+}
+
+/// DR/DRaE inputs of one trajectory for every task j, task-major (`j·T + t`).
+struct DrInputs {
+    t_len: usize,
+    /// Scaled relabeled rewards per task.
+    rewards: Vec<Vec<f32>>,
+    rho_pi: Vec<f32>,
+    /// V̂(s_t, z_j).
+    v: Vec<f32>,
+    /// Q̂(s_t, a_t, z_j).
+    q: Vec<f32>,
+    /// Twin-critic interval of V_j(s_{t+1}).
+    lo: Vec<f32>,
+    hi: Vec<f32>,
+    terminal: bool,
+}
+
+impl DrInputs {
+    /// Task j's rows and its bootstrap value after the last step.
+    fn task(&self, j: usize) -> (std::ops::Range<usize>, f32) {
+        let sl = j * self.t_len..(j + 1) * self.t_len;
+        let bootstrap = if self.terminal { 0.0 } else { self.lo[sl.end - 1] };
+        (sl, bootstrap)
+    }
+}
+
+/// The oracle DR: exact ρd from the noisy point robot's transition densities.
+pub struct DrValue;
+
+impl Valuation for DrValue {
+    fn estimates(&self, s: &Scorer<'_>, traj: &Trajectory, tally: &mut Tally) -> Result<Estimates> {
+        let x = s.dr_inputs(traj, tally)?;
+        let gamma = s.cfg.agent.gamma as f32;
+        let (mut utility, mut values) = (Vec::new(), Vec::new());
+        for j in 0..s.tasks.len() {
+            let (sl, bootstrap) = x.task(j);
+            // Our rewards are functions of the next state, so ρd(t) weights r_j(t) too:
+            // V(t) = V̂ + ρπ·[ρd·(r_j + γ·V(t+1)) − Q̂] (see tests/transfer_convention.rs).
+            let rho_d = s.exact_rho_d(&traj.rows, traj.task, j);
+            let weighted: Vec<f32> = x.rewards[j].iter().zip(&rho_d).map(|(r, d)| r * d).collect();
+            let vals = dr_estimate(
+                &weighted,
+                &x.rho_pi[sl.clone()],
+                &rho_d,
+                &x.v[sl.clone()],
+                &x.q[sl],
+                gamma,
+                bootstrap,
+            )?;
+            utility.push(vals[0]);
+            values.push((vals, rho_d, bootstrap));
+        }
+        Ok(Estimates { utility, values })
+    }
+
+    fn weights_reward(&self) -> bool {
+        true
+    }
+}
+
+/// DRaE: ρ̂d estimated from the twin critics' interval (`variant`: derived or the slide's).
+pub struct DraeValue(pub DraeVariant);
+
+impl Valuation for DraeValue {
+    fn estimates(&self, s: &Scorer<'_>, traj: &Trajectory, tally: &mut Tally) -> Result<Estimates> {
+        let x = s.dr_inputs(traj, tally)?;
+        let c = &s.cfg.transfer;
+        let params = DraeParams {
+            gamma: s.cfg.agent.gamma as f32,
+            rho_max: c.rho_d_max,
+            eps: c.eps,
+            rule: c.interval_rule,
+            variant: self.0,
+            reward_in_ratio: c.drae_reward_in_ratio,
+        };
+        let (mut utility, mut values) = (Vec::new(), Vec::new());
+        for j in 0..s.tasks.len() {
+            let (sl, bootstrap) = x.task(j);
+            let out = drae_estimate(
+                &x.rewards[j],
+                &x.rho_pi[sl.clone()],
+                &x.v[sl.clone()],
+                &x.q[sl.clone()],
+                &x.lo[sl.clone()],
+                &x.hi[sl],
+                &params,
+                bootstrap,
+            )?;
+            tally.guarded += out.guarded;
+            tally.drae_n += x.t_len;
+            utility.push(out.values[0]);
+            values.push((out.values, out.rho_d, bootstrap));
+        }
+        Ok(Estimates { utility, values })
     }
 }

@@ -7,6 +7,33 @@
 //! `q(j | τ) = softmax_j(U_j(τ)/T − log Z_j)`. The relabeled trajectory then trains task j
 //! with ordinary bootstrapping (dynamics shift between i and j is ignored — what DRaT fixes).
 
+use super::drat::{repeat_rows, Estimates, Scorer, Tally, Trajectory, Valuation};
+use super::relabel::relabeled;
+use crate::error::Result;
+
+/// HFR's valuation: `U_j(τ) = V(s_0, z_j(τ))` with z_j inferred from τ relabeled to j; no
+/// per-step values (moved rows bootstrap as usual).
+pub struct HfrValue;
+
+impl Valuation for HfrValue {
+    fn estimates(&self, s: &Scorer<'_>, traj: &Trajectory, _: &mut Tally) -> Result<Estimates> {
+        let rows = &traj.rows;
+        let n_tasks = s.tasks.len();
+        // The context of τ relabeled to j carries j's rewards as the env gives them.
+        let mut ctx = Vec::new();
+        for task in s.tasks {
+            ctx.extend(relabeled(&s.cfg.reward, rows, task.goal).context_rows());
+        }
+        let z = s.agent.posterior_means(&ctx, n_tasks, rows.len())?;
+        let od = s.agent.obs_dim();
+        let utility = s.value(&repeat_rows(&rows.obs[..od], n_tasks), &z)?;
+        Ok(Estimates {
+            utility,
+            values: Vec::new(),
+        })
+    }
+}
+
 /// `log(mean(exp(x)))`, stable.
 pub fn log_mean_exp(x: &[f32]) -> f32 {
     if x.is_empty() {

@@ -3,8 +3,8 @@
 //! Pure functions first ([`estimators`]: IS, per-decision DR, DRaE; [`relabel`]: rewards for
 //! another goal), then policy on top of them: [`htr`] (hindsight task relabeling),
 //! [`hfr`] (hindsight foresight relabeling) and [`drat`] (doubly robust augmented transfer,
-//! the method this crate implements). The meta-training loop calls them through
-//! [`TransferStrategy`].
+//! the method this crate implements). The meta-training loop calls them through one trait,
+//! [`strategy::Strategy`]; [`TransferStrategy`] is the config's name for one.
 //!
 //! **Ratio convention.** For data collected in task i and evaluated under task j,
 //! ρπ(t) = π(a_t | s_t, z_j) / π(a_t | s_t, z_i) and
@@ -20,6 +20,7 @@ pub mod estimators;
 pub mod hfr;
 pub mod htr;
 pub mod relabel;
+pub mod strategy;
 pub mod tabular;
 
 /// How the meta-training loop moves experience between tasks.
@@ -54,16 +55,5 @@ impl TransferStrategy {
             TransferStrategy::Drae => "drae",
             TransferStrategy::DraeSlide => "drae-slide",
         }
-    }
-
-    /// Whether trajectories are moved into other tasks' transfer buffers each iteration.
-    pub fn moves_trajectories(self) -> bool {
-        matches!(
-            self,
-            TransferStrategy::Hfr
-                | TransferStrategy::Dr
-                | TransferStrategy::Drae
-                | TransferStrategy::DraeSlide
-        )
     }
 }

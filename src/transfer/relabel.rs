@@ -21,23 +21,18 @@ pub fn rewards_for_goal(cfg: &RewardConfig, rows: &Batch, goal: [f32; 2]) -> Vec
         .collect()
 }
 
-/// A copy of `rows` with rewards relabeled to `goal` (critic targets dropped).
+/// A copy of `rows` with rewards relabeled to `goal`.
 pub fn relabeled(cfg: &RewardConfig, rows: &Batch, goal: [f32; 2]) -> Batch {
     let mut out = rows.clone();
     out.reward = rewards_for_goal(cfg, rows, goal);
-    out.target.clear();
     out
 }
 
 /// Rows `idx` of `rows`, in that order.
 pub fn select(rows: &Batch, idx: &[usize]) -> Batch {
     let mut out = Batch::default();
-    let has_target = !rows.target.is_empty();
     for &i in idx {
-        out.push(
-            &rows.row(i),
-            if has_target { rows.target[i] } else { f32::NAN },
-        );
+        out.push(&rows.row(i));
     }
     out
 }

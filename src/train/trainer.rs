@@ -1,0 +1,390 @@
+//! Meta-training (PEARL, Rakelly et al. 2019), one iteration read top to bottom in
+//! [`Trainer::iteration`]: collect on a sample of train tasks (batched over envs, see
+//! `rollout.rs`), let the transfer strategy move experience between tasks, then take gradient
+//! steps on meta-batches of tasks. Meta-test is its own protocol (`meta_test.rs`).
+//!
+//! Everything a resumed run needs besides the agent's parameters and optimizer is one value,
+//! [`TrainState`], which checkpoints save whole.
+
+use rand::seq::index::sample as sample_indices;
+use rand::{Rng, SeedableRng};
+use rand_pcg::Pcg64;
+use serde::{Deserialize, Serialize};
+
+use super::meta_test::{meta_test, TaskEval, MAX_EVAL_ENVS};
+use super::rollout::{collect, CollectSettings, Draw, EpisodeSummary, Replay, Visit};
+use crate::agent::{Agent, MetaBatch, UpdateStats};
+use crate::config::{Config, Exploration, InitialActions};
+use crate::data::buffer::TaskBuffer;
+use crate::env::vec_env::VecEnv;
+use crate::env::{EnvMaker, Task, TaskSet};
+use crate::error::{Error, Result};
+use crate::transfer::drat::{Trajectory, TransferStats};
+use crate::transfer::strategy::{self, BatchRows, MovedBuffer, Strategy, TrainView};
+
+/// What one iteration did.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct IterationStats {
+    /// Iteration number (1-based).
+    pub iteration: usize,
+    /// Training episodes collected in this iteration.
+    pub train: EpisodeSummary,
+    /// Mean update statistics.
+    pub update: UpdateStats,
+    /// Env steps so far.
+    pub env_steps: u64,
+    /// Gradient steps so far.
+    pub updates: u64,
+    /// Env steps collected in this iteration.
+    pub collected_steps: u64,
+    /// Gradient steps in this iteration.
+    pub iteration_updates: u64,
+    /// Seconds spent collecting.
+    pub collect_s: f64,
+    /// Seconds spent in updates.
+    pub update_s: f64,
+    /// What transfer did (HFR, DR, DRaE strategies).
+    pub transfer: Option<TransferStats>,
+}
+
+/// The training state besides the agent: counters, the RNG every training draw comes from,
+/// and all replay. Checkpoints save it whole.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainState {
+    /// Iterations done.
+    pub iteration: usize,
+    /// Env steps done.
+    pub env_steps: u64,
+    /// Gradient steps done.
+    pub updates: u64,
+    /// Training episodes started (drives reset seeds).
+    pub episodes: u64,
+    /// Every random draw of training comes from here (meta-test has its own stream).
+    pub rng: Pcg64,
+    /// RL replay, one per train task.
+    pub rl: Vec<TaskBuffer>,
+    /// Recent context-gathering data per train task (PEARL's encoder buffer).
+    pub context: Vec<TaskBuffer>,
+    /// Transitions moved into each train task from others (HFR, DR, DRaE).
+    pub moved: Vec<MovedBuffer>,
+}
+
+/// Config, tasks, agent, state, the transfer strategy and the envs.
+pub struct Trainer {
+    /// The resolved configuration.
+    pub cfg: Config,
+    /// Train and test tasks.
+    pub tasks: TaskSet,
+    /// The learner.
+    pub agent: Agent,
+    /// Counters, RNG and replay.
+    pub state: TrainState,
+    strategy: Box<dyn Strategy>,
+    context_window: usize,
+    maker: EnvMaker,
+    /// Training's envs: one per concurrent train-task visit.
+    envs: VecEnv,
+    /// Meta-test's envs (made on first use).
+    eval_envs: Option<VecEnv>,
+    env_threads: usize,
+}
+
+impl Trainer {
+    /// Sets up tasks, agent, buffers, envs and RNG from `cfg`. Envs step on as many threads
+    /// as the global rayon pool has (`--threads`); results do not depend on it.
+    pub fn new(cfg: &Config) -> Result<Self> {
+        Self::with_env_threads(cfg, rayon::current_num_threads())
+    }
+
+    /// [`Trainer::new`] with envs stepped on `threads` threads.
+    pub fn with_env_threads(cfg: &Config, threads: usize) -> Result<Self> {
+        let maker = EnvMaker::new(cfg)?;
+        let tasks = maker.task_set()?;
+        let n_envs = cfg.train.tasks_per_iteration.min(tasks.train.len());
+        let envs = make_envs(&maker, &tasks.train, n_envs, threads)?;
+        let (od, ad) = (envs.obs_dim(), envs.act_dim());
+        let mut rng = Pcg64::seed_from_u64(cfg.train.seed);
+        let agent = Agent::new(&cfg.agent, od, ad, &mut rng)?;
+        let n = tasks.train.len();
+        let tr = &cfg.train;
+        let context_window = tr
+            .steps_prior
+            .max(tr.initial_steps_per_task)
+            .max(tr.context_size);
+        let state = TrainState {
+            iteration: 0,
+            env_steps: 0,
+            updates: 0,
+            episodes: 0,
+            rng,
+            rl: (0..n)
+                .map(|_| TaskBuffer::new(od, ad, tr.buffer_capacity))
+                .collect(),
+            context: (0..n)
+                .map(|_| TaskBuffer::new(od, ad, context_window))
+                .collect(),
+            moved: (0..n)
+                .map(|_| MovedBuffer::new(od, ad, cfg.transfer.capacity))
+                .collect(),
+        };
+        Ok(Trainer {
+            cfg: cfg.clone(),
+            tasks,
+            agent,
+            state,
+            strategy: strategy::build(cfg.transfer.strategy),
+            context_window,
+            maker,
+            envs,
+            eval_envs: None,
+            env_threads: threads,
+        })
+    }
+
+    /// The transfer strategy's name.
+    pub fn strategy_name(&self) -> &'static str {
+        self.strategy.name()
+    }
+
+    /// Replay memory when every buffer is full (bytes).
+    pub fn replay_capacity_bytes(&self) -> usize {
+        let s = &self.state;
+        let rows = s.rl.iter().chain(&s.context).chain(s.moved.iter().map(|m| &m.rows));
+        rows.map(|b| b.capacity_bytes()).sum()
+    }
+
+    /// One meta-training iteration: collect, transfer, then `updates_per_iteration` gradient
+    /// steps.
+    pub fn iteration(&mut self) -> Result<IterationStats> {
+        if self.state.iteration == 0 && self.state.env_steps == 0 {
+            self.initial_collection()?;
+        }
+        let t0 = std::time::Instant::now();
+        let steps_before = self.state.env_steps;
+        let tr = self.cfg.train.clone();
+
+        // ALGORITHM: collect on a sample of train tasks (PEARL), batched over envs.
+        let (stats, episodes) = self.collect_iteration()?;
+
+        // ALGORITHM: transfer — the strategy moves experience between tasks.
+        let s = &mut self.state;
+        let view = TrainView {
+            agent: &self.agent,
+            cfg: &self.cfg,
+            tasks: &self.tasks.train,
+            rl: &s.rl,
+            context: &s.context,
+        };
+        let transfer = self
+            .strategy
+            .after_collection(&view, episodes, &mut s.moved, &mut s.rng)?;
+        let collect_s = t0.elapsed().as_secs_f64() - transfer.as_ref().map_or(0.0, |x| x.time_s);
+
+        // ALGORITHM: gradient steps on meta-batches (SAC + encoder, see agent/mod.rs).
+        let t1 = std::time::Instant::now();
+        let mut sum = UpdateStats::default();
+        for _ in 0..tr.updates_per_iteration {
+            let batch = self.meta_batch()?;
+            let u = self.agent.update(&batch, &mut self.state.rng)?;
+            self.check_finite(&u)?;
+            self.state.updates += 1;
+            sum.add(&u);
+        }
+        self.state.iteration += 1;
+        Ok(IterationStats {
+            iteration: self.state.iteration,
+            train: stats,
+            update: sum.scaled(1.0 / tr.updates_per_iteration.max(1) as f32),
+            env_steps: self.state.env_steps,
+            updates: self.state.updates,
+            collected_steps: self.state.env_steps - steps_before,
+            iteration_updates: tr.updates_per_iteration as u64,
+            collect_s,
+            update_s: t1.elapsed().as_secs_f64(),
+            transfer,
+        })
+    }
+
+    /// One iteration's collection: `tasks_per_iteration` visits of random train tasks; each
+    /// refreshes the task's context (prior z or posterior sampling), then collects RL data
+    /// with posterior z. Returns the episodes' summary and, when the strategy keeps them (from
+    /// the second iteration on), the complete episodes.
+    pub fn collect_iteration(&mut self) -> Result<(EpisodeSummary, Vec<Trajectory>)> {
+        let tr = &self.cfg.train;
+        let prior_draw = match tr.context_exploration {
+            Exploration::Prior => Draw::Prior,
+            Exploration::Posterior => Draw::PosteriorSampling,
+        };
+        let phases = vec![(tr.steps_prior, prior_draw), (tr.steps_posterior, Draw::Posterior)];
+        let n_train = self.tasks.train.len();
+        let visits = (0..tr.tasks_per_iteration)
+            .map(|_| Visit {
+                task: self.state.rng.random_range(0..n_train),
+                phases: phases.clone(),
+            })
+            .collect();
+        let keep = self.strategy.keeps_episodes() && self.state.iteration > 0;
+        self.collect(visits, keep)
+    }
+
+    /// Initial exploration on every train task: prior z (PEARL), or held uniform random
+    /// actions (`train.initial_actions = "held-uniform"`).
+    pub fn initial_collection(&mut self) -> Result<EpisodeSummary> {
+        let draw = match self.cfg.train.initial_actions {
+            InitialActions::Policy => Draw::Prior,
+            InitialActions::HeldUniform => Draw::HeldUniform,
+        };
+        let steps = self.cfg.train.initial_steps_per_task;
+        let visits = (0..self.tasks.train.len())
+            .map(|k| Visit {
+                task: k,
+                phases: vec![(steps, draw)],
+            })
+            .collect();
+        Ok(self.collect(visits, false)?.0)
+    }
+
+    /// Runs `visits` on the training envs. A visit whose first phase feeds the context
+    /// buffer starts from an empty one (PEARL refreshes a task's context every visit).
+    fn collect(
+        &mut self,
+        visits: Vec<Visit>,
+        keep: bool,
+    ) -> Result<(EpisodeSummary, Vec<Trajectory>)> {
+        let (od, ad) = (self.agent.obs_dim(), self.agent.act_dim());
+        for v in &visits {
+            if v.phases.iter().any(|p| p.0 > 0 && p.1.feeds_context()) {
+                self.state.context[v.task] = TaskBuffer::new(od, ad, self.context_window);
+            }
+        }
+        let settings = CollectSettings {
+            tasks: &self.tasks.train,
+            seed: self.cfg.train.seed,
+            context_size: self.cfg.train.context_size,
+            keep_episodes: keep,
+        };
+        let s = &mut self.state;
+        let replay = Replay {
+            rl: &mut s.rl,
+            context: &mut s.context,
+        };
+        let out = collect(
+            &mut self.envs,
+            &self.agent,
+            replay,
+            visits,
+            &settings,
+            &mut s.episodes,
+            &mut s.rng,
+        )?;
+        s.env_steps += out.env_steps;
+        let trajs = out
+            .episodes
+            .into_iter()
+            .map(|(task, rows)| Trajectory { task, rows })
+            .collect();
+        Ok((EpisodeSummary::of(&out.stats), trajs))
+    }
+
+    /// A meta-batch: `meta_batch` train tasks (without replacement where possible), each
+    /// with `batch_size` transitions and `context_size` context transitions, as the transfer
+    /// strategy fills them.
+    pub fn meta_batch(&mut self) -> Result<MetaBatch> {
+        let tr = &self.cfg.train;
+        let n_train = self.tasks.train.len();
+        let s = &mut self.state;
+        let ids: Vec<usize> = if tr.meta_batch <= n_train {
+            sample_indices(&mut s.rng, n_train, tr.meta_batch).into_vec()
+        } else {
+            (0..tr.meta_batch)
+                .map(|_| s.rng.random_range(0..n_train))
+                .collect()
+        };
+        let view = TrainView {
+            agent: &self.agent,
+            cfg: &self.cfg,
+            tasks: &self.tasks.train,
+            rl: &s.rl,
+            context: &s.context,
+        };
+        let mut rows = BatchRows::default();
+        for &k in &ids {
+            self.strategy
+                .task_batch(&view, k, &s.moved, &mut rows, &mut s.rng)?;
+        }
+        Ok(MetaBatch {
+            n_tasks: ids.len(),
+            per_task: tr.batch_size,
+            rl: rows.rl,
+            target: rows.target,
+            context_len: tr.context_size,
+            context: rows.context,
+        })
+    }
+
+    fn check_finite(&self, u: &UpdateStats) -> Result<()> {
+        for (name, v) in [("q1", u.q1), ("q2", u.q2), ("policy", u.policy), ("kl", u.kl)] {
+            if !v.is_finite() {
+                return Err(Error::Diverged(format!(
+                    "loss/{name} = {v} at update {} (iteration {})",
+                    self.state.updates + 1,
+                    self.state.iteration + 1
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Meta-test (see `meta_test.rs`) on `tasks` with the config's `[eval]` settings, on the
+    /// stream of the current iteration; `seed` replaces `eval.seed`/`train.seed` as its base.
+    pub fn evaluate_tasks(
+        &mut self,
+        tasks: &[Task],
+        seed: Option<u64>,
+    ) -> Result<(EpisodeSummary, Vec<TaskEval>)> {
+        let n = tasks.len().clamp(1, MAX_EVAL_ENVS);
+        if self.eval_envs.as_ref().is_none_or(|v| v.len() != n) {
+            self.eval_envs = Some(make_envs(&self.maker, &self.tasks.train, n, self.env_threads)?);
+        }
+        let envs = self.eval_envs.as_mut().expect("made above");
+        let e = &self.cfg.eval;
+        let base = seed.or(e.seed).unwrap_or(self.cfg.train.seed);
+        meta_test(&self.agent, e, tasks, envs, base, self.state.iteration)
+    }
+
+    /// Meta-test on the first `eval.tasks` held-out tasks.
+    pub fn evaluate_test(&mut self) -> Result<EpisodeSummary> {
+        let n = self.cfg.eval.tasks.min(self.tasks.test.len());
+        let tasks = self.tasks.test[..n].to_vec();
+        Ok(self.evaluate_tasks(&tasks, None)?.0)
+    }
+
+    /// The env maker (robot description and config).
+    pub fn maker(&self) -> &EnvMaker {
+        &self.maker
+    }
+}
+
+/// `n` envs (made on train tasks, cycled; every episode sets its own task and reset seed) on
+/// `threads` threads.
+fn make_envs(maker: &EnvMaker, train: &[Task], n: usize, threads: usize) -> Result<VecEnv> {
+    let n = n.max(1);
+    let envs = (0..n)
+        .map(|k| maker.make(train[k % train.len()].clone()))
+        .collect::<Result<Vec<_>>>()?;
+    VecEnv::new(envs, threads, 0)
+}
+
+/// Env steps per second of the training loop's collection ([`Trainer::collect_iteration`],
+/// batched policy and physics) with envs on `threads` threads, over `iterations` iterations
+/// after the initial collection. Measures the same code path training runs.
+pub fn collection_speed(cfg: &Config, threads: usize, iterations: usize) -> Result<f64> {
+    let mut t = Trainer::with_env_threads(cfg, threads)?;
+    t.initial_collection()?;
+    let before = t.state.env_steps;
+    let start = std::time::Instant::now();
+    for _ in 0..iterations {
+        t.collect_iteration()?;
+    }
+    Ok((t.state.env_steps - before) as f64 / start.elapsed().as_secs_f64().max(1e-9))
+}
