@@ -281,7 +281,9 @@ impl Robot {
             other => {
                 return Err(Error::config(
                     "env.robot",
-                    format!("`{other}`: allowed are quadruped, runner, point or a path ending in .urdf"),
+                    format!(
+                        "`{other}`: allowed are quadruped, runner, point or a path ending in .urdf"
+                    ),
                 ))
             }
         })
@@ -576,7 +578,11 @@ impl Config {
             ("train.checkpoint_every", tr.checkpoint_every, 1),
             ("eval.every", self.eval.every, 1),
             ("eval.scored_episodes", self.eval.scored_episodes, 1),
-            ("eval.exploration_episodes", self.eval.exploration_episodes, 0),
+            (
+                "eval.exploration_episodes",
+                self.eval.exploration_episodes,
+                0,
+            ),
         ] {
             if v < lo || v > 100_000_000 {
                 return Err(Error::config(

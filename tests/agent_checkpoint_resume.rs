@@ -3,8 +3,8 @@
 
 use drat::config::Config;
 use drat::train::checkpoint;
-use drat::train::trainer::Trainer;
 use drat::train::run::{train, RunOptions};
+use drat::train::trainer::Trainer;
 use rand::SeedableRng;
 
 fn tiny_point() -> Config {

@@ -188,13 +188,7 @@ fn summarize_groups_runs_and_eval_set_is_limited_to_meta_test_settings() {
             "found ⇔ a rewarded context step: {r:?}"
         );
     }
-    let o = drat(&[
-        "eval",
-        run0,
-        "--set",
-        "eval.exploration=prior",
-        "--json",
-    ]);
+    let o = drat(&["eval", run0, "--set", "eval.exploration=prior", "--json"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     // More held-out tasks than the run was evaluated on (train tasks unchanged).
     let o = drat(&["eval", run0, "--set", "tasks.n_test=7"]);
@@ -225,7 +219,10 @@ fn summarize_groups_runs_and_eval_set_is_limited_to_meta_test_settings() {
     let o = drat(&["eval", run0, "--set", "agent.lr=1"]);
     assert_eq!(o.status.code(), Some(2));
     let e = String::from_utf8_lossy(&o.stderr);
-    assert!(e.contains("--set agent.lr=1") && e.contains("[eval]"), "{e}");
+    assert!(
+        e.contains("--set agent.lr=1") && e.contains("[eval]"),
+        "{e}"
+    );
     // An old key names its new place.
     let o = drat(&["eval", run0, "--set", "train.eval_prior_episodes=3"]);
     assert_eq!(o.status.code(), Some(2));

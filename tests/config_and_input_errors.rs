@@ -118,7 +118,40 @@ const FIELDS: &[&str] = &[
     "tasks.dynamics.mass_scale",
     "tasks.dynamics.friction",
     "tasks.dynamics.randomize",
+    "agent.use_context",
+    "agent.hidden",
+    "agent.latent_dim",
+    "agent.lr",
+    "agent.gamma",
+    "agent.tau",
+    "agent.kl_lambda",
+    "train.seed",
+    "train.iterations",
+    "train.initial_actions",
+    "train.context_exploration",
+    "train.tasks_per_iteration",
+    "train.steps_prior",
+    "train.batch_size",
+    "train.meta_batch",
+    "train.context_size",
+    "train.critic_reward",
+    "train.eval_tasks",
+    "eval.every",
+    "eval.tasks",
+    "eval.exploration_episodes",
+    "eval.exploration",
+    "eval.posterior_context",
+    "eval.scored_episodes",
+    "eval.seed",
+    "transfer.strategy",
+    "transfer.fraction",
+    "transfer.batch_share",
+    "transfer.capacity",
+    "transfer.temperature",
+    "transfer.rho_pi_clip",
+    "transfer.interval_rule",
     "env.bogus",
+    "eval.bogus",
 ];
 
 fn value_strategy() -> impl Strategy<Value = String> {
@@ -131,6 +164,12 @@ fn value_strategy() -> impl Strategy<Value = String> {
         Just("\"point\"".to_string()),
         Just("\"runner\"".to_string()),
         Just("\"x.urdf\"".to_string()),
+        Just("\"drae\"".to_string()),
+        Just("\"hfr\"".to_string()),
+        Just("\"prior\"".to_string()),
+        Just("\"rewarded\"".to_string()),
+        Just("\"held-uniform\"".to_string()),
+        (1usize..40).prop_map(|v| v.to_string()),
         (any::<f32>(), any::<f32>()).prop_map(|(a, b)| format!("[{a:?}, {b:?}]")),
         (0.0f32..3.0, 0.0f32..3.0).prop_map(|(a, b)| format!("[{a}, {b}]")),
         Just("[]".to_string()),
@@ -153,6 +192,10 @@ proptest! {
                 let mut small = cfg.clone();
                 small.tasks.n_train = small.tasks.n_train.min(3);
                 small.tasks.n_test = small.tasks.n_test.min(3);
+                // …and a trainer (networks, buffers, envs) from it.
+                if small.validate().is_ok() && small.agent.hidden.iter().all(|&h| h <= 512) {
+                    let _ = drat::train::trainer::Trainer::new(&small);
+                }
                 let maker2 = EnvMaker::new(&small).unwrap_or(maker);
                 if let Ok(tasks) = maker2.task_set() {
                     let mut env = maker2.make(tasks.train[0].clone()).unwrap();

@@ -13,7 +13,10 @@ use rand::{Rng, SeedableRng};
 
 fn quadruped() -> (Config, Arc<RobotModel>) {
     let cfg = Config::default_for("quadruped").unwrap();
-    (cfg, Arc::new(load_robot(&drat::config::Robot::Quadruped).unwrap()))
+    (
+        cfg,
+        Arc::new(load_robot(&drat::config::Robot::Quadruped).unwrap()),
+    )
 }
 
 fn env_with(dynamics: DynamicsParams, horizon: usize) -> LocomotionEnv {

@@ -8,6 +8,7 @@
 pub mod pearl;
 
 use candle_core::{Device, Tensor};
+use candle_nn::Module;
 use rand::Rng;
 use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
@@ -235,7 +236,7 @@ impl Agent {
     }
 
     fn q(&self, net: &Mlp, obs: &Tensor, act: &Tensor, z: Option<&Tensor>) -> Result<Tensor> {
-        net.forward(&self.with_z(&Tensor::cat(&[obs, act], 1)?, z)?)
+        Ok(net.forward(&self.with_z(&Tensor::cat(&[obs, act], 1)?, z)?)?)
     }
 
     /// Posterior over z of one task from its context transitions (flat, `n × features`).
@@ -292,8 +293,9 @@ impl Agent {
         let zt = self.z_rows(z, n)?;
         let (mean, log_std) = self.policy_dist(&o, zt.as_ref())?;
         let eps = tensor2(normal_vec(n * ad, rng), n, ad)?;
-        let sampled: Vec<f32> = tanh_gaussian::sample(&mean, &log_std, &eps)?
-            .0
+        // a = tanh(μ + σ·ε), as `tanh_gaussian::sample` draws it, without the log-prob.
+        let sampled: Vec<f32> = (mean.clone() + (log_std.exp()? * eps)?)?
+            .tanh()?
             .flatten_all()?
             .to_vec1()?;
         if !deterministic.iter().any(|&d| d) {

@@ -7,6 +7,7 @@
 //! KL to the prior `N(0, I)`: `½ Σ (σ² + μ² − 1 − log σ²)`.
 
 use candle_core::{Tensor, D};
+use candle_nn::Module;
 
 use crate::error::Result;
 use crate::nn::{softplus, Mlp};

@@ -105,7 +105,12 @@ fn start_block(slots: &mut [Slot], starts: Vec<Option<(Task, u64)>>) -> Result<V
 
 /// `step_active` over a block: `actions` holds one action per env of the block (ignored for
 /// inactive ones).
-fn step_block(slots: &mut [Slot], actions: &[f32], active: &[bool], ad: usize) -> Result<Vec<Option<Step>>> {
+fn step_block(
+    slots: &mut [Slot],
+    actions: &[f32],
+    active: &[bool],
+    ad: usize,
+) -> Result<Vec<Option<Step>>> {
     slots
         .iter_mut()
         .enumerate()

@@ -1,16 +1,19 @@
-//! Small neural-network building blocks on candle: a name-sorted parameter store initialised
-//! from our own seeded RNG, linear layers, MLPs, Polyak averaging and our own Adam (its state is
-//! plain `Vec<f32>` so checkpoints hold it exactly). Nothing here knows about RL.
+//! Neural-network building blocks on candle-nn: MLPs of `candle_nn::Linear` layers that
+//! implement `candle_nn::Module`, a name-sorted parameter store initialised from our own seeded
+//! RNG, Polyak averaging and our own Adam (its state is plain `Vec<f32>` so checkpoints hold it
+//! exactly). Nothing here knows about RL.
 //!
-//! Why our own: candle 0.11's CPU random generator cannot be seeded and its `AdamW` keeps its
-//! moments private, so neither reproducible initialisation nor a complete resume is possible
-//! with them.
+//! What stays ours, and why: candle 0.11's CPU random generator cannot be seeded (so
+//! `candle_nn::VarBuilder`'s initialisers cannot give reproducible weights) and its `AdamW`
+//! keeps its moments private (so a resumed run could not continue exactly); `VarMap` is a hash
+//! map, so [`Params`] keeps variables in name order.
 
 pub mod tanh_gaussian;
 
 use std::collections::BTreeMap;
 
 use candle_core::{DType, Device, Tensor, Var};
+use candle_nn::Module;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
@@ -107,15 +110,13 @@ impl Params {
     }
 }
 
-/// `y = x·Wᵀ + b`.
+/// A `candle_nn::Linear` layer (`y = x·Wᵀ + b`) whose weights live in [`Params`].
 #[derive(Clone)]
-pub struct Linear {
-    w: Var,
-    b: Var,
-}
+pub struct Linear(candle_nn::Linear);
 
 impl Linear {
-    /// A layer `name.w` (out × in), `name.b` (out), uniform in ±`bound` (default ±1/√in).
+    /// A layer `name.w` (out × in), `name.b` (out), uniform in ±`bound` (default ±1/√in),
+    /// drawn from our seeded `rng` (candle's initialisers cannot be seeded).
     pub fn new(
         params: &mut Params,
         name: &str,
@@ -129,13 +130,18 @@ impl Linear {
             |n: usize| -> Vec<f32> { (0..n).map(|_| rng.random_range(-bound..=bound)).collect() };
         let w = params.add(&format!("{name}.w"), u(d_out * d_in), &[d_out, d_in])?;
         let b = params.add(&format!("{name}.b"), u(d_out), &[d_out])?;
-        Ok(Linear { w, b })
+        // The layer holds the variables' tensors: updates to the `Var`s are what it computes
+        // with, and gradients flow back to them.
+        Ok(Linear(candle_nn::Linear::new(
+            w.as_tensor().clone(),
+            Some(b.as_tensor().clone()),
+        )))
     }
+}
 
-    /// Applies the layer to a batch `[n, in]`.
-    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        Ok(x.matmul(&self.w.as_tensor().t()?)?
-            .broadcast_add(self.b.as_tensor())?)
+impl Module for Linear {
+    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        self.0.forward(x)
     }
 }
 
@@ -180,27 +186,30 @@ impl Mlp {
         )?);
         Ok(Mlp { layers })
     }
+}
 
-    /// Forward pass on `[n, in]`.
-    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let mut h = x.clone();
+impl Module for Mlp {
+    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         let last = self.layers.len() - 1;
+        let mut h = x.clone();
         for (k, l) in self.layers.iter().enumerate() {
             h = l.forward(&h)?;
             if k < last {
-                h = h.relu()?;
+                h = candle_nn::Activation::Relu.forward(&h)?;
             }
         }
         Ok(h)
     }
 }
 
-/// `softplus(x) = log(1 + eˣ)`, computed as `relu(x) + log(1 + e^{−|x|})` (no overflow).
+/// `softplus(x) = log(1 + eˣ)`, computed as `relu(x) + log(1 + e^{−|x|})` (no overflow;
+/// candle-nn 0.11 has no softplus op).
 pub fn softplus(x: &Tensor) -> Result<Tensor> {
     Ok((x.relu()? + ((x.abs()?.neg()?.exp()? + 1.0)?.log()?))?)
 }
 
-/// Adam (Kingma & Ba) without weight decay, state kept per parameter name in plain vectors.
+/// Adam (Kingma & Ba) without weight decay, state kept per parameter name in plain vectors
+/// (ours, not `candle_nn::AdamW`, because a checkpoint must hold the moments).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Adam {
     /// Learning rate.

@@ -36,9 +36,18 @@ const FORMAT: u32 = 2;
 fn replay_buffers(s: &TrainState) -> Vec<(String, &TaskBuffer)> {
     let mut out = Vec::new();
     for (kind, bufs) in [("rl", &s.rl), ("ctx", &s.context)] {
-        out.extend(bufs.iter().enumerate().map(|(i, b)| (format!("{kind}.{i}"), b)));
+        out.extend(
+            bufs.iter()
+                .enumerate()
+                .map(|(i, b)| (format!("{kind}.{i}"), b)),
+        );
     }
-    out.extend(s.moved.iter().enumerate().map(|(i, m)| (format!("xfer.{i}"), &m.rows)));
+    out.extend(
+        s.moved
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (format!("xfer.{i}"), &m.rows)),
+    );
     out
 }
 
@@ -149,35 +158,7 @@ pub fn load(t: &mut Trainer, dir: &Path) -> Result<()> {
     let weights = candle_core::safetensors::load(dir.join("weights.safetensors"), &Device::Cpu)?;
     t.agent.params.load_tensors(&weights, &src)?;
 
-    let opt_path = dir.join("optimizer.safetensors");
-    let opt = if opt_path.exists() {
-        candle_core::safetensors::load(&opt_path, &Device::Cpu)?
-    } else {
-        HashMap::new()
-    };
-    for (group, adam) in [
-        ("critic", &mut state.critic),
-        ("policy", &mut state.policy),
-        ("alpha", &mut state.alpha),
-    ] {
-        for (key, tensor) in &opt {
-            let mut parts = key.splitn(3, '.');
-            let (g, kind, pname) = (parts.next(), parts.next(), parts.next());
-            if g != Some(group) {
-                continue;
-            }
-            let v: Vec<f32> = tensor.flatten_all()?.to_vec1()?;
-            match (kind, pname) {
-                (Some("m"), Some(p)) => {
-                    adam.m.insert(p.to_string(), v);
-                }
-                (Some("v"), Some(p)) => {
-                    adam.v.insert(p.to_string(), v);
-                }
-                _ => return Err(bad(&format!("optimizer tensor `{key}`"))),
-            }
-        }
-    }
+    load_moments(dir, &mut state, &bad)?;
 
     let replay = candle_core::safetensors::load(dir.join("replay.safetensors"), &Device::Cpu)?;
     let mut train = state.train;
@@ -199,6 +180,31 @@ pub fn load(t: &mut Trainer, dir: &Path) -> Result<()> {
     t.agent.opt.critic = state.critic;
     t.agent.opt.policy = state.policy;
     t.agent.opt.alpha = state.alpha;
+    Ok(())
+}
+
+/// Adam moments from `optimizer.safetensors` (absent before the first update) into `state`.
+fn load_moments(dir: &Path, state: &mut State, bad: &dyn Fn(&str) -> Error) -> Result<()> {
+    let opt_path = dir.join("optimizer.safetensors");
+    if !opt_path.exists() {
+        return Ok(());
+    }
+    let opt = candle_core::safetensors::load(&opt_path, &Device::Cpu)?;
+    for (key, tensor) in &opt {
+        let mut parts = key.splitn(3, '.');
+        let adam = match parts.next() {
+            Some("critic") => &mut state.critic,
+            Some("policy") => &mut state.policy,
+            Some("alpha") => &mut state.alpha,
+            _ => return Err(bad(&format!("optimizer tensor `{key}`"))),
+        };
+        let v: Vec<f32> = tensor.flatten_all()?.to_vec1()?;
+        match (parts.next(), parts.next()) {
+            (Some("m"), Some(p)) => adam.m.insert(p.to_string(), v),
+            (Some("v"), Some(p)) => adam.v.insert(p.to_string(), v),
+            _ => return Err(bad(&format!("optimizer tensor `{key}`"))),
+        };
+    }
     Ok(())
 }
 

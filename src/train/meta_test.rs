@@ -14,7 +14,9 @@ use rand::SeedableRng;
 use rand_pcg::Pcg64;
 use serde::Serialize;
 
-use super::rollout::{run_episodes, Actor, Episode, EpisodeStart, EpisodeStats, EpisodeSummary, Schedule};
+use super::rollout::{
+    run_episodes, Actor, Episode, EpisodeStart, EpisodeStats, EpisodeSummary, Schedule,
+};
 use crate::agent::Agent;
 use crate::config::{EvalConfig, Exploration, PosteriorContext};
 use crate::data::buffer::Batch;

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::agent::Agent;
 use crate::data::buffer::{recent_context, Batch, TaskBuffer, Transition};
 use crate::env::vec_env::{episode_seed, VecEnv};
-use crate::env::Task;
+use crate::env::{Step, Task};
 use crate::error::Result;
 
 /// Outcome of one episode.
@@ -155,11 +155,10 @@ pub fn run_episodes(
     rng: &mut Pcg64,
     schedule: &mut dyn Schedule,
 ) -> Result<()> {
-    let (n, od, ad) = (venv.len(), venv.obs_dim(), venv.act_dim());
+    let (n, ad) = (venv.len(), venv.act_dim());
     let mut live: Vec<Option<Live>> = (0..n).map(|_| None).collect();
-    let mut ask = true;
-    let (mut obs, mut z, mut det, mut rows_of) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut actions = vec![0.0f32; n * ad];
+    let mut ask = true;
     loop {
         if ask {
             start_idle(venv, &mut live, rng, schedule)?;
@@ -167,69 +166,80 @@ pub fn run_episodes(
         if live.iter().all(Option::is_none) {
             return Ok(());
         }
-        // ALGORITHM: a ~ π(·|s, z) for every live env in one forward pass.
-        (obs.clear(), z.clear(), det.clear(), rows_of.clear());
-        for (k, l) in live.iter().enumerate() {
-            match l {
-                Some(Live {
-                    actor: Actor::Policy { z: zk, deterministic },
-                    obs: o,
-                    ..
-                }) => {
-                    obs.extend_from_slice(o);
-                    z.extend_from_slice(zk);
-                    det.push(*deterministic);
-                    rows_of.push(k);
-                }
-                Some(Live {
-                    actor: Actor::Held(a),
-                    ..
-                }) => actions[k * ad..(k + 1) * ad].copy_from_slice(a),
-                None => {}
-            }
-        }
-        if !det.is_empty() {
-            debug_assert_eq!(obs.len(), det.len() * od);
-            let a = agent.act_batch(&obs, &z, &det, rng)?;
-            for (i, &k) in rows_of.iter().enumerate() {
-                actions[k * ad..(k + 1) * ad].copy_from_slice(&a[i * ad..(i + 1) * ad]);
-            }
-        }
+        act(agent, &live, &mut actions, rng)?;
         let active: Vec<bool> = live.iter().map(Option::is_some).collect();
         let steps = venv.step_active(&actions, &active)?;
         ask = false;
         for (k, step) in steps.into_iter().enumerate() {
             let Some(s) = step else { continue };
             let l = live[k].as_mut().expect("only live envs are stepped");
-            l.stats.steps += 1;
-            let end = if s.info.blowup {
-                l.stats.blowup = true;
-                true
-            } else {
-                l.stats.ret += s.reward;
-                l.stats.goal_reward += s.info.terms.goal;
-                l.stats.ctrl_reward += s.info.terms.ctrl;
-                l.stats.success |= s.info.success;
-                let applied: Vec<f32> = actions[k * ad..(k + 1) * ad]
-                    .iter()
-                    .map(|x| x.clamp(-1.0, 1.0))
-                    .collect();
-                l.rows.push(&Transition::of_step(&l.obs, &applied, &s));
-                let done = s.done();
-                l.obs = s.obs;
-                done
-            };
-            if end {
+            if l.record(&actions[k * ad..(k + 1) * ad], s) {
                 let l = live[k].take().expect("checked above");
-                let episode = Episode {
-                    task_id: l.task_id,
-                    actor: l.actor,
-                    stats: l.stats,
-                    rows: l.rows,
-                };
-                schedule.finished(k, episode, rng)?;
+                schedule.finished(k, l.into_episode(), rng)?;
                 ask = true;
             }
+        }
+    }
+}
+
+/// Fills `actions` for every live env: one batched policy pass (noise from `rng` in env
+/// order) for the policy-driven ones, the held action for the others.
+fn act(agent: &Agent, live: &[Option<Live>], actions: &mut [f32], rng: &mut Pcg64) -> Result<()> {
+    let ad = agent.act_dim();
+    let (mut obs, mut z, mut det, mut rows_of) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (k, l) in live.iter().enumerate() {
+        let Some(l) = l else { continue };
+        match &l.actor {
+            Actor::Policy {
+                z: zk,
+                deterministic,
+            } => {
+                obs.extend_from_slice(&l.obs);
+                z.extend_from_slice(zk);
+                det.push(*deterministic);
+                rows_of.push(k);
+            }
+            Actor::Held(a) => actions[k * ad..(k + 1) * ad].copy_from_slice(a),
+        }
+    }
+    if det.is_empty() {
+        return Ok(());
+    }
+    // ALGORITHM: a ~ π(·|s, z) for every live env in one forward pass.
+    let a = agent.act_batch(&obs, &z, &det, rng)?;
+    for (i, &k) in rows_of.iter().enumerate() {
+        actions[k * ad..(k + 1) * ad].copy_from_slice(&a[i * ad..(i + 1) * ad]);
+    }
+    Ok(())
+}
+
+impl Live {
+    /// Adds one step taken with `action`; returns whether the episode ended (a blow-up ends
+    /// it without a transition).
+    fn record(&mut self, action: &[f32], s: Step) -> bool {
+        self.stats.steps += 1;
+        if s.info.blowup {
+            self.stats.blowup = true;
+            return true;
+        }
+        self.stats.ret += s.reward;
+        self.stats.goal_reward += s.info.terms.goal;
+        self.stats.ctrl_reward += s.info.terms.ctrl;
+        self.stats.success |= s.info.success;
+        let applied: Vec<f32> = action.iter().map(|x| x.clamp(-1.0, 1.0)).collect();
+        self.rows
+            .push(&Transition::of_step(&self.obs, &applied, &s));
+        let done = s.done();
+        self.obs = s.obs;
+        done
+    }
+
+    fn into_episode(self) -> Episode {
+        Episode {
+            task_id: self.task_id,
+            actor: self.actor,
+            stats: self.stats,
+            rows: self.rows,
         }
     }
 }

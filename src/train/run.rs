@@ -14,7 +14,6 @@ use super::trainer::{IterationStats, Trainer};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::report::metrics::{truncate_csv, CsvRecorder, JsonlRecorder, Recorder, Row};
-use crate::transfer::TransferStrategy;
 use crate::report::{plots, write_atomic};
 
 /// How to run.
@@ -53,11 +52,7 @@ pub struct RunSummary {
 /// Default run name: `{task}__{method}__{seed}__{unix time}`; the method is `sac` without
 /// context, `pearl` without transfer, else the transfer strategy (`hfr`, `drae`, …).
 pub fn default_run_name(cfg: &Config) -> String {
-    let method = match (cfg.agent.use_context, cfg.transfer.strategy) {
-        (false, _) => "sac",
-        (true, TransferStrategy::None) => "pearl",
-        (true, s) => s.name(),
-    };
+    let method = cfg.transfer.strategy.method_name(cfg.agent.use_context);
     let robot = cfg.env.robot.short_name();
     let t = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -82,161 +77,199 @@ pub fn run_config_with(dir: &Path, sets: &[String]) -> Result<Config> {
     Config::load(&p, sets)
 }
 
-/// Trains `cfg` into `out` (or resumes the run there).
-pub fn train(cfg: &Config, out: &Path, opts: &RunOptions) -> Result<RunSummary> {
-    let wall = Instant::now();
-    let mut t;
-    let mut events;
-    let mut summary = RunSummary {
-        dir: out.to_path_buf(),
-        ..RunSummary::default()
-    };
-    if opts.resume {
-        let cfg = run_config(out)?;
-        t = Trainer::new(&cfg)?;
-        let ck = checkpoint::latest(out)?;
-        checkpoint::load(&mut t, &ck)?;
-        truncate_csv(&out.join("metrics.csv"), "iteration", t.state.iteration as f64)?;
-        events = JsonlRecorder::append(&out.join("events.jsonl"), "iteration")?;
-        events.event(json!({"event": "resume", "iteration": t.state.iteration, "checkpoint": ck.display().to_string()}))?;
-    } else {
-        if out.join("checkpoints").exists() || out.join("metrics.csv").exists() {
-            return Err(Error::argument(
-                "--out",
-                format!(
-                    "{} already holds a run; use --resume or another directory",
-                    out.display()
-                ),
-            ));
-        }
-        std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
-        write_atomic(&out.join("config.toml"), cfg.to_toml_string().as_bytes())?;
-        t = Trainer::new(cfg)?;
-        events = JsonlRecorder::append(&out.join("events.jsonl"), "iteration")?;
+/// An open run directory: the trainer and its one writer per file (metrics rows go to the
+/// CSV and, tagged, to the event log).
+struct Run {
+    t: Trainer,
+    out: PathBuf,
+    csv: CsvRecorder,
+    events: JsonlRecorder,
+}
+
+impl Run {
+    /// Starts a new run in `out`, or with `opts.resume` reopens the one there at its latest
+    /// checkpoint.
+    fn open(cfg: &Config, out: &Path, opts: &RunOptions) -> Result<Run> {
+        let (t, mut events) = if opts.resume {
+            let mut t = Trainer::new(&run_config(out)?)?;
+            let ck = checkpoint::latest(out)?;
+            checkpoint::load(&mut t, &ck)?;
+            let it = t.state.iteration;
+            truncate_csv(&out.join("metrics.csv"), "iteration", it as f64)?;
+            let mut events = JsonlRecorder::append(&out.join("events.jsonl"), "iteration")?;
+            events.event(
+                json!({"event": "resume", "iteration": it, "checkpoint": ck.display().to_string()}),
+            )?;
+            (t, events)
+        } else {
+            if out.join("checkpoints").exists() || out.join("metrics.csv").exists() {
+                let msg = "already holds a run; use --resume or another directory";
+                return Err(Error::argument("--out", format!("{} {msg}", out.display())));
+            }
+            std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+            write_atomic(&out.join("config.toml"), cfg.to_toml_string().as_bytes())?;
+            let t = Trainer::new(cfg)?;
+            let events = JsonlRecorder::append(&out.join("events.jsonl"), "iteration")?;
+            (t, events)
+        };
         events.event(json!({
-            "event": "start",
-            "robot": cfg.env.robot.to_string(),
+            "event": "open",
+            "robot": t.cfg.env.robot.to_string(),
             "strategy": t.strategy_name(),
             "train_tasks": t.tasks.train.len(),
             "test_tasks": t.tasks.test.len(),
             "parameters": t.agent.params.n_scalars(),
             "replay_capacity_bytes": t.replay_capacity_bytes(),
         }))?;
+        if opts.progress {
+            eprintln!(
+                "drat train: {} · {} · {} train / {} test tasks · {} parameters · replay up to {:.1} MiB · run dir {}",
+                t.cfg.env.robot,
+                t.strategy_name(),
+                t.tasks.train.len(),
+                t.tasks.test.len(),
+                t.agent.params.n_scalars(),
+                t.replay_capacity_bytes() as f64 / (1024.0 * 1024.0),
+                out.display()
+            );
+        }
+        let csv = CsvRecorder::append(&out.join("metrics.csv"))?;
+        let out = out.to_path_buf();
+        Ok(Run {
+            t,
+            out,
+            csv,
+            events,
+        })
     }
-    let cfg = t.cfg.clone();
-    if opts.progress {
-        eprintln!(
-            "drat train: {} · {} train / {} test tasks · {} parameters · replay up to {:.1} MiB · run dir {}",
-            cfg.env.robot,
-            t.tasks.train.len(),
-            t.tasks.test.len(),
-            t.agent.params.n_scalars(),
-            t.replay_capacity_bytes() as f64 / (1024.0 * 1024.0),
-            out.display()
-        );
-    }
-    // One writer per file: metrics rows go to the CSV and, tagged, to the event log.
-    let mut csv = CsvRecorder::append(&out.join("metrics.csv"))?;
-    let record = |csv: &mut CsvRecorder, events: &mut JsonlRecorder, r: &Row| -> Result<()> {
-        csv.record(r)?;
-        events.record(r)
-    };
 
-    if t.state.iteration == 0 {
-        // Iteration 0: the untrained agent, the baseline every curve starts from.
-        let e = t.evaluate_test()?;
-        record(&mut csv, &mut events, &row(&t, None, Some(&e), 0.0, 0.0))?;
-        csv.flush()?;
-        events.flush()?;
-        summary.untrained = Some(e);
+    fn record(&mut self, r: &Row) -> Result<()> {
+        self.csv.record(r)?;
+        self.events.record(r)
     }
-    let total = opts
-        .stop_after
-        .unwrap_or(cfg.train.iterations)
-        .min(cfg.train.iterations);
-    let bar = if opts.progress {
-        let b = ProgressBar::new(total as u64);
-        b.set_style(
-            ProgressStyle::with_template(
-                "{bar:30} {pos}/{len} it · {msg} [{elapsed_precise} < {eta_precise}]",
-            )
-            .expect("the template is a valid indicatif template"),
-        );
-        b.set_position(t.state.iteration as u64);
-        b
-    } else {
-        ProgressBar::hidden()
-    };
-    let mut last_test = None;
-    while t.state.iteration < total {
-        let it_start = Instant::now();
-        let stats = match t.iteration() {
+
+    /// One iteration; a divergence is logged and named with the checkpoint that is kept.
+    fn iterate(&mut self) -> Result<IterationStats> {
+        let it = self.t.state.iteration;
+        let stats = match self.t.iteration() {
             Ok(s) => s,
             Err(Error::Diverged(msg)) => {
-                events.event(
-                    json!({"event": "diverged", "message": msg, "iteration": t.state.iteration}),
-                )?;
-                bar.abandon();
+                self.events
+                    .event(json!({"event": "diverged", "message": msg, "iteration": it}))?;
+                let kept = self.out.join("checkpoints");
                 return Err(Error::Diverged(format!(
                     "{msg}; the last good checkpoint in {} is kept",
-                    out.join("checkpoints").display()
+                    kept.display()
                 )));
             }
             Err(e) => return Err(e),
         };
         if let Some(x) = &stats.transfer {
-            events.event(json!({"event": "transfer", "iteration": t.state.iteration, "strategy": t.strategy_name(), "chosen": x.chosen, "offered": x.offered, "moved": x.moved}))?;
+            self.events.event(json!({"event": "transfer", "iteration": it + 1, "strategy": self.t.strategy_name(), "chosen": x.chosen, "offered": x.offered, "moved": x.moved}))?;
         }
+        Ok(stats)
+    }
+
+    /// Flushes the logs, writes a checkpoint and redraws the learning curves.
+    fn checkpoint(&mut self) -> Result<()> {
+        self.csv.flush()?;
+        self.events.flush()?;
+        checkpoint::save(&self.t, &self.out)?;
+        let title = format!("{} · {}", self.t.cfg.env.robot, self.out.display());
+        plots::learning_curves(
+            &self.out.join("metrics.csv"),
+            &self.out.join("plots"),
+            &title,
+        )
+    }
+}
+
+fn progress_bar(total: usize, at: usize, show: bool) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let b = ProgressBar::new(total as u64);
+    b.set_style(
+        ProgressStyle::with_template(
+            "{bar:30} {pos}/{len} it · {msg} [{elapsed_precise} < {eta_precise}]",
+        )
+        .expect("the template is a valid indicatif template"),
+    );
+    b.set_position(at as u64);
+    b
+}
+
+/// Trains `cfg` into `out` (or resumes the run there).
+pub fn train(cfg: &Config, out: &Path, opts: &RunOptions) -> Result<RunSummary> {
+    let wall = Instant::now();
+    let mut run = Run::open(cfg, out, opts)?;
+    let cfg = run.t.cfg.clone();
+    let mut summary = RunSummary {
+        dir: out.to_path_buf(),
+        ..RunSummary::default()
+    };
+    if run.t.state.iteration == 0 {
+        // Iteration 0: the untrained agent, the baseline every curve starts from.
+        let e = run.t.evaluate_test()?;
+        run.record(&row(&run.t, None, Some(&e), 0.0, 0.0))?;
+        summary.untrained = Some(e);
+    }
+    let total = opts
+        .stop_after
+        .unwrap_or(usize::MAX)
+        .min(cfg.train.iterations);
+    let bar = progress_bar(total, run.t.state.iteration, opts.progress);
+    let pct = |e: &Option<EpisodeSummary>| {
+        e.as_ref()
+            .map_or("–".into(), |e| format!("{:.0} %", 100.0 * e.success))
+    };
+    while run.t.state.iteration < total {
+        let it_start = Instant::now();
+        let stats = run.iterate().inspect_err(|_| bar.abandon())?;
         let out_of_time = opts
             .time_budget_s
             .is_some_and(|b| wall.elapsed().as_secs_f64() > b);
-        let last = t.state.iteration == total || out_of_time;
-        let eval = if t.state.iteration % cfg.eval.every == 0 || last {
-            Some(t.evaluate_test()?)
-        } else {
-            None
+        let it = run.t.state.iteration;
+        let last = it == total || out_of_time;
+        let eval = match it % cfg.eval.every == 0 || last {
+            true => Some(run.t.evaluate_test()?),
+            false => None,
         };
         let secs = it_start.elapsed().as_secs_f64();
-        let r = row(&t, Some(&stats), eval.as_ref(), secs, wall.elapsed().as_secs_f64());
-        record(&mut csv, &mut events, &r)?;
+        let r = row(
+            &run.t,
+            Some(&stats),
+            eval.as_ref(),
+            secs,
+            wall.elapsed().as_secs_f64(),
+        );
+        run.record(&r)?;
         if let Some(e) = &eval {
             summary.best_test_success = summary.best_test_success.max(e.success);
-            last_test = Some(e.clone());
+            summary.last_test = Some(e.clone());
         }
         bar.set_message(format!(
             "{:.0} env steps/s · {:.1} updates/s · test success {}",
             env_rate(&stats),
             update_rate(&stats),
-            last_test
-                .as_ref()
-                .map_or("–".into(), |e: &EpisodeSummary| format!(
-                    "{:.0} %",
-                    100.0 * e.success
-                ))
+            pct(&summary.last_test)
         ));
-        bar.set_position(t.state.iteration as u64);
-        if t.state.iteration % cfg.train.checkpoint_every == 0 || last {
-            csv.flush()?;
-            events.flush()?;
-            checkpoint::save(&t, out)?;
-            plots::learning_curves(
-                &out.join("metrics.csv"),
-                &out.join("plots"),
-                &format!("{} · {}", cfg.env.robot, out.display()),
-            )?;
+        bar.set_position(it as u64);
+        if it % cfg.train.checkpoint_every == 0 || last {
+            run.checkpoint()?;
         }
         if out_of_time {
-            events.event(json!({"event": "time_budget_spent", "iteration": t.state.iteration, "budget_s": opts.time_budget_s}))?;
+            run.events.event(json!({"event": "time_budget_spent", "iteration": it, "budget_s": opts.time_budget_s}))?;
             break;
         }
     }
-    csv.flush()?;
+    run.csv.flush()?;
     bar.finish_and_clear();
-    summary.iterations = t.state.iteration;
-    summary.env_steps = t.state.env_steps;
-    summary.last_test = last_test;
+    summary.iterations = run.t.state.iteration;
+    summary.env_steps = run.t.state.env_steps;
     summary.wall_s = wall.elapsed().as_secs_f64();
-    events.event(json!({"event": "end", "iteration": t.state.iteration, "wall_s": summary.wall_s}))?;
+    let end = json!({"event": "end", "iteration": summary.iterations, "wall_s": summary.wall_s});
+    run.events.event(end)?;
     Ok(summary)
 }
 

@@ -149,7 +149,10 @@ impl Trainer {
     /// Replay memory when every buffer is full (bytes).
     pub fn replay_capacity_bytes(&self) -> usize {
         let s = &self.state;
-        let rows = s.rl.iter().chain(&s.context).chain(s.moved.iter().map(|m| &m.rows));
+        let rows =
+            s.rl.iter()
+                .chain(&s.context)
+                .chain(s.moved.iter().map(|m| &m.rows));
         rows.map(|b| b.capacity_bytes()).sum()
     }
 
@@ -215,7 +218,10 @@ impl Trainer {
             Exploration::Prior => Draw::Prior,
             Exploration::Posterior => Draw::PosteriorSampling,
         };
-        let phases = vec![(tr.steps_prior, prior_draw), (tr.steps_posterior, Draw::Posterior)];
+        let phases = vec![
+            (tr.steps_prior, prior_draw),
+            (tr.steps_posterior, Draw::Posterior),
+        ];
         let n_train = self.tasks.train.len();
         let visits = (0..tr.tasks_per_iteration)
             .map(|_| Visit {
@@ -323,7 +329,12 @@ impl Trainer {
     }
 
     fn check_finite(&self, u: &UpdateStats) -> Result<()> {
-        for (name, v) in [("q1", u.q1), ("q2", u.q2), ("policy", u.policy), ("kl", u.kl)] {
+        for (name, v) in [
+            ("q1", u.q1),
+            ("q2", u.q2),
+            ("policy", u.policy),
+            ("kl", u.kl),
+        ] {
             if !v.is_finite() {
                 return Err(Error::Diverged(format!(
                     "loss/{name} = {v} at update {} (iteration {})",
@@ -344,7 +355,12 @@ impl Trainer {
     ) -> Result<(EpisodeSummary, Vec<TaskEval>)> {
         let n = tasks.len().clamp(1, MAX_EVAL_ENVS);
         if self.eval_envs.as_ref().is_none_or(|v| v.len() != n) {
-            self.eval_envs = Some(make_envs(&self.maker, &self.tasks.train, n, self.env_threads)?);
+            self.eval_envs = Some(make_envs(
+                &self.maker,
+                &self.tasks.train,
+                n,
+                self.env_threads,
+            )?);
         }
         let envs = self.eval_envs.as_mut().expect("made above");
         let e = &self.cfg.eval;

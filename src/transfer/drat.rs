@@ -295,27 +295,27 @@ impl Scorer<'_> {
                 // DR / DRaE: y_t = s·r_j(t) + γ·ρd(t)·Ṽ_ij(t+1), Ṽ_ij(T) = bootstrap.
                 Some((vals, rho_d, bootstrap)) => Some(
                     (0..t_len)
-                    .map(|t| {
-                        let next = if t + 1 < t_len {
-                            vals[t + 1]
-                        } else {
-                            *bootstrap
-                        };
-                        tally.rho_d_abs += rho_d[t].abs() as f64;
-                        tally.rho_d_n += 1;
-                        // The oracle DR weights the (next-state) reward by ρd as well.
-                        let r = if valuation.weights_reward() {
-                            scale * rows.reward[t] * rho_d[t]
-                        } else {
-                            scale * rows.reward[t]
-                        };
-                        if rows.terminal[t] > 0.5 {
-                            r
-                        } else {
-                            r + gamma * rho_d[t] * next
-                        }
-                    })
-                    .collect(),
+                        .map(|t| {
+                            let next = if t + 1 < t_len {
+                                vals[t + 1]
+                            } else {
+                                *bootstrap
+                            };
+                            tally.rho_d_abs += rho_d[t].abs() as f64;
+                            tally.rho_d_n += 1;
+                            // The oracle DR weights the (next-state) reward by ρd as well.
+                            let r = if valuation.weights_reward() {
+                                scale * rows.reward[t] * rho_d[t]
+                            } else {
+                                scale * rows.reward[t]
+                            };
+                            if rows.terminal[t] > 0.5 {
+                                r
+                            } else {
+                                r + gamma * rho_d[t] * next
+                            }
+                        })
+                        .collect(),
                 ),
                 None => {
                     tally.rho_d_abs += t_len as f64;
@@ -360,7 +360,11 @@ impl DrInputs {
     /// Task j's rows and its bootstrap value after the last step.
     fn task(&self, j: usize) -> (std::ops::Range<usize>, f32) {
         let sl = j * self.t_len..(j + 1) * self.t_len;
-        let bootstrap = if self.terminal { 0.0 } else { self.lo[sl.end - 1] };
+        let bootstrap = if self.terminal {
+            0.0
+        } else {
+            self.lo[sl.end - 1]
+        };
         (sl, bootstrap)
     }
 }
@@ -378,7 +382,11 @@ impl Valuation for DrValue {
             // Our rewards are functions of the next state, so ρd(t) weights r_j(t) too:
             // V(t) = V̂ + ρπ·[ρd·(r_j + γ·V(t+1)) − Q̂] (see tests/transfer_convention.rs).
             let rho_d = s.exact_rho_d(&traj.rows, traj.task, j);
-            let weighted: Vec<f32> = x.rewards[j].iter().zip(&rho_d).map(|(r, d)| r * d).collect();
+            let weighted: Vec<f32> = x.rewards[j]
+                .iter()
+                .zip(&rho_d)
+                .map(|(r, d)| r * d)
+                .collect();
             let vals = dr_estimate(
                 &weighted,
                 &x.rho_pi[sl.clone()],

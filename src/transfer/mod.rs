@@ -56,4 +56,14 @@ impl TransferStrategy {
             TransferStrategy::DraeSlide => "drae-slide",
         }
     }
+
+    /// The method a run of this strategy is named and grouped by: `sac` without context,
+    /// `pearl` without transfer, else the strategy's name.
+    pub fn method_name(self, use_context: bool) -> &'static str {
+        match (use_context, self) {
+            (false, _) => "sac",
+            (true, TransferStrategy::None) => "pearl",
+            (true, s) => s.name(),
+        }
+    }
 }

@@ -12,7 +12,7 @@ use rand::Rng;
 use rand_pcg::Pcg64;
 use serde::{Deserialize, Serialize};
 
-use super::drat::{DraeValue, DrValue, Scorer, Trajectory, TransferStats, Valuation};
+use super::drat::{DrValue, DraeValue, Scorer, Trajectory, TransferStats, Valuation};
 use super::estimators::DraeVariant;
 use super::hfr::HfrValue;
 use super::{htr, relabel, TransferStrategy};

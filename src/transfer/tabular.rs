@@ -206,36 +206,14 @@ pub fn experiment(setup: &Setup, rng: &mut impl Rng) -> (Vec<Vec<f64>>, f64) {
     let q_scale = q_true.iter().flatten().fold(0.0f64, |m, x| m.max(x.abs()));
     let mut out = vec![Vec::new(); METHODS.len()];
     for _ in 0..setup.critic_draws {
-        // Twin noisy critics: Q̂_k = Q_j + ε_k, V̂_k(s) = Σ_a π_j(a|s)·Q̂_k(s, a).
-        let noisy = |rng: &mut dyn rand::RngCore| -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
-            let q: Vec<Vec<f64>> = q_true
-                .iter()
-                .map(|qt| {
-                    qt.iter()
-                        .map(|x| {
-                            x + setup.critic_noise * q_scale * rng.sample::<f64, _>(StandardNormal)
-                        })
-                        .collect()
-                })
-                .collect();
-            let mut v: Vec<Vec<f64>> = q
-                .iter()
-                .map(|qt| {
-                    (0..ns)
-                        .map(|s| (0..na).map(|a| pi_j[s * na + a] * qt[s * na + a]).sum())
-                        .collect()
-                })
-                .collect();
-            v.push(vec![0.0; ns]);
-            (q, v)
-        };
-        let (q1, v1) = noisy(rng);
-        let (q2, v2) = noisy(rng);
+        let noise = setup.critic_noise * q_scale;
+        let (q1, v1) = noisy_critic(&q_true, &pi_j, ns, na, noise, rng);
+        let (q2, v2) = noisy_critic(&q_true, &pi_j, ns, na, noise, rng);
         for _ in 0..setup.trajectories {
             let traj = sample(&task_i, &pi_i, 0, h, rng);
             let n = traj.len();
             let mut rr = Vec::with_capacity(n);
-            let (mut rho_pi, mut rho_d, mut ones) = (Vec::new(), Vec::new(), Vec::new());
+            let (mut rho_pi, mut rho_d) = (Vec::new(), Vec::new());
             let mut rho_d_rev = Vec::new();
             let (mut v, mut q, mut lo, mut hi) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
             for (t, &(s, a, s2)) in traj.iter().enumerate() {
@@ -244,7 +222,6 @@ pub fn experiment(setup: &Setup, rng: &mut impl Rng) -> (Vec<Vec<f64>>, f64) {
                 rho_pi.push((pi_j[sa] / pi_i[sa]) as f32);
                 rho_d.push((p_j[sa * ns + s2] / p_i[sa * ns + s2]) as f32);
                 rho_d_rev.push((p_i[sa * ns + s2] / p_j[sa * ns + s2]) as f32);
-                ones.push(1.0f32);
                 // DR needs V̂ = E_{π_j} Q̂ of one critic: Q̂ = min of the twins.
                 let qmin = |s: usize, a: usize| q1[t][s * na + a].min(q2[t][s * na + a]);
                 v.push((0..na).map(|b| pi_j[s * na + b] * qmin(s, b)).sum::<f64>() as f32);
@@ -252,38 +229,103 @@ pub fn experiment(setup: &Setup, rng: &mut impl Rng) -> (Vec<Vec<f64>>, f64) {
                 lo.push(v1[t + 1][s2].min(v2[t + 1][s2]) as f32);
                 hi.push(v1[t + 1][s2].max(v2[t + 1][s2]) as f32);
             }
-            let gf = g as f32;
-            let first = |x: Vec<f32>| x[0] as f64;
-            out[0].push(first(
-                is_estimate(&rr, &rho_pi, &rho_d, gf, 0.0).expect("lengths match"),
-            ));
-            out[1].push(first(
-                dr_estimate(&rr, &rho_pi, &ones, &v, &q, gf, 0.0).expect("lengths match"),
-            ));
-            out[2].push(first(
-                dr_estimate(&rr, &rho_pi, &rho_d, &v, &q, gf, 0.0).expect("lengths match"),
-            ));
-            for (k, variant) in [(3, DraeVariant::Derived), (4, DraeVariant::Slide)] {
-                let p = DraeParams {
-                    gamma: gf,
-                    rho_max: setup.rho_max,
-                    eps: 1e-6,
-                    rule: IntervalRule::ClosestToOne,
-                    variant,
-                    // Tabular rewards are r(s, a): the specification's form is exact here.
-                    reward_in_ratio: false,
-                };
-                let e =
-                    drae_estimate(&rr, &rho_pi, &v, &q, &lo, &hi, &p, 0.0).expect("lengths match");
-                out[k].push(e.values[0] as f64);
+            let cols = Columns {
+                r: rr,
+                rho_pi,
+                rho_d,
+                rho_d_rev,
+                v,
+                q,
+                lo,
+                hi,
+            };
+            for (k, e) in cols
+                .estimates(g as f32, setup.rho_max)
+                .into_iter()
+                .enumerate()
+            {
+                out[k].push(e);
             }
-            out[5].push(f64::from(v[0]));
-            out[6].push(first(
-                is_estimate(&rr, &rho_pi, &rho_d_rev, gf, 0.0).expect("lengths match"),
-            ));
         }
     }
     (out, truth)
+}
+
+/// Twin noisy critics: `Q̂ = Q_j + noise·ε`, `V̂(s) = Σ_a π_j(a|s)·Q̂(s, a)` per step (V̂ has
+/// one more step, all zeros, after the horizon).
+fn noisy_critic(
+    q_true: &[Vec<f64>],
+    pi_j: &[f64],
+    ns: usize,
+    na: usize,
+    noise: f64,
+    rng: &mut impl Rng,
+) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
+    let q: Vec<Vec<f64>> = q_true
+        .iter()
+        .map(|qt| {
+            qt.iter()
+                .map(|x| x + noise * rng.sample::<f64, _>(StandardNormal))
+                .collect()
+        })
+        .collect();
+    let mut v: Vec<Vec<f64>> = q
+        .iter()
+        .map(|qt| {
+            (0..ns)
+                .map(|s| (0..na).map(|a| pi_j[s * na + a] * qt[s * na + a]).sum())
+                .collect()
+        })
+        .collect();
+    v.push(vec![0.0; ns]);
+    (q, v)
+}
+
+/// One trajectory's per-step estimator inputs.
+struct Columns {
+    r: Vec<f32>,
+    rho_pi: Vec<f32>,
+    rho_d: Vec<f32>,
+    rho_d_rev: Vec<f32>,
+    v: Vec<f32>,
+    q: Vec<f32>,
+    lo: Vec<f32>,
+    hi: Vec<f32>,
+}
+
+impl Columns {
+    /// The start-state estimate of every method, in [`METHODS`] order.
+    fn estimates(&self, gf: f32, rho_max: f32) -> Vec<f64> {
+        let first = |x: Vec<f32>| x[0] as f64;
+        let ones = vec![1.0f32; self.r.len()];
+        let (r, rp) = (&self.r, &self.rho_pi);
+        let mut out = vec![
+            first(is_estimate(r, rp, &self.rho_d, gf, 0.0).expect("lengths match")),
+            first(dr_estimate(r, rp, &ones, &self.v, &self.q, gf, 0.0).expect("lengths match")),
+            first(
+                dr_estimate(r, rp, &self.rho_d, &self.v, &self.q, gf, 0.0).expect("lengths match"),
+            ),
+        ];
+        for variant in [DraeVariant::Derived, DraeVariant::Slide] {
+            let p = DraeParams {
+                gamma: gf,
+                rho_max,
+                eps: 1e-6,
+                rule: IntervalRule::ClosestToOne,
+                variant,
+                // Tabular rewards are r(s, a): the specification's form is exact here.
+                reward_in_ratio: false,
+            };
+            let e = drae_estimate(r, rp, &self.v, &self.q, &self.lo, &self.hi, &p, 0.0)
+                .expect("lengths match");
+            out.push(e.values[0] as f64);
+        }
+        out.push(f64::from(self.v[0]));
+        out.push(first(
+            is_estimate(r, rp, &self.rho_d_rev, gf, 0.0).expect("lengths match"),
+        ));
+        out
+    }
 }
 
 /// Bias, standard deviation and RMSE of estimates against `truth`.
