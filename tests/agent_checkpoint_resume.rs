@@ -87,7 +87,10 @@ fn metrics_without_timing(dir: &std::path::Path) -> Vec<String> {
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
     let keep: Vec<usize> = (0..header.len())
-        .filter(|&i| !header[i].starts_with("time/") && !header[i].starts_with("perf/"))
+        .filter(|&i| {
+            let h = header[i];
+            !h.starts_with("time/") && !h.starts_with("perf/") && !h.ends_with("time_s")
+        })
         .collect();
     lines
         .map(|l| {
@@ -99,7 +102,19 @@ fn metrics_without_timing(dir: &std::path::Path) -> Vec<String> {
 
 #[test]
 fn resume_after_a_stop_reproduces_the_uninterrupted_run() {
-    let cfg = tiny_point();
+    stop_and_resume_matches(tiny_point());
+}
+
+/// The same with DRaT's transfer on: moved trajectories and their targets are checkpointed.
+#[test]
+fn resume_with_transfer_reproduces_the_uninterrupted_run() {
+    let mut cfg = tiny_point();
+    cfg.transfer.strategy = drat::transfer::TransferStrategy::Drae;
+    cfg.transfer.fraction = 1.0;
+    stop_and_resume_matches(cfg);
+}
+
+fn stop_and_resume_matches(cfg: drat::config::Config) {
     let full = tempfile::tempdir().unwrap();
     let s = train(&cfg, full.path(), &RunOptions::default()).unwrap();
     assert_eq!(s.iterations, 4);

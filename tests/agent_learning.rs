@@ -65,6 +65,10 @@ fn pearl_meta_test_success_beats_random_on_the_sparse_point_robot() {
         "tasks.n_train=20",
         "tasks.n_test=20",
         "train.initial_steps_per_task=100",
+        // PEARL's own initial collection (the untrained policy) finds these sparse goals on
+        // some seeds only (measured with the batched collection: seeds 0 and 2 of 0–3 never
+        // succeed in 40 its); held uniform actions reach the goal arc (see the test below).
+        "train.initial_actions=held-uniform",
         "train.tasks_per_iteration=4",
         "train.steps_prior=20",
         "train.steps_posterior=40",
