@@ -66,9 +66,33 @@ pub struct TransferConfig {
     /// DRaE rule for picking ρ̂d from the interval of minimisers: `closest-to-one` or
     /// `midpoint`.
     pub interval_rule: crate::transfer::estimators::IntervalRule,
-    /// DRaE with ρ̂d weighting `r_j + γ·Ṽ` (rewards that depend on the next state, as the
-    /// robots' goal reward does); `false` keeps the specification's `r_j + ρ̂d·γ·Ṽ`.
-    pub drae_reward_in_ratio: bool,
+    /// What DRaE's rewards depend on: `of-next-state` (the robots' goal reward is a function
+    /// of the position after the step, so ρ̂d weights `r_j + γ·Ṽ`) or `of-step` (the
+    /// specification's `r_j + ρ̂d·γ·Ṽ`; biased here, for the ablation). The slide variant and
+    /// the oracle DR ignore it (literal slide; DR always weights next-state rewards).
+    pub reward: crate::transfer::estimators::Reward,
+    /// Recompute moved trajectories' critic targets with the current networks every this many
+    /// iterations (1 = every iteration; 0 = never: targets frozen at move time, the ablation).
+    pub refresh_every: usize,
+    /// The trajectory utility that picks the target task: `trajectory` (mean of the per-step
+    /// values over the whole trajectory) or `start` (the start-state value alone).
+    pub utility: Utility,
+    /// Moved (relabeled) rows also feed the task's context for the encoder, in the same share
+    /// as the RL batch (`batch_share`), as HFR's reference code adds relabeled paths to the
+    /// target task's encoder buffer.
+    pub relabeled_context: bool,
+}
+
+/// Which states a trajectory's utility for a task averages over (`transfer.utility`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Utility {
+    /// The mean of the per-step values over the whole trajectory.
+    #[default]
+    Trajectory,
+    /// The start state's value alone (the start is the same for every episode here, so it
+    /// says little about what the trajectory did).
+    Start,
 }
 
 impl Default for TransferConfig {
@@ -85,7 +109,10 @@ impl Default for TransferConfig {
             rho_d_max: 2.0,
             eps: 1e-3,
             interval_rule: crate::transfer::estimators::IntervalRule::ClosestToOne,
-            drae_reward_in_ratio: false,
+            reward: crate::transfer::estimators::Reward::OfNextState,
+            refresh_every: 1,
+            utility: Utility::Trajectory,
+            relabeled_context: true,
         }
     }
 }

@@ -84,7 +84,7 @@ fn two_iterations(robot: &str, name: &str, kind: TransferStrategy, extra: &[&str
     );
     for m in &t.state.moved {
         for slot in 0..m.rows.len() {
-            match m.target[slot] {
+            match m.target(slot) {
                 Some(y) => assert!(fixed_expected && y.is_finite(), "{robot}/{name}: {y}"),
                 None => assert!(
                     !fixed_expected,

@@ -274,42 +274,52 @@ impl Agent {
         deterministic: bool,
         rng: &mut impl Rng,
     ) -> Result<Vec<f32>> {
-        self.act_batch(obs, z, &[deterministic], rng)
+        Ok(self.act_batch(obs, z, &[deterministic], rng)?.0)
     }
 
     /// Actions for `n = deterministic.len()` rows of observations (`n × obs`), each with its
-    /// own z (`n × latent`; empty without context), in one forward pass: sampled, or the
-    /// squashed mean where `deterministic[k]`. Noise is drawn for every row, in row order, so
-    /// the draws do not depend on which rows act deterministically.
+    /// own z (`n × latent`; empty without context), in one forward pass: sampled
+    /// `a = tanh(μ + σ·ε)`, or the squashed mean where `deterministic[k]`. Also returns
+    /// `log π(a | s, z)` of each sampled row (NaN for deterministic rows), the behaviour
+    /// log-probability transfer's policy ratio needs. Noise is drawn for every row, in row
+    /// order. The sampling runs on the forward pass's outputs in plain Rust: acting needs no
+    /// gradient, and a handful of candle ops per step cost more than the arithmetic.
     pub fn act_batch(
         &self,
         obs: &[f32],
         z: &[f32],
         deterministic: &[bool],
         rng: &mut impl Rng,
-    ) -> Result<Vec<f32>> {
+    ) -> Result<(Vec<f32>, Vec<f32>)> {
         let (n, ad) = (deterministic.len(), self.act_dim);
         let o = tensor2(obs.to_vec(), n, self.obs_dim)?;
         let zt = self.z_rows(z, n)?;
-        let (mean, log_std) = self.policy_dist(&o, zt.as_ref())?;
-        let eps = tensor2(normal_vec(n * ad, rng), n, ad)?;
-        // a = tanh(μ + σ·ε), as `tanh_gaussian::sample` draws it, without the log-prob.
-        let sampled: Vec<f32> = (mean.clone() + (log_std.exp()? * eps)?)?
-            .tanh()?
+        let out: Vec<f32> = self
+            .policy
+            .forward(&self.with_z(&o, zt.as_ref())?)?
             .flatten_all()?
             .to_vec1()?;
-        if !deterministic.iter().any(|&d| d) {
-            return Ok(sampled);
+        let eps = normal_vec(n * ad, rng);
+        let mut actions = Vec::with_capacity(n * ad);
+        let mut logp = Vec::with_capacity(n);
+        for (k, &det) in deterministic.iter().enumerate() {
+            let row = &out[k * 2 * ad..(k + 1) * 2 * ad];
+            let mut lp = 0.0f64;
+            for i in 0..ad {
+                let mean = row[i];
+                let log_std = row[ad + i].clamp(LOG_STD_MIN as f32, LOG_STD_MAX as f32);
+                if det {
+                    actions.push(mean.tanh());
+                    continue;
+                }
+                let e = eps[k * ad + i];
+                let u = mean + log_std.exp() * e;
+                actions.push(u.tanh());
+                lp += tanh_gaussian::log_prob_of_sample(e, log_std, u);
+            }
+            logp.push(if det { f32::NAN } else { lp as f32 });
         }
-        let mean: Vec<f32> = mean.tanh()?.flatten_all()?.to_vec1()?;
-        Ok(deterministic
-            .iter()
-            .enumerate()
-            .flat_map(|(k, &d)| {
-                let src = if d { &mean } else { &sampled };
-                src[k * ad..(k + 1) * ad].to_vec()
-            })
-            .collect())
+        Ok((actions, logp))
     }
 
     /// `log π(a | s, z)` for rows of observations and actions (transfer's policy ratio).
@@ -371,6 +381,41 @@ impl Agent {
         let q1 = self.q(&self.q1, &o, &a, zt.as_ref())?;
         let q2 = self.q(&self.q2, &o, &a, zt.as_ref())?;
         Ok((q1.flatten_all()?.to_vec1()?, q2.flatten_all()?.to_vec1()?))
+    }
+
+    /// Soft state values as the critic's own target forms them: `a′ ~ π(·|s, z)` (noise from
+    /// `rng`) and `Q̄_k(s, a′, z) − α·log π(a′|s, z)` for both target critics. Returns (the
+    /// lower, the higher) of the two per row — the lower is the value the critic bootstraps
+    /// with, the pair is DRaE's interval. z: one, or one per row.
+    pub fn soft_values(
+        &self,
+        obs: &[f32],
+        z: &[f32],
+        rng: &mut impl Rng,
+    ) -> Result<(Vec<f32>, Vec<f32>)> {
+        let (n, ad) = (obs.len() / self.obs_dim, self.act_dim);
+        let o = tensor2(obs.to_vec(), n, self.obs_dim)?;
+        let zt = self.z_rows(z, n)?;
+        let (m, ls) = self.policy_dist(&o, zt.as_ref())?;
+        let eps = tensor2(normal_vec(n * ad, rng), n, ad)?;
+        let (a, logp) = tanh_gaussian::sample(&m, &ls, &eps)?;
+        let ent = (logp * self.alpha()? as f64)?;
+        let v1 = (self.q(&self.q1_target, &o, &a, zt.as_ref())? - &ent)?;
+        let v2 = (self.q(&self.q2_target, &o, &a, zt.as_ref())? - &ent)?;
+        let lo = v1.minimum(&v2)?.flatten_all()?.to_vec1()?;
+        let hi = v1.maximum(&v2)?.flatten_all()?.to_vec1()?;
+        Ok((lo, hi))
+    }
+
+    /// `min(Q̄1, Q̄2)(s, a, z)` of the target critics (what the critic's target uses).
+    pub fn target_q_min(&self, obs: &[f32], actions: &[f32], z: &[f32]) -> Result<Vec<f32>> {
+        let n = obs.len() / self.obs_dim;
+        let o = tensor2(obs.to_vec(), n, self.obs_dim)?;
+        let a = tensor2(actions.to_vec(), n, self.act_dim)?;
+        let zt = self.z_rows(z, n)?;
+        let q1 = self.q(&self.q1_target, &o, &a, zt.as_ref())?;
+        let q2 = self.q(&self.q2_target, &o, &a, zt.as_ref())?;
+        Ok(q1.minimum(&q2)?.flatten_all()?.to_vec1()?)
     }
 
     /// Posterior means of `n_ctx` contexts of `len` transitions each (flat,

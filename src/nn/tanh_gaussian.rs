@@ -33,6 +33,16 @@ pub fn log_prob(mean: &Tensor, log_std: &Tensor, action: &Tensor) -> Result<Tens
     Ok((log_gauss - log_det_tanh(&u)?)?.sum_keepdim(1)?)
 }
 
+/// One component of [`sample`]'s log-probability, in plain arithmetic: the noise `eps`, the
+/// log standard deviation and the pre-squash value `u = μ + σ·ε`.
+pub fn log_prob_of_sample(eps: f32, log_std: f32, u: f32) -> f64 {
+    let (e, ls, u) = (eps as f64, log_std as f64, u as f64);
+    // softplus(−2u), stable: relu(−2u) + log(1 + e^{−|2u|}).
+    let sp = (-2.0 * u).max(0.0) + (-(2.0 * u).abs()).exp().ln_1p();
+    let log_det = 2.0 * (std::f64::consts::LN_2 - u - sp);
+    -0.5 * e * e - ls - HALF_LOG_2PI - log_det
+}
+
 /// `log(1 − tanh²(u)) = 2·(log 2 − u − softplus(−2u))`.
 fn log_det_tanh(u: &Tensor) -> Result<Tensor> {
     let sp = softplus(&(u * -2.0)?)?;
@@ -43,6 +53,22 @@ fn log_det_tanh(u: &Tensor) -> Result<Tensor> {
 mod tests {
     use super::*;
     use candle_core::Device;
+
+    #[test]
+    fn plain_log_prob_of_a_sample_matches_the_tensor_one() {
+        let (m, ls, e) = ([0.3f32, -1.2, 2.0], [-0.5f32, 0.4, -2.0], [0.7f32, -1.1, 0.2]);
+        let t = |v: &[f32]| Tensor::from_slice(v, (1, 3), &Device::Cpu).unwrap();
+        let (a, logp) = sample(&t(&m), &t(&ls), &t(&e)).unwrap();
+        let a: Vec<f32> = a.flatten_all().unwrap().to_vec1().unwrap();
+        let logp: f32 = logp.flatten_all().unwrap().to_vec1::<f32>().unwrap()[0];
+        let mut plain = 0.0;
+        for i in 0..3 {
+            let u = m[i] + ls[i].exp() * e[i];
+            assert!((u.tanh() - a[i]).abs() < 1e-6);
+            plain += log_prob_of_sample(e[i], ls[i], u);
+        }
+        assert!((plain as f32 - logp).abs() < 1e-4, "{plain} vs {logp}");
+    }
 
     /// Density of `a = tanh(u)`, u ~ N(μ, σ²), by integrating the Gaussian over
     /// `[atanh(a − h), atanh(a + h)]` (Simpson) and dividing by 2h: a numerical reference that

@@ -29,8 +29,9 @@ struct State {
     alpha: Adam,
 }
 
-/// 2: one `TrainState`, typed transfer targets, `[eval]` outside training.
-const FORMAT: u32 = 2;
+/// 2: one `TrainState`, typed transfer targets, `[eval]` outside training; 3: moved
+/// trajectories with source task and behaviour log-probabilities.
+const FORMAT: u32 = 3;
 
 /// Every replay buffer of a state, named for the tensor file.
 fn replay_buffers(s: &TrainState) -> Vec<(String, &TaskBuffer)> {
@@ -83,6 +84,11 @@ pub fn save(t: &Trainer, run_dir: &Path) -> Result<PathBuf> {
     for (name, b) in replay_buffers(&t.state) {
         for (col, v) in b.columns().into_iter().filter(|(_, v)| !v.is_empty()) {
             replay.insert(format!("{name}.{col}"), vec_tensor(v)?);
+        }
+    }
+    for (i, m) in t.state.moved.iter().enumerate() {
+        for (col, v) in m.extra_columns().into_iter().filter(|(_, v)| !v.is_empty()) {
+            replay.insert(format!("xfer.{i}.{col}"), vec_tensor(&v)?);
         }
     }
     candle_core::safetensors::save(&replay, tmp.join("replay.safetensors"))?;
@@ -175,6 +181,14 @@ pub fn load(t: &mut Trainer, dir: &Path) -> Result<()> {
                 .and_then(|t| t.flatten_all().ok()?.to_vec1().ok())
         })
         .map_err(|e| bad(&format!("replay {name}: {e}")))?;
+    }
+    for (i, m) in train.moved.iter_mut().enumerate() {
+        m.set_extra_columns(|col| {
+            replay
+                .get(&format!("xfer.{i}.{col}"))
+                .and_then(|t| t.flatten_all().ok()?.to_vec1().ok())
+        })
+        .map_err(|e| bad(&format!("replay xfer.{i}: {e}")))?;
     }
     t.state = train;
     t.agent.opt.critic = state.critic;

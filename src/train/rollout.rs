@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::agent::Agent;
 use crate::data::buffer::{recent_context, Batch, TaskBuffer, Transition};
+use crate::data::trajectory::Trajectory;
 use crate::env::vec_env::{episode_seed, VecEnv};
 use crate::env::{Step, Task};
 use crate::error::Result;
@@ -111,6 +112,9 @@ pub struct Episode {
     pub stats: EpisodeStats,
     /// Its usable transitions in time order (a blow-up step is not one); actions as applied.
     pub rows: Batch,
+    /// `log π(a_t | s_t, z)` of each row's action as drawn (NaN for held or deterministic
+    /// actions).
+    pub logp: Vec<f32>,
 }
 
 impl Episode {
@@ -143,6 +147,7 @@ struct Live {
     obs: Vec<f32>,
     stats: EpisodeStats,
     rows: Batch,
+    logp: Vec<f32>,
 }
 
 /// Runs episodes on `venv` until `schedule` has nothing more: each step, one batched policy
@@ -158,6 +163,7 @@ pub fn run_episodes(
     let (n, ad) = (venv.len(), venv.act_dim());
     let mut live: Vec<Option<Live>> = (0..n).map(|_| None).collect();
     let mut actions = vec![0.0f32; n * ad];
+    let mut logp = vec![f32::NAN; n];
     let mut ask = true;
     loop {
         if ask {
@@ -166,14 +172,14 @@ pub fn run_episodes(
         if live.iter().all(Option::is_none) {
             return Ok(());
         }
-        act(agent, &live, &mut actions, rng)?;
+        act(agent, &live, &mut actions, &mut logp, rng)?;
         let active: Vec<bool> = live.iter().map(Option::is_some).collect();
         let steps = venv.step_active(&actions, &active)?;
         ask = false;
         for (k, step) in steps.into_iter().enumerate() {
             let Some(s) = step else { continue };
             let l = live[k].as_mut().expect("only live envs are stepped");
-            if l.record(&actions[k * ad..(k + 1) * ad], s) {
+            if l.record(&actions[k * ad..(k + 1) * ad], logp[k], s) {
                 let l = live[k].take().expect("checked above");
                 schedule.finished(k, l.into_episode(), rng)?;
                 ask = true;
@@ -182,9 +188,15 @@ pub fn run_episodes(
     }
 }
 
-/// Fills `actions` for every live env: one batched policy pass (noise from `rng` in env
-/// order) for the policy-driven ones, the held action for the others.
-fn act(agent: &Agent, live: &[Option<Live>], actions: &mut [f32], rng: &mut Pcg64) -> Result<()> {
+/// Fills `actions` (and their log-probabilities) for every live env: one batched policy pass
+/// (noise from `rng` in env order) for the policy-driven ones, the held action for the others.
+fn act(
+    agent: &Agent,
+    live: &[Option<Live>],
+    actions: &mut [f32],
+    logp: &mut [f32],
+    rng: &mut Pcg64,
+) -> Result<()> {
     let ad = agent.act_dim();
     let (mut obs, mut z, mut det, mut rows_of) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (k, l) in live.iter().enumerate() {
@@ -199,24 +211,28 @@ fn act(agent: &Agent, live: &[Option<Live>], actions: &mut [f32], rng: &mut Pcg6
                 det.push(*deterministic);
                 rows_of.push(k);
             }
-            Actor::Held(a) => actions[k * ad..(k + 1) * ad].copy_from_slice(a),
+            Actor::Held(a) => {
+                actions[k * ad..(k + 1) * ad].copy_from_slice(a);
+                logp[k] = f32::NAN;
+            }
         }
     }
     if det.is_empty() {
         return Ok(());
     }
     // ALGORITHM: a ~ π(·|s, z) for every live env in one forward pass.
-    let a = agent.act_batch(&obs, &z, &det, rng)?;
+    let (a, lp) = agent.act_batch(&obs, &z, &det, rng)?;
     for (i, &k) in rows_of.iter().enumerate() {
         actions[k * ad..(k + 1) * ad].copy_from_slice(&a[i * ad..(i + 1) * ad]);
+        logp[k] = lp[i];
     }
     Ok(())
 }
 
 impl Live {
-    /// Adds one step taken with `action`; returns whether the episode ended (a blow-up ends
-    /// it without a transition).
-    fn record(&mut self, action: &[f32], s: Step) -> bool {
+    /// Adds one step taken with `action` (of log-probability `logp`); returns whether the
+    /// episode ended (a blow-up ends it without a transition).
+    fn record(&mut self, action: &[f32], logp: f32, s: Step) -> bool {
         self.stats.steps += 1;
         if s.info.blowup {
             self.stats.blowup = true;
@@ -229,6 +245,7 @@ impl Live {
         let applied: Vec<f32> = action.iter().map(|x| x.clamp(-1.0, 1.0)).collect();
         self.rows
             .push(&Transition::of_step(&self.obs, &applied, &s));
+        self.logp.push(logp);
         let done = s.done();
         self.obs = s.obs;
         done
@@ -240,6 +257,7 @@ impl Live {
             actor: self.actor,
             stats: self.stats,
             rows: self.rows,
+            logp: self.logp,
         }
     }
 }
@@ -282,6 +300,7 @@ fn start_idle(
                 obs: r.obs,
                 stats: EpisodeStats::default(),
                 rows: Batch::default(),
+                logp: Vec::new(),
             });
         }
     }
@@ -343,8 +362,8 @@ pub struct CollectSettings<'a> {
 pub struct Collected {
     /// Every episode's statistics, in the order they ended.
     pub stats: Vec<EpisodeStats>,
-    /// The complete episodes (no blow-up), when `keep_episodes`: (train task, rows).
-    pub episodes: Vec<(usize, Batch)>,
+    /// The complete policy-driven episodes (no blow-up), when `keep_episodes`.
+    pub episodes: Vec<Trajectory>,
     /// Env steps taken.
     pub env_steps: u64,
 }
@@ -470,8 +489,17 @@ impl Schedule for TrainSchedule<'_, '_> {
             r.done_in_phase = 0;
         }
         self.out.env_steps += ep.stats.steps as u64;
-        if self.settings.keep_episodes && !ep.stats.blowup && !ep.rows.is_empty() {
-            self.out.episodes.push((k, ep.rows));
+        if let (true, false, Actor::Policy { z, .. }) =
+            (self.settings.keep_episodes, ep.stats.blowup, &ep.actor)
+        {
+            if !ep.rows.is_empty() {
+                self.out.episodes.push(Trajectory {
+                    task: k,
+                    behaviour_z: z.clone(),
+                    behaviour_logp: ep.logp.clone(),
+                    rows: ep.rows.clone(),
+                });
+            }
         }
         self.out.stats.push(ep.stats);
         Ok(())

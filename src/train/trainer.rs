@@ -19,7 +19,8 @@ use crate::data::buffer::TaskBuffer;
 use crate::env::vec_env::VecEnv;
 use crate::env::{EnvMaker, Task, TaskSet};
 use crate::error::{Error, Result};
-use crate::transfer::drat::{Trajectory, TransferStats};
+use crate::data::trajectory::Trajectory;
+use crate::transfer::drat::TransferStats;
 use crate::transfer::strategy::{self, BatchRows, MovedBuffer, Strategy, TrainView};
 
 /// What one iteration did.
@@ -172,6 +173,7 @@ impl Trainer {
         // ALGORITHM: transfer — the strategy moves experience between tasks.
         let s = &mut self.state;
         let view = TrainView {
+            iteration: s.iteration,
             agent: &self.agent,
             cfg: &self.cfg,
             tasks: &self.tasks.train,
@@ -284,12 +286,7 @@ impl Trainer {
             &mut s.rng,
         )?;
         s.env_steps += out.env_steps;
-        let trajs = out
-            .episodes
-            .into_iter()
-            .map(|(task, rows)| Trajectory { task, rows })
-            .collect();
-        Ok((EpisodeSummary::of(&out.stats), trajs))
+        Ok((EpisodeSummary::of(&out.stats), out.episodes))
     }
 
     /// A meta-batch: `meta_batch` train tasks (without replacement where possible), each
@@ -307,6 +304,7 @@ impl Trainer {
                 .collect()
         };
         let view = TrainView {
+            iteration: s.iteration,
             agent: &self.agent,
             cfg: &self.cfg,
             tasks: &self.tasks.train,

@@ -34,13 +34,14 @@
 //! `cargo run --release --example transfer_table`): DRaE is a safe way to use off-task data,
 //! not a dynamics correction, unless the critics' interval is tight.
 //!
-//! **Rewards of the next state.** The DR recursion assumes `r_j(s_t, a_t)` does not depend on
-//! `s_{t+1}` (true in the tabular bed). The robots' goal reward is a function of the achieved
-//! position after the step, so there the dynamics ratio of step t must weight the reward too:
-//! `V = V̂ + ρπ·[ρd·(r_j + γ·V(t+1)) − Q̂]`. `transfer::drat` does this for the oracle `dr`
-//! strategy (the convention test checks it). DRaE keeps the specification's form by default;
-//! `transfer.drae_reward_in_ratio = true` moves r_j into the weighted term, and the same
-//! derivation with `u = r_j + x`, `w = r_j + y` gives `ρ̂d* = (Q̂ + r_j + γV_j)/(2(r_j + γṼ))`.
+//! **Rewards of the next state.** The specification's recursion assumes `r_j(s_t, a_t)` does not
+//! depend on `s_{t+1}` (true in the tabular bed: [`Reward::OfStep`]). The robots' goal reward
+//! is a function of the achieved position after the step ([`Reward::OfNextState`]), so the
+//! dynamics ratio of step t must weight the reward too — one [`backup`] for every path:
+//! `V = V̂ + ρπ·[ρd·(r_j + γ·V(t+1)) − Q̂]`. Deriving DRaE's ρ̂d again with the weighted term
+//! `u = r_j + x` and its target `w = r_j + y`: the bound's derivative `2u(ρ̂d·u − Q̂) +
+//! 2u(ρ̂d·u − w)` is zero at `ρ̂d* = (Q̂ + r_j + γV_j)/(2(r_j + γṼ_ij(t+1)))` (`drae` on the
+//! robots). The slide's literal formula (`drae-slide`) stays in the specification's form.
 
 use serde::{Deserialize, Serialize};
 
@@ -68,6 +69,27 @@ pub enum DraeVariant {
     Slide,
 }
 
+/// What a step's reward depends on, which decides what the dynamics ratio weights.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Reward {
+    /// `r(s_t, a_t)`: ρd weights only the next value (the specification's form).
+    OfStep,
+    /// `r(s_{t+1})` (the robots' goal reward): ρd weights reward and next value.
+    #[default]
+    OfNextState,
+}
+
+/// The one-step backup every estimator and every stored critic target uses:
+/// `r + ρd·γ·V(t+1)` for [`Reward::OfStep`], `ρd·(r + γ·V(t+1))` for [`Reward::OfNextState`]
+/// (`gamma_next` = γ·V(t+1), 0 after termination).
+pub fn backup(reward: Reward, r: f32, rho_d: f32, gamma_next: f32) -> f32 {
+    match reward {
+        Reward::OfStep => r + rho_d * gamma_next,
+        Reward::OfNextState => rho_d * (r + gamma_next),
+    }
+}
+
 /// Parameters of DRaE.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct DraeParams {
@@ -81,9 +103,19 @@ pub struct DraeParams {
     pub rule: IntervalRule,
     /// Derived or slide minimiser.
     pub variant: DraeVariant,
-    /// Rewards of the next state: ρ̂d weights `r_j + γ·Ṽ_ij(t+1)` instead of `γ·Ṽ_ij(t+1)`
-    /// alone (see the module docs). `false` is the specification's form.
-    pub reward_in_ratio: bool,
+    /// What rewards depend on: with [`Reward::OfNextState`] ρ̂d weights `r_j + γ·Ṽ_ij(t+1)`
+    /// (see the module docs). The slide variant always uses the specification's form.
+    pub reward: Reward,
+}
+
+impl DraeParams {
+    /// The reward form the backup uses: the slide is the specification taken literally.
+    pub fn backup_reward(&self) -> Reward {
+        match self.variant {
+            DraeVariant::Derived => self.reward,
+            DraeVariant::Slide => Reward::OfStep,
+        }
+    }
 }
 
 /// DRaE's per-step values and diagnostics.
@@ -129,11 +161,12 @@ pub fn is_estimate(
 }
 
 /// Per-decision doubly robust estimate:
-/// `V_ij(t) = V̂(t) + ρπ(t)·[r_j(t) + ρd(t)·γ·V_ij(t+1) − Q̂(t)]`, `V_ij(T) = bootstrap`.
-/// With ρd ≡ 1 this is naive relabeling; with the exact ρd it is the oracle DR. Unbiased only
-/// when `r_j(t)` depends on `(s_t, a_t)` alone; for rewards of the next state, pass ρd·r as
-/// `r` (see the module docs).
+/// `V_ij(t) = V̂(t) + ρπ(t)·[backup(r_j(t), ρd(t), γ·V_ij(t+1)) − Q̂(t)]`, `V_ij(T) = bootstrap`
+/// ([`backup`]: `r + ρd·γV` for rewards of the step, `ρd·(r + γV)` for rewards of the next
+/// state). With ρd ≡ 1 this is naive relabeling; with the exact ρd it is the oracle DR.
+#[allow(clippy::too_many_arguments)]
 pub fn dr_estimate(
+    reward: Reward,
     r: &[f32],
     rho_pi: &[f32],
     rho_d: &[f32],
@@ -154,18 +187,18 @@ pub fn dr_estimate(
     let mut out = vec![0.0; r.len()];
     let mut next = bootstrap;
     for t in (0..r.len()).rev() {
-        next = v[t] + rho_pi[t] * (r[t] + rho_d[t] * gamma * next - q[t]);
+        next = v[t] + rho_pi[t] * (backup(reward, r[t], rho_d[t], gamma * next) - q[t]);
         out[t] = next;
     }
     Ok(out)
 }
 
 /// DRaE's ρ̂d for one step: `x = γ·Ṽ_ij(t+1)`, `[y_lo, y_hi]` = γ × the interval of
-/// `V_j(s_{t+1})`. Returns (ρ̂d, guarded). With `reward_in_ratio` the weighted term is
-/// `r_j + x` and the target `r_j + y`, so the same minimisers read with r_j moved into x and y:
-/// derived `(Q̂ + r_j + y)/(2(r_j + x))`, slide `(r_j + y)/(2(r_j + x))`.
+/// `V_j(s_{t+1})`. Returns (ρ̂d, guarded). For rewards of the next state (derived variant) the
+/// weighted term is `r_j + x` and the target `r_j + y`, so the minimiser reads with r_j moved
+/// into x and y: `(Q̂ + r_j + y)/(2(r_j + x))`. The slide is always `(y − r_j)/(2x)`.
 pub fn drae_rho(r: f32, q: f32, x: f32, y_lo: f32, y_hi: f32, p: &DraeParams) -> (f32, bool) {
-    let (r, x, y_lo, y_hi) = if p.reward_in_ratio {
+    let (r, x, y_lo, y_hi) = if p.backup_reward() == Reward::OfNextState {
         (0.0, r + x, r + y_lo, r + y_hi)
     } else {
         (r, x, y_lo, y_hi)
@@ -227,12 +260,7 @@ pub fn drae_estimate(
         let (rho, guarded) = drae_rho(r[t], q[t], g * next, g * v_next_lo[t], g * v_next_hi[t], p);
         out.guarded += usize::from(guarded);
         out.rho_d[t] = rho;
-        let backup = if p.reward_in_ratio {
-            rho * (r[t] + g * next)
-        } else {
-            r[t] + rho * g * next
-        };
-        next = v[t] + rho_pi[t] * (backup - q[t]);
+        next = v[t] + rho_pi[t] * (backup(p.backup_reward(), r[t], rho, g * next) - q[t]);
         out.values[t] = next;
     }
     Ok(out)
@@ -249,7 +277,7 @@ mod tests {
             eps: 1e-6,
             rule: IntervalRule::ClosestToOne,
             variant,
-            reward_in_ratio: false,
+            reward: Reward::OfStep,
         }
     }
 
@@ -260,6 +288,7 @@ mod tests {
         assert_eq!(g, vec![1.5, 2.0]);
         // DR: V1 = 0.2 + 2·(1 + 0 − 0.4) = 1.4; V0 = 0.1 + 0.5·(0 + 3·0.5·1.4 − 0.3) = 1.0.
         let d = dr_estimate(
+            Reward::OfStep,
             &[0.0, 1.0],
             &[0.5, 2.0],
             &[3.0, 1.0],
@@ -273,7 +302,25 @@ mod tests {
             (d[1] - 1.4).abs() < 1e-6 && (d[0] - 1.0).abs() < 1e-6,
             "{d:?}"
         );
-        assert!(dr_estimate(&[0.0], &[1.0, 1.0], &[1.0], &[0.0], &[0.0], 0.5, 0.0).is_err());
+        let short = dr_estimate(Reward::OfStep, &[0.0], &[1.0, 1.0], &[1.0], &[0.0], &[0.0], 0.5, 0.0);
+        assert!(short.is_err());
+        // Rewards of the next state: V1 = 0.2 + 2·(1·(1 + 0) − 0.4) = 1.4;
+        // V0 = 0.1 + 0.5·(3·(0 + 0.5·1.4) − 0.3) = 1.0 — and with r0 = 1 the ratio weights it:
+        // V0 = 0.1 + 0.5·(3·(1 + 0.7) − 0.3) = 2.5 (the step form would give 1.5).
+        let d = dr_estimate(
+            Reward::OfNextState,
+            &[1.0, 1.0],
+            &[0.5, 2.0],
+            &[3.0, 1.0],
+            &[0.1, 0.2],
+            &[0.3, 0.4],
+            0.5,
+            0.0,
+        )
+        .unwrap();
+        assert!((d[0] - 2.5).abs() < 1e-6, "{d:?}");
+        assert_eq!(backup(Reward::OfStep, 1.0, 3.0, 0.7), 1.0 + 3.0 * 0.7);
+        assert_eq!(backup(Reward::OfNextState, 1.0, 3.0, 0.7), 3.0 * 1.7);
     }
 
     #[test]
@@ -317,9 +364,9 @@ mod tests {
     }
 
     #[test]
-    fn reward_in_ratio_moves_r_into_the_weighted_term() {
+    fn next_state_rewards_move_r_into_the_weighted_term() {
         let p = DraeParams {
-            reward_in_ratio: true,
+            reward: Reward::OfNextState,
             ..params(DraeVariant::Derived)
         };
         // r = 1, Q̂ = 2, x = 0.5, y ∈ [0.5, 0.5]: (2 + 1 + 0.5)/(2·1.5) = 7/6.
@@ -329,8 +376,8 @@ mod tests {
             variant: DraeVariant::Slide,
             ..p
         };
-        // (1 + 0.5)/(2·1.5) = 1/2.
-        assert!((drae_rho(1.0, 2.0, 0.5, 0.5, 0.5, &slide).0 - 0.5).abs() < 1e-6);
+        // The slide stays literal: (y − r)/(2x) = (0.5 − 1)/1 < 0 → clipped to 0.
+        assert_eq!(drae_rho(1.0, 2.0, 0.5, 0.5, 0.5, &slide).0, 0.0);
         // The guard looks at r + x: x = 0 but r = 1 is not guarded.
         assert!(!drae_rho(1.0, 2.0, 0.0, 0.0, 0.0, &p).1);
         // One step, bootstrap 0: V = v + ρπ·(ρ̂d·(r + 0) − Q̂) with ρ̂d = (Q̂ + r)/(2r) = 1.5

@@ -11,7 +11,7 @@
 use rand::Rng;
 use rand_distr::StandardNormal;
 
-use super::estimators::{
+use super::estimators::{Reward, 
     dr_estimate, drae_estimate, is_estimate, DraeParams, DraeVariant, IntervalRule,
 };
 
@@ -301,9 +301,13 @@ impl Columns {
         let (r, rp) = (&self.r, &self.rho_pi);
         let mut out = vec![
             first(is_estimate(r, rp, &self.rho_d, gf, 0.0).expect("lengths match")),
-            first(dr_estimate(r, rp, &ones, &self.v, &self.q, gf, 0.0).expect("lengths match")),
             first(
-                dr_estimate(r, rp, &self.rho_d, &self.v, &self.q, gf, 0.0).expect("lengths match"),
+                dr_estimate(Reward::OfStep, r, rp, &ones, &self.v, &self.q, gf, 0.0)
+                    .expect("lengths match"),
+            ),
+            first(
+                dr_estimate(Reward::OfStep, r, rp, &self.rho_d, &self.v, &self.q, gf, 0.0)
+                    .expect("lengths match"),
             ),
         ];
         for variant in [DraeVariant::Derived, DraeVariant::Slide] {
@@ -314,7 +318,7 @@ impl Columns {
                 rule: IntervalRule::ClosestToOne,
                 variant,
                 // Tabular rewards are r(s, a): the specification's form is exact here.
-                reward_in_ratio: false,
+                reward: Reward::OfStep,
             };
             let e = drae_estimate(r, rp, &self.v, &self.q, &self.lo, &self.hi, &p, 0.0)
                 .expect("lengths match");
