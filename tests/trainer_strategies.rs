@@ -7,6 +7,7 @@ use drat::config::Config;
 use drat::train::checkpoint;
 use drat::train::trainer::Trainer;
 use drat::transfer::TransferStrategy;
+use rand::SeedableRng;
 
 fn tiny(robot: &str, strategy: &str, extra: &[&str]) -> Config {
     let mut sets: Vec<String> = [
@@ -198,4 +199,78 @@ fn collection_is_the_same_for_one_and_two_env_threads() {
         );
     }
     assert_eq!(one.state, two.state);
+}
+
+/// A trainer with DRaE after two iterations, and the episodes it keeps from a third
+/// collection.
+fn drae_trainer(extra: &[&str]) -> Trainer {
+    let cfg = tiny("point", "drae", extra);
+    let mut t = Trainer::new(&cfg).unwrap();
+    t.iteration().unwrap();
+    t.iteration().unwrap();
+    t
+}
+
+#[test]
+fn rho_pi_is_one_on_a_trajectory_relabeled_to_its_own_task_with_its_stored_z() {
+    use drat::transfer::drat::{Scorer, Tally};
+    let mut t = drae_trainer(&[]);
+    let (_, episodes) = t.collect_iteration().unwrap();
+    assert!(!episodes.is_empty());
+    let l = t.agent.latent_dim();
+    let mut rng = rand_pcg::Pcg64::seed_from_u64(0);
+    let mut worst = 0.0f32;
+    for traj in &episodes {
+        // Every task's z is the trajectory's behaviour z: the numerator is the behaviour policy.
+        let z_own: Vec<f32> = (0..t.tasks.train.len())
+            .flat_map(|_| traj.behaviour_z.clone())
+            .collect();
+        assert_eq!(traj.behaviour_z.len(), l);
+        let s = Scorer {
+            agent: &t.agent,
+            cfg: &t.cfg,
+            tasks: &t.tasks.train,
+            z_own: &z_own,
+        };
+        let x = s
+            .step_inputs(&[(traj, traj.task)], &mut Tally::default(), &mut rng)
+            .unwrap();
+        for r in &x[0].rho_pi {
+            worst = worst.max((r - 1.0).abs());
+        }
+    }
+    assert!(worst < 1e-3, "max |ρπ − 1| = {worst}");
+}
+
+#[test]
+fn moved_targets_follow_the_critics_and_stay_frozen_without_refresh() {
+    for (refresh, should_change) in [(1, true), (0, false)] {
+        let every = format!("transfer.refresh_every={refresh}");
+        let mut t = drae_trainer(&[&every]);
+        let before: Vec<(usize, usize, Option<f32>)> = t
+            .state
+            .moved
+            .iter()
+            .enumerate()
+            .flat_map(|(j, m)| {
+                m.trajectories()
+                    .into_iter()
+                    .flat_map(|(slots, _)| slots)
+                    .map(move |s| (j, s, m.target(s)))
+            })
+            .collect();
+        assert!(!before.is_empty() && before.iter().all(|b| b.2.is_some()));
+        // One more iteration: the critics changed in the last updates; the refresh runs
+        // before this iteration's updates.
+        t.iteration().unwrap();
+        let changed = before
+            .iter()
+            .filter(|(j, s, y)| t.state.moved[*j].target(*s) != *y)
+            .count();
+        if should_change {
+            assert_eq!(changed, before.len(), "every kept row gets a fresh target");
+        } else {
+            assert_eq!(changed, 0, "refresh_every = 0 keeps the targets of the move");
+        }
+    }
 }

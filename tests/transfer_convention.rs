@@ -183,3 +183,74 @@ fn relabeling_a_trajectory_to_its_own_task_gives_back_the_env_rewards() {
         }
     }
 }
+
+/// DRaE's backup with the exact ratio in place of ρ̂d (`Reward::OfNextState`: ρd weights the
+/// sparse goal reward of the next state too) is unbiased for task j's value; the
+/// specification's form, which leaves the reward unweighted, is not.
+#[test]
+fn next_state_backup_with_the_exact_ratio_is_unbiased_for_sparse_rewards() {
+    use drat::config::RewardKind;
+    use drat::transfer::estimators::{dr_estimate, Reward};
+    let mut cfg = noisy_point();
+    cfg.reward.kind = RewardKind::Sparse;
+    cfg.reward.goal_radius_m = 0.12;
+    let tasks = EnvMaker::new(&cfg).unwrap().task_set().unwrap();
+    let (mut task_i, mut task_j) = (tasks.train[0].clone(), tasks.train[1].clone());
+    task_i.dynamics.mass_scale = vec![1.0];
+    task_i.dynamics.friction_coef = 1.0;
+    task_j.dynamics.mass_scale = vec![0.85];
+    task_j.dynamics.friction_coef = 0.8;
+    // The goal: around where task i's episodes end, so both 0 and 1 rewards are common.
+    let probe = episodes(&cfg, &task_i, 500, 9);
+    let mut goal = [0.0f32; 2];
+    for ep in &probe {
+        let k = 2 * (ep.len() - 1);
+        goal[0] += ep.achieved[k] / probe.len() as f32;
+        goal[1] += ep.achieved[k + 1] / probe.len() as f32;
+    }
+    task_i.goal = goal;
+    task_j.goal = goal;
+    let pc = &cfg.env.point;
+    let truth: Vec<f64> = episodes(&cfg, &task_j, 20_000, 1)
+        .iter()
+        .map(|ep| discounted(&ep.reward))
+        .collect();
+    let (v_j, se_j) = mean_se(&truth);
+    let data = episodes(&cfg, &task_i, 20_000, 5);
+    let rewarded = data.iter().flat_map(|e| &e.reward).filter(|&&r| r > 0.5).count();
+    let share = rewarded as f64 / (data.len() * HORIZON) as f64;
+    assert!(share > 0.05 && share < 0.6, "sparse rewards, both values: {share}");
+    let estimate = |form: Reward| -> Vec<f64> {
+        data.iter()
+            .map(|ep| {
+                let n = ep.len();
+                let rho_d: Vec<f32> = (0..n)
+                    .map(|t| {
+                        let (s, a, s2) = (
+                            &ep.obs[4 * t..4 * t + 4],
+                            &ep.action[2 * t..2 * t + 2],
+                            &ep.next_obs[4 * t..4 * t + 4],
+                        );
+                        let lj = transition_log_density(pc, &task_j.dynamics, s, a, s2);
+                        let li = transition_log_density(pc, &task_i.dynamics, s, a, s2);
+                        (lj - li).exp() as f32
+                    })
+                    .collect();
+                // Critics consistent with the (shared) policy: V̂ = E_π Q̂ (constants here).
+                let c = vec![0.3f32; n];
+                let ones = vec![1.0f32; n];
+                let v = dr_estimate(form, &ep.reward, &ones, &rho_d, &c, &c, GAMMA, 0.0).unwrap();
+                v[0] as f64
+            })
+            .collect()
+    };
+    let (m_next, se_next) = mean_se(&estimate(Reward::OfNextState));
+    let (m_step, se_step) = mean_se(&estimate(Reward::OfStep));
+    eprintln!(
+        "sparse V_j = {v_j:.4} ± {se_j:.4}; next-state backup {m_next:.4} ± {se_next:.4}; step backup {m_step:.4} ± {se_step:.4}"
+    );
+    let se = (se_next * se_next + se_j * se_j).sqrt();
+    assert!((m_next - v_j).abs() < 2.0 * se, "the next-state backup must be unbiased");
+    let se = (se_step * se_step + se_j * se_j).sqrt();
+    assert!((m_step - v_j).abs() > 3.0 * se, "the step backup is biased here");
+}

@@ -462,3 +462,53 @@ impl Valuation for DraeValue {
         Ok(Some((out.values, out.rho_d)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The trainer's stored targets and the estimator's recursion use the same backup:
+    /// `Ṽ(t) = V̂(t) + ρπ(t)·(y_t − Q̂(t))` for every step, on hand-made numbers.
+    #[test]
+    fn row_targets_and_the_estimator_agree_on_a_hand_case() {
+        let x = StepInputs {
+            r: vec![0.0, 2.0],
+            rho_pi: vec![0.5, 2.0],
+            v: vec![0.1, 0.2],
+            q: vec![0.3, 0.4],
+            lo: vec![0.0, 0.0],
+            hi: vec![0.0, 0.0],
+            bootstrap: 1.0,
+            terminal: vec![false, false],
+        };
+        let rho_d = [3.0, 0.5];
+        let g = 0.5;
+        let vals = dr_estimate(
+            Reward::OfNextState,
+            &x.r,
+            &x.rho_pi,
+            &rho_d,
+            &x.v,
+            &x.q,
+            g,
+            x.bootstrap,
+        )
+        .unwrap();
+        // Hand: y1 = 0.5·(2 + 0.5·1) = 1.25, V1 = 0.2 + 2·(1.25 − 0.4) = 1.9;
+        // y0 = 3·(0 + 0.5·1.9) = 2.85, V0 = 0.1 + 0.5·(2.85 − 0.3) = 1.375.
+        let y = row_targets(Reward::OfNextState, &x, &vals, &rho_d, g);
+        assert!((y[1] - 1.25).abs() < 1e-6 && (y[0] - 2.85).abs() < 1e-6, "{y:?}");
+        assert!((vals[1] - 1.9).abs() < 1e-6 && (vals[0] - 1.375).abs() < 1e-6);
+        for t in 0..2 {
+            let back = x.v[t] + x.rho_pi[t] * (y[t] - x.q[t]);
+            assert!((back - vals[t]).abs() < 1e-6, "step {t}");
+        }
+        // A terminal last step backs up nothing after it.
+        let end = StepInputs {
+            terminal: vec![false, true],
+            ..x.clone()
+        };
+        let y = row_targets(Reward::OfNextState, &end, &vals, &rho_d, g);
+        assert!((y[1] - 0.5 * 2.0).abs() < 1e-6);
+    }
+}
