@@ -270,7 +270,10 @@ fn moved_targets_follow_the_critics_and_stay_frozen_without_refresh() {
         if should_change {
             assert_eq!(changed, before.len(), "every kept row gets a fresh target");
         } else {
-            assert_eq!(changed, 0, "refresh_every = 0 keeps the targets of the move");
+            assert_eq!(
+                changed, 0,
+                "refresh_every = 0 keeps the targets of the move"
+            );
         }
     }
 }

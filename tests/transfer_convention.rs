@@ -78,6 +78,22 @@ fn episodes(cfg: &Config, task: &Task, n: usize, seed: u64) -> Vec<Batch> {
         .collect()
 }
 
+/// `ρd(t) = p_j(s′|s,a) / p_i(s′|s,a)` of every step of a point-robot episode.
+fn exact_ratios(pc: &drat::config::PointConfig, ep: &Batch, i: &Task, j: &Task) -> Vec<f32> {
+    (0..ep.len())
+        .map(|t| {
+            let (s, a, s2) = (
+                &ep.obs[4 * t..4 * t + 4],
+                &ep.action[2 * t..2 * t + 2],
+                &ep.next_obs[4 * t..4 * t + 4],
+            );
+            let lj = transition_log_density(pc, &j.dynamics, s, a, s2);
+            let li = transition_log_density(pc, &i.dynamics, s, a, s2);
+            (lj - li).exp() as f32
+        })
+        .collect()
+}
+
 fn mean_se(x: &[f64]) -> (f64, f64) {
     let n = x.len() as f64;
     let m = x.iter().sum::<f64>() / n;
@@ -114,19 +130,10 @@ fn dr_with_p_j_over_p_i_is_unbiased_for_task_j_and_the_reversed_ratio_is_not() {
         data.iter()
             .map(|ep| {
                 let n = ep.len();
-                let rho_d: Vec<f32> = (0..n)
-                    .map(|t| {
-                        let (s, a, s2) = (
-                            &ep.obs[4 * t..4 * t + 4],
-                            &ep.action[2 * t..2 * t + 2],
-                            &ep.next_obs[4 * t..4 * t + 4],
-                        );
-                        let lj = transition_log_density(pc, &task_j.dynamics, s, a, s2);
-                        let li = transition_log_density(pc, &task_i.dynamics, s, a, s2);
-                        let log_ratio = if reversed { li - lj } else { lj - li };
-                        log_ratio.exp() as f32
-                    })
-                    .collect();
+                let rho_d = match reversed {
+                    false => exact_ratios(pc, ep, &task_i, &task_j),
+                    true => exact_ratios(pc, ep, &task_j, &task_i),
+                };
                 let v = is_estimate(&ep.reward, &rho_d, &vec![1.0; n], GAMMA, 0.0).unwrap();
                 v[0] as f64
             })
@@ -217,25 +224,21 @@ fn next_state_backup_with_the_exact_ratio_is_unbiased_for_sparse_rewards() {
         .collect();
     let (v_j, se_j) = mean_se(&truth);
     let data = episodes(&cfg, &task_i, 20_000, 5);
-    let rewarded = data.iter().flat_map(|e| &e.reward).filter(|&&r| r > 0.5).count();
+    let rewarded = data
+        .iter()
+        .flat_map(|e| &e.reward)
+        .filter(|&&r| r > 0.5)
+        .count();
     let share = rewarded as f64 / (data.len() * HORIZON) as f64;
-    assert!(share > 0.05 && share < 0.6, "sparse rewards, both values: {share}");
+    assert!(
+        share > 0.05 && share < 0.6,
+        "sparse rewards, both values: {share}"
+    );
     let estimate = |form: Reward| -> Vec<f64> {
         data.iter()
             .map(|ep| {
                 let n = ep.len();
-                let rho_d: Vec<f32> = (0..n)
-                    .map(|t| {
-                        let (s, a, s2) = (
-                            &ep.obs[4 * t..4 * t + 4],
-                            &ep.action[2 * t..2 * t + 2],
-                            &ep.next_obs[4 * t..4 * t + 4],
-                        );
-                        let lj = transition_log_density(pc, &task_j.dynamics, s, a, s2);
-                        let li = transition_log_density(pc, &task_i.dynamics, s, a, s2);
-                        (lj - li).exp() as f32
-                    })
-                    .collect();
+                let rho_d = exact_ratios(pc, ep, &task_i, &task_j);
                 // Critics consistent with the (shared) policy: V̂ = E_π Q̂ (constants here).
                 let c = vec![0.3f32; n];
                 let ones = vec![1.0f32; n];
@@ -250,7 +253,13 @@ fn next_state_backup_with_the_exact_ratio_is_unbiased_for_sparse_rewards() {
         "sparse V_j = {v_j:.4} ± {se_j:.4}; next-state backup {m_next:.4} ± {se_next:.4}; step backup {m_step:.4} ± {se_step:.4}"
     );
     let se = (se_next * se_next + se_j * se_j).sqrt();
-    assert!((m_next - v_j).abs() < 2.0 * se, "the next-state backup must be unbiased");
+    assert!(
+        (m_next - v_j).abs() < 2.0 * se,
+        "the next-state backup must be unbiased"
+    );
     let se = (se_step * se_step + se_j * se_j).sqrt();
-    assert!((m_step - v_j).abs() > 3.0 * se, "the step backup is biased here");
+    assert!(
+        (m_step - v_j).abs() > 3.0 * se,
+        "the step backup is biased here"
+    );
 }

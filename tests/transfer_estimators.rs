@@ -83,9 +83,13 @@ fn rmse_over_mdps(shift: f64) -> Vec<f64> {
     mse.iter().map(|m| m.sqrt()).collect()
 }
 
+/// What DRaE's gain is made of, asserted only as far as it holds: its RMSE is below DR's
+/// and naive relabeling's at every shift — *including no shift at all*, so the gain is not a
+/// dynamics correction — and the critic alone, `V̂(s_0)`, is at least as accurate: DRaE's
+/// ρ̂d pulls the backup towards the critic (see `transfer::estimators`).
 #[test]
-fn drae_has_lower_rmse_than_dr_and_naive_relabeling_under_shift() {
-    for shift in [0.3, 0.7] {
+fn drae_beats_dr_and_naive_relabeling_at_every_shift_but_not_the_critic_alone() {
+    for shift in [0.0, 0.3, 0.7] {
         let r = rmse_over_mdps(shift);
         eprintln!(
             "shift {shift}: {}",
@@ -96,17 +100,20 @@ fn drae_has_lower_rmse_than_dr_and_naive_relabeling_under_shift() {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        assert!(
-            r[idx("drae")] < r[idx("dr")],
-            "shift {shift}: drae {:.3} vs dr {:.3}",
+        let (drae, dr, naive, critic) = (
             r[idx("drae")],
-            r[idx("dr")]
+            r[idx("dr")],
+            r[idx("naive")],
+            r[idx("critic")],
+        );
+        assert!(drae < dr, "shift {shift}: drae {drae:.3} vs dr {dr:.3}");
+        assert!(
+            drae < naive,
+            "shift {shift}: drae {drae:.3} vs naive {naive:.3}"
         );
         assert!(
-            r[idx("drae")] < r[idx("naive")],
-            "shift {shift}: drae {:.3} vs naive {:.3}",
-            r[idx("drae")],
-            r[idx("naive")]
+            critic <= drae,
+            "shift {shift}: the critic alone {critic:.3} vs drae {drae:.3}"
         );
     }
 }

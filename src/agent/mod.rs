@@ -211,7 +211,8 @@ impl Agent {
         }
     }
 
-    fn alpha(&self) -> Result<f32> {
+    /// The entropy temperature α.
+    pub fn alpha(&self) -> Result<f32> {
         let la = self
             .params
             .get("log_alpha")

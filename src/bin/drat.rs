@@ -48,6 +48,11 @@ enum Command {
     /// Compare finished runs: meta-test success and return per method (the runs' transfer
     /// strategy) with 95 % confidence intervals over seeds.
     Summarize(SummarizeArgs),
+    /// Check what a trained run learns from: `drat diagnose transfer RUN_DIR`.
+    Diagnose {
+        #[command(subcommand)]
+        what: DiagnoseCmd,
+    },
     /// Run the env checker (spaces, reset/step contract, finiteness, determinism) on a robot.
     Check {
         #[command(flatten)]
@@ -62,6 +67,35 @@ enum Command {
 enum BenchCmd {
     /// Env steps per second with random actions, resets included.
     Env(BenchEnvArgs),
+}
+
+#[derive(Subcommand)]
+enum DiagnoseCmd {
+    /// Transfer's value estimates for moved rows (naive relabel, DRaE, DRaE-slide, oracle DR,
+    /// critic alone) against Monte-Carlo returns of the current policy in the target task,
+    /// by dynamics-shift size: bias and RMSE tables, a CSV per sample and a plot.
+    Transfer(DiagnoseArgs),
+}
+
+#[derive(Args)]
+struct DiagnoseArgs {
+    /// The run directory (a point-robot run with transfer and transition noise).
+    run_dir: PathBuf,
+    /// Moved rows to sample.
+    #[arg(long, default_value_t = 300)]
+    rows: usize,
+    /// Monte-Carlo rollouts per row.
+    #[arg(long, default_value_t = 64)]
+    rollouts: usize,
+    /// Seed of the sampling and rollouts.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Where the CSVs and the plot go (default: RUN_DIR/diagnose).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// CPU threads for tensor math.
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
 }
 
 #[derive(Subcommand)]
@@ -297,6 +331,9 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Summarize(a) => summarize(a),
+        Command::Diagnose {
+            what: DiagnoseCmd::Transfer(a),
+        } => diagnose_transfer(a),
         Command::Bench {
             what: BenchCmd::Env(a),
         } => bench_env(a),
@@ -508,5 +545,118 @@ fn summarize(a: SummarizeArgs) -> Result<()> {
         drat::report::plots::comparison(&curves, png, "meta-test by method (mean ± 95 % CI)")?;
         println!("wrote {} and .svg", png.display());
     }
+    Ok(())
+}
+
+fn diagnose_transfer(a: DiagnoseArgs) -> Result<()> {
+    use drat::transfer::diagnose::{self, bucket, error_stats, Sample, ESTIMATES};
+    drat::train::set_threads(a.threads)?;
+    if a.rows == 0 || a.rollouts == 0 {
+        bail!("--rows and --rollouts must be ≥ 1");
+    }
+    let cfg = run::run_config(&a.run_dir)?;
+    let mut t = Trainer::new(&cfg)?;
+    checkpoint::load(&mut t, &checkpoint::latest(&a.run_dir)?)?;
+    let settings = diagnose::Settings {
+        rows: a.rows,
+        rollouts: a.rollouts,
+    };
+    let mut rng = rand_pcg::Pcg64::seed_from_u64(a.seed);
+    let (view, moved) = t.view();
+    let samples = diagnose::diagnose(&view, moved, settings, &mut rng)?;
+    let out = a.out.unwrap_or_else(|| a.run_dir.join("diagnose"));
+    std::fs::create_dir_all(&out).with_context(|| format!("--out {}", out.display()))?;
+    let mut csv = String::from("source,target,mass_shift,friction_shift,truth");
+    for e in ESTIMATES {
+        csv.push_str(&format!(",{}", e.replace(' ', "_")));
+    }
+    csv.push('\n');
+    for s in &samples {
+        csv.push_str(&format!(
+            "{},{},{},{},{}",
+            s.tasks.0, s.tasks.1, s.mass_shift, s.friction_shift, s.truth
+        ));
+        for e in s.estimates {
+            csv.push_str(&format!(",{e}"));
+        }
+        csv.push('\n');
+    }
+    drat::report::write_atomic(&out.join("samples.csv"), csv.as_bytes())?;
+    let mut table = String::from("shift,bucket,estimate,n,bias,rmse\n");
+    println!(
+        "{}: iteration {} · {} moved rows × {} rollouts · mean Monte-Carlo value {:.3}",
+        a.run_dir.display(),
+        t.state.iteration,
+        samples.len(),
+        a.rollouts,
+        samples.iter().map(|s| s.truth as f64).sum::<f64>() / samples.len() as f64
+    );
+    type Shift = fn(&Sample) -> f32;
+    let shifts: [(&str, Shift, [f32; 2]); 2] = [
+        ("|Δ mass scale|", |s| s.mass_shift, diagnose::MASS_EDGES),
+        (
+            "|Δ friction|",
+            |s| s.friction_shift,
+            diagnose::FRICTION_EDGES,
+        ),
+    ];
+    for (name, shift, edges) in shifts {
+        let labels = [
+            format!("< {}", edges[0]),
+            format!("{}–{}", edges[0], edges[1]),
+            format!("≥ {}", edges[1]),
+        ];
+        println!("\nby {name}: bias / RMSE (n)");
+        print!("{:<14}", "estimate");
+        for l in &labels {
+            print!(" {l:>22}");
+        }
+        println!(" {:>22}", "all");
+        let mut series = Vec::new();
+        for (k, e) in ESTIMATES.iter().enumerate() {
+            print!("{e:<14}");
+            let mut pts = Vec::new();
+            for (b, label) in labels.iter().enumerate() {
+                let part: Vec<&Sample> = samples
+                    .iter()
+                    .filter(|s| bucket(shift(s), edges) == b)
+                    .collect();
+                let (n, bias, rmse) = error_stats(&part, k);
+                print!(" {:>22}", format!("{bias:+.3} / {rmse:.3} ({n})"));
+                table.push_str(&format!("{name},{label},{e},{n},{bias},{rmse}\n"));
+                if n > 0 {
+                    pts.push((b as f64, bias, rmse));
+                }
+            }
+            let all: Vec<&Sample> = samples.iter().collect();
+            let (n, bias, rmse) = error_stats(&all, k);
+            println!(" {:>22}", format!("{bias:+.3} / {rmse:.3} ({n})"));
+            table.push_str(&format!("{name},all,{e},{n},{bias},{rmse}\n"));
+            series.push((e.to_string(), pts));
+        }
+        let file = if name.contains("mass") {
+            "by_mass.png"
+        } else {
+            "by_friction.png"
+        };
+        let x_desc = format!(
+            "{name} bucket: 0 = {}, 1 = {}, 2 = {}",
+            labels[0], labels[1], labels[2]
+        );
+        drat::report::plots::estimate_errors(
+            &series,
+            &x_desc,
+            &out.join(file),
+            &format!(
+                "transfer estimates vs Monte-Carlo values · {}",
+                a.run_dir.display()
+            ),
+        )?;
+    }
+    drat::report::write_atomic(&out.join("summary.csv"), table.as_bytes())?;
+    println!(
+        "\nwrote {0}/samples.csv, {0}/summary.csv, {0}/by_mass.png, {0}/by_friction.png",
+        out.display()
+    );
     Ok(())
 }

@@ -25,7 +25,7 @@ use rand_pcg::Pcg64;
 use super::{clip_action, BoxSpace, Env, EpisodeState, Reset, ResetInfo, Step, StepInfo, Task};
 use crate::config::{Config, PointConfig, RewardConfig};
 use crate::env::reward;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::sim::DynamicsParams;
 
 /// The point robot.
@@ -112,6 +112,21 @@ impl PointEnv {
 
     fn obs(&self) -> Vec<f32> {
         vec![self.pos[0], self.pos[1], self.vel[0], self.vel[1]]
+    }
+
+    /// Puts a running episode in the state an observation describes (`[x, y, vx, vy]`), so
+    /// Monte-Carlo rollouts can start from any stored state (`drat diagnose`).
+    pub fn set_state(&mut self, obs: &[f32]) -> Result<()> {
+        self.ep.check_running()?;
+        if obs.len() != 4 || obs.iter().any(|x| !x.is_finite()) {
+            return Err(Error::argument(
+                "state",
+                format!("expected 4 finite values [x, y, vx, vy], got {obs:?}"),
+            ));
+        }
+        self.pos = [obs[0], obs[1]];
+        self.vel = [obs[2], obs[3]];
+        Ok(())
     }
 }
 

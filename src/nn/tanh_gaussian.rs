@@ -56,7 +56,11 @@ mod tests {
 
     #[test]
     fn plain_log_prob_of_a_sample_matches_the_tensor_one() {
-        let (m, ls, e) = ([0.3f32, -1.2, 2.0], [-0.5f32, 0.4, -2.0], [0.7f32, -1.1, 0.2]);
+        let (m, ls, e) = (
+            [0.3f32, -1.2, 2.0],
+            [-0.5f32, 0.4, -2.0],
+            [0.7f32, -1.1, 0.2],
+        );
         let t = |v: &[f32]| Tensor::from_slice(v, (1, 3), &Device::Cpu).unwrap();
         let (a, logp) = sample(&t(&m), &t(&ls), &t(&e)).unwrap();
         let a: Vec<f32> = a.flatten_all().unwrap().to_vec1().unwrap();

@@ -143,9 +143,13 @@ impl Run {
         })
     }
 
+    /// Writes a metrics row to both files and flushes them (one row per iteration: cheap, and
+    /// a person watching the run sees it at once).
     fn record(&mut self, r: &Row) -> Result<()> {
         self.csv.record(r)?;
-        self.events.record(r)
+        self.events.record(r)?;
+        self.csv.flush()?;
+        self.events.flush()
     }
 
     /// One iteration; a divergence is logged and named with the checkpoint that is kept.

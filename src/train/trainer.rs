@@ -16,10 +16,10 @@ use super::rollout::{collect, CollectSettings, Draw, EpisodeSummary, Replay, Vis
 use crate::agent::{Agent, MetaBatch, UpdateStats};
 use crate::config::{Config, Exploration, InitialActions};
 use crate::data::buffer::TaskBuffer;
+use crate::data::trajectory::Trajectory;
 use crate::env::vec_env::VecEnv;
 use crate::env::{EnvMaker, Task, TaskSet};
 use crate::error::{Error, Result};
-use crate::data::trajectory::Trajectory;
 use crate::transfer::drat::TransferStats;
 use crate::transfer::strategy::{self, BatchRows, MovedBuffer, Strategy, TrainView};
 
@@ -171,18 +171,8 @@ impl Trainer {
         let (stats, episodes) = self.collect_iteration()?;
 
         // ALGORITHM: transfer — the strategy moves experience between tasks.
-        let s = &mut self.state;
-        let view = TrainView {
-            iteration: s.iteration,
-            agent: &self.agent,
-            cfg: &self.cfg,
-            tasks: &self.tasks.train,
-            rl: &s.rl,
-            context: &s.context,
-        };
-        let transfer = self
-            .strategy
-            .after_collection(&view, episodes, &mut s.moved, &mut s.rng)?;
+        let (strategy, view, moved, rng) = self.parts();
+        let transfer = strategy.after_collection(&view, episodes, moved, rng)?;
         let collect_s = t0.elapsed().as_secs_f64() - transfer.as_ref().map_or(0.0, |x| x.time_s);
 
         // ALGORITHM: gradient steps on meta-batches (SAC + encoder, see agent/mod.rs).
@@ -293,35 +283,27 @@ impl Trainer {
     /// with `batch_size` transitions and `context_size` context transitions, as the transfer
     /// strategy fills them.
     pub fn meta_batch(&mut self) -> Result<MetaBatch> {
-        let tr = &self.cfg.train;
-        let n_train = self.tasks.train.len();
-        let s = &mut self.state;
-        let ids: Vec<usize> = if tr.meta_batch <= n_train {
-            sample_indices(&mut s.rng, n_train, tr.meta_batch).into_vec()
-        } else {
-            (0..tr.meta_batch)
-                .map(|_| s.rng.random_range(0..n_train))
-                .collect()
+        let (mb, per_task, context_len) = {
+            let tr = &self.cfg.train;
+            (tr.meta_batch, tr.batch_size, tr.context_size)
         };
-        let view = TrainView {
-            iteration: s.iteration,
-            agent: &self.agent,
-            cfg: &self.cfg,
-            tasks: &self.tasks.train,
-            rl: &s.rl,
-            context: &s.context,
+        let n_train = self.tasks.train.len();
+        let (strategy, view, moved, rng) = self.parts();
+        let ids: Vec<usize> = if mb <= n_train {
+            sample_indices(rng, n_train, mb).into_vec()
+        } else {
+            (0..mb).map(|_| rng.random_range(0..n_train)).collect()
         };
         let mut rows = BatchRows::default();
         for &k in &ids {
-            self.strategy
-                .task_batch(&view, k, &s.moved, &mut rows, &mut s.rng)?;
+            strategy.task_batch(&view, k, moved, &mut rows, rng)?;
         }
         Ok(MetaBatch {
             n_tasks: ids.len(),
-            per_task: tr.batch_size,
+            per_task,
             rl: rows.rl,
             target: rows.target,
-            context_len: tr.context_size,
+            context_len,
             context: rows.context,
         })
     }
@@ -371,6 +353,42 @@ impl Trainer {
         let n = self.cfg.eval.tasks.min(self.tasks.test.len());
         let tasks = self.tasks.test[..n].to_vec();
         Ok(self.evaluate_tasks(&tasks, None)?.0)
+    }
+
+    /// What a transfer strategy (or `drat diagnose`) sees of the trainer, and the moved
+    /// buffers.
+    pub fn view(&self) -> (TrainView<'_>, &[MovedBuffer]) {
+        let s = &self.state;
+        let view = TrainView {
+            iteration: s.iteration,
+            agent: &self.agent,
+            cfg: &self.cfg,
+            tasks: &self.tasks.train,
+            rl: &s.rl,
+            context: &s.context,
+        };
+        (view, &s.moved)
+    }
+
+    /// The strategy with what it reads and what it may change.
+    fn parts(&mut self) -> (&dyn Strategy, TrainView<'_>, &mut [MovedBuffer], &mut Pcg64) {
+        let TrainState {
+            iteration,
+            rl,
+            context,
+            moved,
+            rng,
+            ..
+        } = &mut self.state;
+        let view = TrainView {
+            iteration: *iteration,
+            agent: &self.agent,
+            cfg: &self.cfg,
+            tasks: &self.tasks.train,
+            rl,
+            context,
+        };
+        (self.strategy.as_ref(), view, moved, rng)
     }
 
     /// The env maker (robot description and config).

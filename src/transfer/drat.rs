@@ -117,7 +117,9 @@ pub trait Valuation {
         let inputs = s.step_inputs(&pairs, tally, rng)?;
         let mut u = Vec::with_capacity(pairs.len());
         for ((t, j), x) in pairs.into_iter().zip(&inputs) {
-            let vals = self.values(s, t, j, x, tally)?.map_or_else(|| x.v.clone(), |v| v.0);
+            let vals = self
+                .values(s, t, j, x, tally)?
+                .map_or_else(|| x.v.clone(), |v| v.0);
             u.push(s.utility_of(&vals));
         }
         Ok(u)
@@ -201,7 +203,17 @@ pub fn row_targets(
         .collect()
 }
 
-impl Scorer<'_> {
+impl<'a> Scorer<'a> {
+    /// A scorer over what `view` lends, with each train task's own z.
+    pub fn new(view: &super::strategy::TrainView<'a>, z_own: &'a [f32]) -> Self {
+        Scorer {
+            agent: view.agent,
+            cfg: view.cfg,
+            tasks: view.tasks,
+            z_own,
+        }
+    }
+
     fn latent(&self) -> usize {
         self.agent.latent_dim()
     }
@@ -275,7 +287,9 @@ impl Scorer<'_> {
             let t_len = traj.rows.len();
             let rho_pi = (0..t_len)
                 .map(|t| {
-                    let r = (logp_j[a + t] - traj.behaviour_logp[t]).clamp(-30.0, 30.0).exp();
+                    let r = (logp_j[a + t] - traj.behaviour_logp[t])
+                        .clamp(-30.0, 30.0)
+                        .exp();
                     let c = r.clamp(clip[0], clip[1]);
                     tally.pi_n += 1;
                     tally.pi_clipped += usize::from(c != r);
@@ -294,7 +308,11 @@ impl Scorer<'_> {
                 q: q[a..a + t_len].to_vec(),
                 lo: v_lo[b + 1..b + t_len + 1].to_vec(),
                 hi: v_hi[b + 1..b + t_len + 1].to_vec(),
-                bootstrap: if terminal[t_len - 1] { 0.0 } else { v_lo[b + t_len] },
+                bootstrap: if terminal[t_len - 1] {
+                    0.0
+                } else {
+                    v_lo[b + t_len]
+                },
                 terminal,
             });
             a += t_len;
@@ -497,7 +515,10 @@ mod tests {
         // Hand: y1 = 0.5·(2 + 0.5·1) = 1.25, V1 = 0.2 + 2·(1.25 − 0.4) = 1.9;
         // y0 = 3·(0 + 0.5·1.9) = 2.85, V0 = 0.1 + 0.5·(2.85 − 0.3) = 1.375.
         let y = row_targets(Reward::OfNextState, &x, &vals, &rho_d, g);
-        assert!((y[1] - 1.25).abs() < 1e-6 && (y[0] - 2.85).abs() < 1e-6, "{y:?}");
+        assert!(
+            (y[1] - 1.25).abs() < 1e-6 && (y[0] - 2.85).abs() < 1e-6,
+            "{y:?}"
+        );
         assert!((vals[1] - 1.9).abs() < 1e-6 && (vals[0] - 1.375).abs() < 1e-6);
         for t in 0..2 {
             let back = x.v[t] + x.rho_pi[t] * (y[t] - x.q[t]);

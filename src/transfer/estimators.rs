@@ -302,7 +302,16 @@ mod tests {
             (d[1] - 1.4).abs() < 1e-6 && (d[0] - 1.0).abs() < 1e-6,
             "{d:?}"
         );
-        let short = dr_estimate(Reward::OfStep, &[0.0], &[1.0, 1.0], &[1.0], &[0.0], &[0.0], 0.5, 0.0);
+        let short = dr_estimate(
+            Reward::OfStep,
+            &[0.0],
+            &[1.0, 1.0],
+            &[1.0],
+            &[0.0],
+            &[0.0],
+            0.5,
+            0.0,
+        );
         assert!(short.is_err());
         // Rewards of the next state: V1 = 0.2 + 2·(1·(1 + 0) − 0.4) = 1.4;
         // V0 = 0.1 + 0.5·(3·(0 + 0.5·1.4) − 0.3) = 1.0 — and with r0 = 1 the ratio weights it:

@@ -15,6 +15,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod diagnose;
 pub mod drat;
 pub mod estimators;
 pub mod hfr;

@@ -180,10 +180,16 @@ impl MovedBuffer {
         vec![
             ("source", self.source.clone()),
             ("logp_b", self.logp_b.clone()),
-            ("target", self.target.iter().map(|y| y.unwrap_or(0.0)).collect()),
+            (
+                "target",
+                self.target.iter().map(|y| y.unwrap_or(0.0)).collect(),
+            ),
             (
                 "target_set",
-                self.target.iter().map(|y| f32::from(u8::from(y.is_some()))).collect(),
+                self.target
+                    .iter()
+                    .map(|y| f32::from(u8::from(y.is_some())))
+                    .collect(),
             ),
         ]
     }
@@ -197,14 +203,21 @@ impl MovedBuffer {
         let mut take = |name: &str| -> std::result::Result<Vec<f32>, String> {
             let v = get(name).unwrap_or_default();
             if v.len() != n {
-                return Err(format!("column `{name}` has {} values, expected {n}", v.len()));
+                return Err(format!(
+                    "column `{name}` has {} values, expected {n}",
+                    v.len()
+                ));
             }
             Ok(v)
         };
         self.source = take("source")?;
         self.logp_b = take("logp_b")?;
         let (y, set) = (take("target")?, take("target_set")?);
-        self.target = y.iter().zip(&set).map(|(&y, &s)| (s > 0.5).then_some(y)).collect();
+        self.target = y
+            .iter()
+            .zip(&set)
+            .map(|(&y, &s)| (s > 0.5).then_some(y))
+            .collect();
         Ok(())
     }
 }
@@ -360,7 +373,7 @@ impl<V: Valuation> Mover<V> {
 }
 
 /// Each train task's own z: the posterior mean of a context from its buffers (`n × latent`).
-fn own_z(view: &TrainView<'_>, rng: &mut Pcg64) -> Result<Vec<f32>> {
+pub fn own_z(view: &TrainView<'_>, rng: &mut Pcg64) -> Result<Vec<f32>> {
     let n = view.tasks.len();
     let cs = view.cfg.train.context_size;
     let mut ctx = Vec::new();
@@ -419,12 +432,7 @@ impl<V: Valuation> Strategy for Mover<V> {
         let x = &view.cfg.transfer;
         let mut tally = Tally::default();
         let z_own = own_z(view, rng)?;
-        let scorer = Scorer {
-            agent: view.agent,
-            cfg: view.cfg,
-            tasks: view.tasks,
-            z_own: &z_own,
-        };
+        let scorer = Scorer::new(view, &z_own);
         // ALGORITHM: offer a share of the fresh episodes; draw each one's target task.
         let n_offer = ((episodes.len() as f32) * x.fraction).round() as usize;
         let (moves, mut stats) = if n_offer > 0 {
@@ -433,10 +441,23 @@ impl<V: Valuation> Strategy for Mover<V> {
             let (states, zs) = partition_samples(view, rng)?;
             let uniforms: Vec<f32> = offered.iter().map(|_| rng.random::<f32>()).collect();
             let log_z = scorer.log_partition(&states, &zs, x.partition_contexts, rng)?;
-            scorer.choose(&self.valuation, &offered, &log_z, &uniforms, rng, &mut tally)?
+            scorer.choose(
+                &self.valuation,
+                &offered,
+                &log_z,
+                &uniforms,
+                rng,
+                &mut tally,
+            )?
         } else {
             let chosen = vec![0; view.tasks.len()];
-            (Vec::new(), TransferStats { chosen, ..TransferStats::default() })
+            (
+                Vec::new(),
+                TransferStats {
+                    chosen,
+                    ..TransferStats::default()
+                },
+            )
         };
         let mut fresh: Vec<Vec<Vec<usize>>> = vec![Vec::new(); moved.len()];
         for mv in &moves {
@@ -452,7 +473,8 @@ impl<V: Valuation> Strategy for Mover<V> {
                     true => buf.rows.trajectories(),
                     false => std::mem::take(&mut fresh[j]),
                 };
-                stats.refreshed += refresh(&scorer, &self.valuation, buf, j, slots, rng, &mut tally)?;
+                stats.refreshed +=
+                    refresh(&scorer, &self.valuation, buf, j, slots, rng, &mut tally)?;
             }
         }
         tally.finish(&mut stats);
@@ -490,8 +512,10 @@ impl<V: Valuation> Strategy for Mover<V> {
         let own = recent_context(&view.context[k], &view.rl[k], cs - n_ctx_moved, rng)?;
         out.context.extend(own);
         let mut scratch = BatchRows::default();
-        out.context
-            .extend(mv.sample_into(n_ctx_moved, &mut scratch, rng).context_rows());
+        out.context.extend(
+            mv.sample_into(n_ctx_moved, &mut scratch, rng)
+                .context_rows(),
+        );
         Ok(())
     }
 }

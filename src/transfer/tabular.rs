@@ -11,8 +11,8 @@
 use rand::Rng;
 use rand_distr::StandardNormal;
 
-use super::estimators::{Reward, 
-    dr_estimate, drae_estimate, is_estimate, DraeParams, DraeVariant, IntervalRule,
+use super::estimators::{
+    dr_estimate, drae_estimate, is_estimate, DraeParams, DraeVariant, IntervalRule, Reward,
 };
 
 /// A finite MDP of one task: `s` states, `a` actions, reward `r[s·A + a]`, kernel
@@ -306,8 +306,17 @@ impl Columns {
                     .expect("lengths match"),
             ),
             first(
-                dr_estimate(Reward::OfStep, r, rp, &self.rho_d, &self.v, &self.q, gf, 0.0)
-                    .expect("lengths match"),
+                dr_estimate(
+                    Reward::OfStep,
+                    r,
+                    rp,
+                    &self.rho_d,
+                    &self.v,
+                    &self.q,
+                    gf,
+                    0.0,
+                )
+                .expect("lengths match"),
             ),
         ];
         for variant in [DraeVariant::Derived, DraeVariant::Slide] {

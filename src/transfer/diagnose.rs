@@ -1,0 +1,244 @@
+//! `drat diagnose transfer`: are the values transfer trains on right? For a sample of moved
+//! rows — state `s_t` of a trajectory from task i, moved to task j — every strategy's estimate
+//! of j's soft value at `s_t` is compared with Monte-Carlo returns of the current policy with
+//! `z_j`, rolled out from `s_t` in task j's dynamics:
+//! `Σ_k γ^k·(s·r_j(t+k) − α·log π(a_{t+k}|s_{t+k}, z_j))` over `⌈log(1e-3)/log γ⌉` steps, the
+//! soft value SAC's critic estimates. Estimates: naive relabeling (DR with ρd ≡ 1), DRaE,
+//! DRaE-slide, the oracle DR (exact ρd) and the critic alone `V̂(s_t, z_j)`.
+//!
+//! Point robot only: its state can be set exactly, and its transition densities are exact.
+//! It draws every random number from the caller's RNG; it changes nothing in the run.
+
+use rand::Rng;
+use rand_pcg::Pcg64;
+
+use super::drat::{DrValue, DraeValue, Scorer, StepInputs, Tally, Valuation};
+use super::estimators::{dr_estimate, DraeVariant, Reward};
+use super::strategy::{own_z, MovedBuffer, TrainView};
+use crate::config::Robot;
+use crate::data::trajectory::Trajectory;
+use crate::env::point::PointEnv;
+use crate::env::{Env, Task};
+use crate::error::{Error, Result};
+
+/// The estimates compared, in report order.
+pub const ESTIMATES: [&str; 5] = ["naive relabel", "drae", "drae-slide", "oracle dr", "critic"];
+
+/// One sampled moved row: the shift between its tasks, each estimate and the Monte-Carlo value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sample {
+    /// Source task i and target task j.
+    pub tasks: (usize, usize),
+    /// `|mass scale_j − mass scale_i|` (mean over bodies).
+    pub mass_shift: f32,
+    /// `|friction_j − friction_i|`.
+    pub friction_shift: f32,
+    /// One value per [`ESTIMATES`] entry.
+    pub estimates: [f32; 5],
+    /// Mean Monte-Carlo soft return.
+    pub truth: f32,
+}
+
+/// How much to sample.
+#[derive(Clone, Copy, Debug)]
+pub struct Settings {
+    /// Moved rows sampled (each from a different trajectory where possible).
+    pub rows: usize,
+    /// Rollouts per row.
+    pub rollouts: usize,
+}
+
+/// Samples moved rows and compares the estimates with Monte-Carlo returns.
+pub fn diagnose(
+    view: &TrainView<'_>,
+    moved: &[MovedBuffer],
+    settings: Settings,
+    rng: &mut Pcg64,
+) -> Result<Vec<Sample>> {
+    if view.cfg.env.robot != Robot::Point || view.cfg.env.point.noise_std <= 0.0 {
+        return Err(Error::argument(
+            "RUN_DIR",
+            "diagnose needs the noisy point robot (env.robot = \"point\", env.point.noise_std > 0): \
+             its states can be set and its densities are exact",
+        ));
+    }
+    let pool: Vec<(usize, Trajectory)> = moved
+        .iter()
+        .enumerate()
+        .flat_map(|(j, m)| m.trajectories().into_iter().map(move |(_, t)| (j, t)))
+        .collect();
+    if pool.is_empty() {
+        return Err(Error::argument("RUN_DIR", "the run has no moved trajectories (transfer.strategy hfr, dr, drae or drae-slide, after a few iterations)"));
+    }
+    let z_own = own_z(view, rng)?;
+    let s = Scorer::new(view, &z_own);
+    let picks: Vec<(usize, usize)> = (0..settings.rows)
+        .map(|_| {
+            let p = rng.random_range(0..pool.len());
+            (p, rng.random_range(0..pool[p].1.rows.len()))
+        })
+        .collect();
+    let pairs: Vec<(&Trajectory, usize)> = picks
+        .iter()
+        .map(|&(p, _)| (&pool[p].1, pool[p].0))
+        .collect();
+    let mut tally = Tally::default();
+    let inputs = s.step_inputs(&pairs, &mut tally, rng)?;
+    let mut out = Vec::with_capacity(picks.len());
+    for ((&(traj, j), x), &(_, t)) in pairs.iter().zip(&inputs).zip(&picks) {
+        let estimates = estimates_at(&s, traj, j, x, t, &mut tally)?;
+        let (ti, tj) = (&view.tasks[traj.task].dynamics, &view.tasks[j].dynamics);
+        out.push(Sample {
+            tasks: (traj.task, j),
+            mass_shift: (tj.mean_mass_scale() - ti.mean_mass_scale()).abs(),
+            friction_shift: (tj.friction_coef - ti.friction_coef).abs(),
+            estimates,
+            truth: 0.0,
+        });
+    }
+    let starts: Vec<(Task, Vec<f32>, Vec<f32>)> = pairs
+        .iter()
+        .zip(&picks)
+        .map(|(&(traj, j), &(_, t))| {
+            let od = view.agent.obs_dim();
+            let l = view.agent.latent_dim();
+            let obs = traj.rows.obs[t * od..(t + 1) * od].to_vec();
+            (
+                view.tasks[j].clone(),
+                obs,
+                z_own[j * l..(j + 1) * l].to_vec(),
+            )
+        })
+        .collect();
+    let truths = monte_carlo(view, &starts, settings.rollouts, rng)?;
+    for (o, v) in out.iter_mut().zip(truths) {
+        o.truth = v;
+    }
+    Ok(out)
+}
+
+/// Every estimate of the soft value at step `t` of `traj` relabeled to `j`.
+fn estimates_at(
+    s: &Scorer<'_>,
+    traj: &Trajectory,
+    j: usize,
+    x: &StepInputs,
+    t: usize,
+    tally: &mut Tally,
+) -> Result<[f32; 5]> {
+    let gamma = s.cfg.agent.gamma as f32;
+    let ones = vec![1.0f32; x.r.len()];
+    let naive = dr_estimate(
+        Reward::OfNextState,
+        &x.r,
+        &x.rho_pi,
+        &ones,
+        &x.v,
+        &x.q,
+        gamma,
+        x.bootstrap,
+    )?;
+    let at = |v: Option<(Vec<f32>, Vec<f32>)>| v.map_or(f32::NAN, |(v, _)| v[t]);
+    Ok([
+        naive[t],
+        at(DraeValue(DraeVariant::Derived).values(s, traj, j, x, tally)?),
+        at(DraeValue(DraeVariant::Slide).values(s, traj, j, x, tally)?),
+        at(DrValue.values(s, traj, j, x, tally)?),
+        x.v[t],
+    ])
+}
+
+/// Mean soft return of `rollouts` episodes from each start (task, observation, z), all in
+/// lockstep with one batched policy pass per step.
+fn monte_carlo(
+    view: &TrainView<'_>,
+    starts: &[(Task, Vec<f32>, Vec<f32>)],
+    rollouts: usize,
+    rng: &mut Pcg64,
+) -> Result<Vec<f32>> {
+    let gamma = view.cfg.agent.gamma;
+    let steps = ((1e-3f64).ln() / gamma.ln()).ceil() as usize;
+    let mut cfg = view.cfg.clone();
+    cfg.env.horizon = steps;
+    let (scale, alpha) = (cfg.agent.reward_scale, view.agent.alpha()? as f64);
+    let mut envs = Vec::with_capacity(starts.len() * rollouts);
+    let (mut obs, mut z) = (Vec::new(), Vec::new());
+    for (task, o, zj) in starts {
+        for _ in 0..rollouts {
+            let mut env = PointEnv::new(&cfg, task.clone())?;
+            env.reset(rng.random())?;
+            env.set_state(o)?;
+            envs.push(env);
+            obs.extend_from_slice(o);
+            z.extend_from_slice(zj);
+        }
+    }
+    let det = vec![false; envs.len()];
+    let mut ret = vec![0.0f64; envs.len()];
+    let ad = view.agent.act_dim();
+    for k in 0..steps {
+        let (a, logp) = view.agent.act_batch(&obs, &z, &det, rng)?;
+        let discount = gamma.powi(k as i32);
+        for (e, env) in envs.iter_mut().enumerate() {
+            let st = env.step(&a[e * ad..(e + 1) * ad])?;
+            ret[e] += discount * (scale * st.reward as f64 - alpha * logp[e] as f64);
+            obs[e * 4..(e + 1) * 4].copy_from_slice(&st.obs);
+        }
+    }
+    Ok(ret
+        .chunks(rollouts)
+        .map(|c| (c.iter().sum::<f64>() / c.len() as f64) as f32)
+        .collect())
+}
+
+/// Bias and RMSE of one estimate over samples: `(n, bias, rmse)`.
+pub fn error_stats(samples: &[&Sample], estimate: usize) -> (usize, f64, f64) {
+    let errs: Vec<f64> = samples
+        .iter()
+        .map(|s| (s.estimates[estimate] - s.truth) as f64)
+        .filter(|e| e.is_finite())
+        .collect();
+    let n = errs.len().max(1) as f64;
+    let bias = errs.iter().sum::<f64>() / n;
+    let rmse = (errs.iter().map(|e| e * e).sum::<f64>() / n).sqrt();
+    (errs.len(), bias, rmse)
+}
+
+/// Bucket edges of the shift sizes: `[0, a)`, `[a, b)`, `[b, ∞)`.
+pub const MASS_EDGES: [f32; 2] = [0.25, 0.5];
+/// Friction-shift bucket edges.
+pub const FRICTION_EDGES: [f32; 2] = [0.3, 0.6];
+
+/// The bucket (0, 1, 2) of a shift size.
+pub fn bucket(x: f32, edges: [f32; 2]) -> usize {
+    usize::from(x >= edges[0]) + usize::from(x >= edges[1])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_and_error_stats() {
+        assert_eq!(
+            [0.0, 0.25, 0.3, 0.5, 2.0].map(|x| bucket(x, MASS_EDGES)),
+            [0, 1, 1, 2, 2]
+        );
+        let s = |e: f32, truth: f32| Sample {
+            tasks: (0, 1),
+            mass_shift: 0.0,
+            friction_shift: 0.0,
+            estimates: [e, f32::NAN, 0.0, 0.0, 0.0],
+            truth,
+        };
+        let (a, b) = (s(1.0, 0.0), s(-3.0, 0.0));
+        let (n, bias, rmse) = error_stats(&[&a, &b], 0);
+        assert_eq!(n, 2);
+        assert!((bias + 1.0).abs() < 1e-12 && (rmse - 5f64.sqrt()).abs() < 1e-12);
+        assert_eq!(
+            error_stats(&[&a, &b], 1).0,
+            0,
+            "non-finite estimates are left out"
+        );
+    }
+}
