@@ -140,3 +140,41 @@ fn drae_slide_is_biased_without_shift_and_drae_is_not() {
         "the slide's ρ̂d ≈ ½ must bias values down"
     );
 }
+
+fn correlation(x: &[f64], y: &[f64]) -> f64 {
+    let n = x.len() as f64;
+    let (mx, my) = (x.iter().sum::<f64>() / n, y.iter().sum::<f64>() / n);
+    let cov: f64 = x.iter().zip(y).map(|(a, b)| (a - mx) * (b - my)).sum();
+    let vx: f64 = x.iter().map(|a| (a - mx).powi(2)).sum();
+    let vy: f64 = y.iter().map(|b| (b - my).powi(2)).sum();
+    cov / (vx * vy).sqrt()
+}
+
+/// `transfer.utility = "trajectory"` (the mean of DRaE's per-step values) tracks a
+/// trajectory's realised return under the target task better than the start-state value
+/// `Ṽ_ij(0)` alone, which leans on the critic at the one start state every episode shares.
+#[test]
+fn trajectory_utility_tracks_the_relabeled_return_better_than_the_start_value() {
+    use drat::transfer::tabular::utility_experiment;
+    let (mut c_start, mut c_traj) = (Vec::new(), Vec::new());
+    for seed in 0..6 {
+        let setup = Setup {
+            shift: 0.3,
+            ..Setup::default()
+        };
+        let out = utility_experiment(&setup, &mut rand_pcg::Pcg64::seed_from_u64(seed));
+        let (s, t, g): (Vec<f64>, Vec<f64>, Vec<f64>) = (
+            out.iter().map(|o| o.0).collect(),
+            out.iter().map(|o| o.1).collect(),
+            out.iter().map(|o| o.2).collect(),
+        );
+        c_start.push(correlation(&s, &g));
+        c_traj.push(correlation(&t, &g));
+    }
+    eprintln!("corr with the realised return: start {c_start:.2?}, trajectory {c_traj:.2?}");
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    assert!(
+        mean(&c_traj) > mean(&c_start) + 0.1,
+        "{c_traj:?} vs {c_start:?}"
+    );
+}

@@ -563,7 +563,8 @@ fn diagnose_transfer(a: DiagnoseArgs) -> Result<()> {
     };
     let mut rng = rand_pcg::Pcg64::seed_from_u64(a.seed);
     let (view, moved) = t.view();
-    let samples = diagnose::diagnose(&view, moved, settings, &mut rng)?;
+    let diagnosis = diagnose::diagnose(&view, moved, settings, &mut rng)?;
+    let samples = diagnosis.samples;
     let out = a.out.unwrap_or_else(|| a.run_dir.join("diagnose"));
     std::fs::create_dir_all(&out).with_context(|| format!("--out {}", out.display()))?;
     let mut csv = String::from("source,target,mass_shift,friction_shift,truth");
@@ -653,6 +654,23 @@ fn diagnose_transfer(a: DiagnoseArgs) -> Result<()> {
             ),
         )?;
     }
+    let own = &diagnosis.own;
+    let n = own.len().max(1) as f64;
+    let bias = own.iter().map(|(e, v)| (e - v) as f64).sum::<f64>() / n;
+    let rmse = (own
+        .iter()
+        .map(|(e, v)| ((e - v) as f64).powi(2))
+        .sum::<f64>()
+        / n)
+        .sqrt();
+    println!(
+        "\ncontrol, the critic on the tasks' own data (no transfer): bias {bias:+.3} / RMSE {rmse:.3} ({})",
+        own.len()
+    );
+    table.push_str(&format!(
+        "none,own data,critic,{},{bias},{rmse}\n",
+        own.len()
+    ));
     drat::report::write_atomic(&out.join("summary.csv"), table.as_bytes())?;
     println!(
         "\nwrote {0}/samples.csv, {0}/summary.csv, {0}/by_mass.png, {0}/by_friction.png",

@@ -325,6 +325,7 @@ fn row(
             xfer.map(|x| x.rho_pi_clip_rate),
         ),
         ("transfer/guard_rate", xfer.map(|x| x.guard_rate)),
+        ("transfer/refreshed", xfer.map(|x| x.refreshed as f32)),
         ("transfer/time_s", xfer.map(|x| x.time_s as f32)),
     ] {
         match v {

@@ -48,13 +48,24 @@ pub struct Settings {
     pub rollouts: usize,
 }
 
-/// Samples moved rows and compares the estimates with Monte-Carlo returns.
+/// What [`diagnose`] measured.
+#[derive(Clone, Debug)]
+pub struct Diagnosis {
+    /// The sampled moved rows.
+    pub samples: Vec<Sample>,
+    /// Control: the critic alone on rows of each task's *own* data, (estimate, Monte-Carlo
+    /// value) — how good the critic is where no transfer is involved.
+    pub own: Vec<(f32, f32)>,
+}
+
+/// Samples moved rows and compares the estimates with Monte-Carlo returns; then the same for
+/// the critic on the tasks' own data.
 pub fn diagnose(
     view: &TrainView<'_>,
     moved: &[MovedBuffer],
     settings: Settings,
     rng: &mut Pcg64,
-) -> Result<Vec<Sample>> {
+) -> Result<Diagnosis> {
     if view.cfg.env.robot != Robot::Point || view.cfg.env.point.noise_std <= 0.0 {
         return Err(Error::argument(
             "RUN_DIR",
@@ -114,7 +125,33 @@ pub fn diagnose(
     for (o, v) in out.iter_mut().zip(truths) {
         o.truth = v;
     }
-    Ok(out)
+    let own = own_data_control(view, &z_own, settings, rng)?;
+    Ok(Diagnosis { samples: out, own })
+}
+
+/// The critic alone against Monte-Carlo values on stored rows of the tasks' own data.
+fn own_data_control(
+    view: &TrainView<'_>,
+    z_own: &[f32],
+    settings: Settings,
+    rng: &mut Pcg64,
+) -> Result<Vec<(f32, f32)>> {
+    let (od, l) = (view.agent.obs_dim(), view.agent.latent_dim());
+    let mut starts = Vec::with_capacity(settings.rows);
+    let (mut obs, mut z) = (Vec::new(), Vec::new());
+    for _ in 0..settings.rows {
+        let j = rng.random_range(0..view.tasks.len());
+        let slot = view.rl[j].sample_slots(1, rng);
+        let mut row = crate::data::buffer::Batch::default();
+        view.rl[j].gather_into(&slot, &mut row);
+        let zj = z_own[j * l..(j + 1) * l].to_vec();
+        obs.extend_from_slice(&row.obs[..od]);
+        z.extend_from_slice(&zj);
+        starts.push((view.tasks[j].clone(), row.obs[..od].to_vec(), zj));
+    }
+    let critic = view.agent.soft_values(&obs, &z, rng)?.0;
+    let truth = monte_carlo(view, &starts, settings.rollouts, rng)?;
+    Ok(critic.into_iter().zip(truth).collect())
 }
 
 /// Every estimate of the soft value at step `t` of `traj` relabeled to `j`.

@@ -176,79 +176,154 @@ pub const METHODS: [&str; 7] = [
 /// Start-state estimates of each method (in [`METHODS`] order) and the exact value, for one
 /// random MDP pair drawn from `rng`.
 pub fn experiment(setup: &Setup, rng: &mut impl Rng) -> (Vec<Vec<f64>>, f64) {
-    let (ns, na, h, g) = (setup.states, setup.actions, setup.horizon, setup.gamma);
-    // Sparse reward: 1 in the last state (the goal), 0 elsewhere.
-    let r: Vec<f64> = (0..ns * na)
-        .map(|sa| match setup.sparse_reward {
-            true => f64::from(u8::from(sa / na == ns - 1)),
-            false => rng.random::<f64>(),
-        })
-        .collect();
-    let p_i = random_kernel(ns, na, setup.kernel_power, rng);
-    let p_other = random_kernel(ns, na, setup.kernel_power, rng);
-    let p_j = mix(&p_i, &p_other, setup.shift);
-    let pi_i = random_policy(ns, na, rng);
-    let pi_j = mix(&pi_i, &random_policy(ns, na, rng), setup.policy_shift);
-    let task_i = Mdp {
-        s: ns,
-        a: na,
-        r: r.clone(),
-        p: p_i.clone(),
-    };
-    let task_j = Mdp {
-        s: ns,
-        a: na,
-        r,
-        p: p_j.clone(),
-    };
-    let (v_true, q_true) = values(&task_j, &pi_j, g, h);
-    let truth = v_true[0][0];
-    let q_scale = q_true.iter().flatten().fold(0.0f64, |m, x| m.max(x.abs()));
+    let pair = Pair::draw(setup, rng);
     let mut out = vec![Vec::new(); METHODS.len()];
     for _ in 0..setup.critic_draws {
-        let noise = setup.critic_noise * q_scale;
-        let (q1, v1) = noisy_critic(&q_true, &pi_j, ns, na, noise, rng);
-        let (q2, v2) = noisy_critic(&q_true, &pi_j, ns, na, noise, rng);
+        let critics = pair.critics(setup, rng);
         for _ in 0..setup.trajectories {
-            let traj = sample(&task_i, &pi_i, 0, h, rng);
-            let n = traj.len();
-            let mut rr = Vec::with_capacity(n);
-            let (mut rho_pi, mut rho_d) = (Vec::new(), Vec::new());
-            let mut rho_d_rev = Vec::new();
-            let (mut v, mut q, mut lo, mut hi) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-            for (t, &(s, a, s2)) in traj.iter().enumerate() {
-                let sa = s * na + a;
-                rr.push(task_j.r[sa] as f32);
-                rho_pi.push((pi_j[sa] / pi_i[sa]) as f32);
-                rho_d.push((p_j[sa * ns + s2] / p_i[sa * ns + s2]) as f32);
-                rho_d_rev.push((p_i[sa * ns + s2] / p_j[sa * ns + s2]) as f32);
-                // DR needs V̂ = E_{π_j} Q̂ of one critic: Q̂ = min of the twins.
-                let qmin = |s: usize, a: usize| q1[t][s * na + a].min(q2[t][s * na + a]);
-                v.push((0..na).map(|b| pi_j[s * na + b] * qmin(s, b)).sum::<f64>() as f32);
-                q.push(qmin(s, a) as f32);
-                lo.push(v1[t + 1][s2].min(v2[t + 1][s2]) as f32);
-                hi.push(v1[t + 1][s2].max(v2[t + 1][s2]) as f32);
-            }
-            let cols = Columns {
-                r: rr,
-                rho_pi,
-                rho_d,
-                rho_d_rev,
-                v,
-                q,
-                lo,
-                hi,
-            };
-            for (k, e) in cols
-                .estimates(g as f32, setup.rho_max)
-                .into_iter()
-                .enumerate()
-            {
+            let traj = sample(&pair.task_i, &pair.pi_i, 0, setup.horizon, rng);
+            let cols = pair.columns(&traj, &critics);
+            let est = cols.estimates(setup.gamma as f32, setup.rho_max);
+            for (k, e) in est.into_iter().enumerate() {
                 out[k].push(e);
             }
         }
     }
-    (out, truth)
+    (out, pair.truth)
+}
+
+/// For trajectories of task i valued for task j with DRaE: (utility from the start state
+/// `Ṽ_ij(0)`, utility as the mean of `Ṽ_ij(t)` over the trajectory, the trajectory's realised
+/// discounted return under task j's reward). How well each utility tracks what the
+/// trajectory did is what `transfer.utility` chooses between.
+pub fn utility_experiment(setup: &Setup, rng: &mut impl Rng) -> Vec<(f64, f64, f64)> {
+    let pair = Pair::draw(setup, rng);
+    let mut out = Vec::new();
+    for _ in 0..setup.critic_draws {
+        let critics = pair.critics(setup, rng);
+        for _ in 0..setup.trajectories {
+            let traj = sample(&pair.task_i, &pair.pi_i, 0, setup.horizon, rng);
+            let cols = pair.columns(&traj, &critics);
+            let p = DraeParams {
+                gamma: setup.gamma as f32,
+                rho_max: setup.rho_max,
+                eps: 1e-6,
+                rule: IntervalRule::ClosestToOne,
+                variant: DraeVariant::Derived,
+                reward: Reward::OfStep,
+            };
+            let v = drae_estimate(
+                &cols.r,
+                &cols.rho_pi,
+                &cols.v,
+                &cols.q,
+                &cols.lo,
+                &cols.hi,
+                &p,
+                0.0,
+            )
+            .expect("lengths match")
+            .values;
+            let mean = v.iter().map(|&x| x as f64).sum::<f64>() / v.len() as f64;
+            let realised: f64 = cols
+                .r
+                .iter()
+                .enumerate()
+                .map(|(t, &r)| setup.gamma.powi(t as i32) * r as f64)
+                .sum();
+            out.push((v[0] as f64, mean, realised));
+        }
+    }
+    out
+}
+
+/// Task i (where the data come from) and task j (what it is valued for), their policies and
+/// task j's exact values.
+struct Pair {
+    task_i: Mdp,
+    task_j: Mdp,
+    pi_i: Vec<f64>,
+    pi_j: Vec<f64>,
+    q_true: Vec<Vec<f64>>,
+    truth: f64,
+    noise: f64,
+}
+
+/// Twin noisy critics: (Q̂1, V̂1, Q̂2, V̂2) per step.
+type Critics = (Vec<Vec<f64>>, Vec<Vec<f64>>, Vec<Vec<f64>>, Vec<Vec<f64>>);
+
+impl Pair {
+    fn draw(setup: &Setup, rng: &mut impl Rng) -> Pair {
+        let (ns, na) = (setup.states, setup.actions);
+        // Sparse reward: 1 in the last state (the goal), 0 elsewhere.
+        let r: Vec<f64> = (0..ns * na)
+            .map(|sa| match setup.sparse_reward {
+                true => f64::from(u8::from(sa / na == ns - 1)),
+                false => rng.random::<f64>(),
+            })
+            .collect();
+        let p_i = random_kernel(ns, na, setup.kernel_power, rng);
+        let p_other = random_kernel(ns, na, setup.kernel_power, rng);
+        let p_j = mix(&p_i, &p_other, setup.shift);
+        let pi_i = random_policy(ns, na, rng);
+        let pi_j = mix(&pi_i, &random_policy(ns, na, rng), setup.policy_shift);
+        let task_i = Mdp {
+            s: ns,
+            a: na,
+            r: r.clone(),
+            p: p_i,
+        };
+        let task_j = Mdp {
+            s: ns,
+            a: na,
+            r,
+            p: p_j,
+        };
+        let (v_true, q_true) = values(&task_j, &pi_j, setup.gamma, setup.horizon);
+        let q_scale = q_true.iter().flatten().fold(0.0f64, |m, x| m.max(x.abs()));
+        Pair {
+            task_i,
+            task_j,
+            pi_i,
+            pi_j,
+            truth: v_true[0][0],
+            q_true,
+            noise: setup.critic_noise * q_scale,
+        }
+    }
+
+    fn critics(&self, setup: &Setup, rng: &mut impl Rng) -> Critics {
+        let (ns, na) = (setup.states, setup.actions);
+        let (q1, v1) = noisy_critic(&self.q_true, &self.pi_j, ns, na, self.noise, rng);
+        let (q2, v2) = noisy_critic(&self.q_true, &self.pi_j, ns, na, self.noise, rng);
+        (q1, v1, q2, v2)
+    }
+
+    /// The estimators' inputs along one trajectory `(s, a, s′)` of task i.
+    fn columns(&self, traj: &[(usize, usize, usize)], c: &Critics) -> Columns {
+        let (ns, na) = (self.task_j.s, self.task_j.a);
+        let (q1, v1, q2, v2) = c;
+        let (pi_i, pi_j) = (&self.pi_i, &self.pi_j);
+        let (p_i, p_j) = (&self.task_i.p, &self.task_j.p);
+        let mut cols = Columns::default();
+        for (t, &(s, a, s2)) in traj.iter().enumerate() {
+            let sa = s * na + a;
+            cols.r.push(self.task_j.r[sa] as f32);
+            cols.rho_pi.push((pi_j[sa] / pi_i[sa]) as f32);
+            cols.rho_d
+                .push((p_j[sa * ns + s2] / p_i[sa * ns + s2]) as f32);
+            cols.rho_d_rev
+                .push((p_i[sa * ns + s2] / p_j[sa * ns + s2]) as f32);
+            // DR needs V̂ = E_{π_j} Q̂ of one critic: Q̂ = min of the twins.
+            let qmin = |s: usize, a: usize| q1[t][s * na + a].min(q2[t][s * na + a]);
+            cols.v
+                .push((0..na).map(|b| pi_j[s * na + b] * qmin(s, b)).sum::<f64>() as f32);
+            cols.q.push(qmin(s, a) as f32);
+            cols.lo.push(v1[t + 1][s2].min(v2[t + 1][s2]) as f32);
+            cols.hi.push(v1[t + 1][s2].max(v2[t + 1][s2]) as f32);
+        }
+        cols
+    }
 }
 
 /// Twin noisy critics: `Q̂ = Q_j + noise·ε`, `V̂(s) = Σ_a π_j(a|s)·Q̂(s, a)` per step (V̂ has
@@ -282,6 +357,7 @@ fn noisy_critic(
 }
 
 /// One trajectory's per-step estimator inputs.
+#[derive(Default)]
 struct Columns {
     r: Vec<f32>,
     rho_pi: Vec<f32>,
