@@ -138,6 +138,10 @@ pub struct Setup {
     pub kernel_power: i32,
     /// Reward 1 in the last state only (else uniform random rewards in [0, 1]).
     pub sparse_reward: bool,
+    /// What rewards depend on: `OfStep`, r(s, a) (the specification's setting), or
+    /// `OfNextState`, r(s′) (the robots' goal reward: reaching the goal state pays). The
+    /// DR-type estimators back up in the matching form; IS stays in the step form.
+    pub reward: Reward,
 }
 
 impl Default for Setup {
@@ -155,6 +159,7 @@ impl Default for Setup {
             rho_max: 2.0,
             kernel_power: 3,
             sparse_reward: true,
+            reward: Reward::OfStep,
         }
     }
 }
@@ -210,7 +215,7 @@ pub fn utility_experiment(setup: &Setup, rng: &mut impl Rng) -> Vec<(f64, f64, f
                 eps: 1e-6,
                 rule: IntervalRule::ClosestToOne,
                 variant: DraeVariant::Derived,
-                reward: Reward::OfStep,
+                reward: setup.reward,
             };
             let v = drae_estimate(
                 &cols.r,
@@ -240,6 +245,10 @@ pub fn utility_experiment(setup: &Setup, rng: &mut impl Rng) -> Vec<(f64, f64, f
 /// Task i (where the data come from) and task j (what it is valued for), their policies and
 /// task j's exact values.
 struct Pair {
+    /// With `Reward::OfNextState`: the reward of arriving in each state (the tasks' `r` are
+    /// then its expectation under their own kernels).
+    r_state: Option<Vec<f64>>,
+    reward: Reward,
     task_i: Mdp,
     task_j: Mdp,
     pi_i: Vec<f64>,
@@ -265,23 +274,38 @@ impl Pair {
         let p_i = random_kernel(ns, na, setup.kernel_power, rng);
         let p_other = random_kernel(ns, na, setup.kernel_power, rng);
         let p_j = mix(&p_i, &p_other, setup.shift);
+        // Rewards of the next state: arriving in s′ pays r(s′, ·) of the draw above, so the
+        // expected reward of (s, a) depends on the task's kernel.
+        let r_state: Option<Vec<f64>> =
+            (setup.reward == Reward::OfNextState).then(|| (0..ns).map(|s2| r[s2 * na]).collect());
+        let expected = |p: &[f64]| -> Vec<f64> {
+            match &r_state {
+                None => r.clone(),
+                Some(rs) => (0..ns * na)
+                    .map(|sa| (0..ns).map(|s2| p[sa * ns + s2] * rs[s2]).sum())
+                    .collect(),
+            }
+        };
+        let (r_i, r_j) = (expected(&p_i), expected(&p_j));
         let pi_i = random_policy(ns, na, rng);
         let pi_j = mix(&pi_i, &random_policy(ns, na, rng), setup.policy_shift);
         let task_i = Mdp {
             s: ns,
             a: na,
-            r: r.clone(),
+            r: r_i,
             p: p_i,
         };
         let task_j = Mdp {
             s: ns,
             a: na,
-            r,
+            r: r_j,
             p: p_j,
         };
         let (v_true, q_true) = values(&task_j, &pi_j, setup.gamma, setup.horizon);
         let q_scale = q_true.iter().flatten().fold(0.0f64, |m, x| m.max(x.abs()));
         Pair {
+            r_state,
+            reward: setup.reward,
             task_i,
             task_j,
             pi_i,
@@ -305,10 +329,17 @@ impl Pair {
         let (q1, v1, q2, v2) = c;
         let (pi_i, pi_j) = (&self.pi_i, &self.pi_j);
         let (p_i, p_j) = (&self.task_i.p, &self.task_j.p);
-        let mut cols = Columns::default();
+        let mut cols = Columns {
+            reward: self.reward,
+            ..Columns::default()
+        };
         for (t, &(s, a, s2)) in traj.iter().enumerate() {
             let sa = s * na + a;
-            cols.r.push(self.task_j.r[sa] as f32);
+            let r = match &self.r_state {
+                None => self.task_j.r[sa],
+                Some(rs) => rs[s2],
+            };
+            cols.r.push(r as f32);
             cols.rho_pi.push((pi_j[sa] / pi_i[sa]) as f32);
             cols.rho_d
                 .push((p_j[sa * ns + s2] / p_i[sa * ns + s2]) as f32);
@@ -359,6 +390,7 @@ fn noisy_critic(
 /// One trajectory's per-step estimator inputs.
 #[derive(Default)]
 struct Columns {
+    reward: Reward,
     r: Vec<f32>,
     rho_pi: Vec<f32>,
     rho_d: Vec<f32>,
@@ -378,21 +410,12 @@ impl Columns {
         let mut out = vec![
             first(is_estimate(r, rp, &self.rho_d, gf, 0.0).expect("lengths match")),
             first(
-                dr_estimate(Reward::OfStep, r, rp, &ones, &self.v, &self.q, gf, 0.0)
+                dr_estimate(self.reward, r, rp, &ones, &self.v, &self.q, gf, 0.0)
                     .expect("lengths match"),
             ),
             first(
-                dr_estimate(
-                    Reward::OfStep,
-                    r,
-                    rp,
-                    &self.rho_d,
-                    &self.v,
-                    &self.q,
-                    gf,
-                    0.0,
-                )
-                .expect("lengths match"),
+                dr_estimate(self.reward, r, rp, &self.rho_d, &self.v, &self.q, gf, 0.0)
+                    .expect("lengths match"),
             ),
         ];
         for variant in [DraeVariant::Derived, DraeVariant::Slide] {
@@ -402,8 +425,7 @@ impl Columns {
                 eps: 1e-6,
                 rule: IntervalRule::ClosestToOne,
                 variant,
-                // Tabular rewards are r(s, a): the specification's form is exact here.
-                reward: Reward::OfStep,
+                reward: self.reward,
             };
             let e = drae_estimate(r, rp, &self.v, &self.q, &self.lo, &self.hi, &p, 0.0)
                 .expect("lengths match");
