@@ -67,6 +67,24 @@ enum Command {
 enum BenchCmd {
     /// Env steps per second with random actions, resets included.
     Env(BenchEnvArgs),
+    /// The training loop's collection speed (batched policy and physics) with 1 and with N
+    /// env threads, on the config's tasks and untrained networks.
+    Collect(BenchCollectArgs),
+}
+
+#[derive(Args)]
+struct BenchCollectArgs {
+    #[command(flatten)]
+    cfg: ConfigArgs,
+    /// Env threads to compare with one.
+    #[arg(long, default_value_t = 2)]
+    threads: usize,
+    /// Collection iterations timed per thread count (after the initial collection).
+    #[arg(long, default_value_t = 30)]
+    iterations: usize,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Subcommand)]
@@ -337,6 +355,31 @@ fn run(cli: Cli) -> Result<()> {
         Command::Bench {
             what: BenchCmd::Env(a),
         } => bench_env(a),
+        Command::Bench {
+            what: BenchCmd::Collect(a),
+        } => {
+            if a.threads == 0 || a.iterations == 0 {
+                bail!("--threads and --iterations must be ≥ 1");
+            }
+            let cfg = a.cfg.resolve()?;
+            drat::train::set_threads(a.threads)?;
+            let speed = drat::train::trainer::collection_speed;
+            let one = speed(&cfg, 1, a.iterations)?;
+            let many = speed(&cfg, a.threads, a.iterations)?;
+            if a.json {
+                let j = serde_json::json!({"robot": cfg.env.robot.to_string(), "threads": a.threads,
+                    "env_steps_per_s_1": one, "env_steps_per_s_n": many, "ratio": many / one});
+                println!("{j}");
+            } else {
+                println!(
+                    "{} collection: {one:.0} env steps/s with 1 thread, {many:.0} with {} ({:.2}×)",
+                    cfg.env.robot,
+                    a.threads,
+                    many / one
+                );
+            }
+            Ok(())
+        }
         Command::Config {
             what: ConfigCmd::Show { cfg },
         } => {
