@@ -22,7 +22,7 @@ use crate::config::{EvalConfig, Exploration, PosteriorContext};
 use crate::data::buffer::Batch;
 use crate::env::vec_env::{episode_seed, VecEnv};
 use crate::env::Task;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// At most this many held-out tasks run at once (one env each); the rest queue.
 pub const MAX_EVAL_ENVS: usize = 32;
@@ -144,7 +144,9 @@ impl Schedule for MetaTestSchedule<'_> {
                 scored: Vec::new(),
             });
         }
-        let run = self.running[env].as_ref().expect("set above");
+        let Some(run) = self.running[env].as_ref() else {
+            return Ok(None);
+        };
         let task = run.task.clone();
         let episode = (run.explored + run.scored.len()) as u64;
         let seed = episode_seed(self.stream, run.task.id, episode);
@@ -167,8 +169,9 @@ impl Schedule for MetaTestSchedule<'_> {
                 Some(z) => z.clone(),
                 None => {
                     let z = self.scored_z(&run.context, rng)?;
-                    let run = self.running[env].as_mut().expect("set above");
-                    run.scored_z = Some(z.clone());
+                    if let Some(run) = self.running[env].as_mut() {
+                        run.scored_z = Some(z.clone());
+                    }
                     z
                 }
             };
@@ -177,7 +180,9 @@ impl Schedule for MetaTestSchedule<'_> {
                 deterministic: true,
             }
         } else {
-            let run = self.running[env].take().expect("set above");
+            let Some(run) = self.running[env].take() else {
+                return Ok(None);
+            };
             let own = EpisodeSummary::of(&run.scored);
             let record = TaskEval {
                 task: run.task.id,
@@ -195,9 +200,12 @@ impl Schedule for MetaTestSchedule<'_> {
     }
 
     fn finished(&mut self, env: usize, ep: Episode, _rng: &mut Pcg64) -> Result<()> {
-        let run = self.running[env]
-            .as_mut()
-            .expect("an episode ends only in a running task");
+        let Some(run) = self.running[env].as_mut() else {
+            return Err(Error::argument(
+                "env",
+                format!("env {env} ended an episode outside a task's meta-test"),
+            ));
+        };
         if run.explored < self.cfg.exploration_episodes {
             run.explored += 1;
             if ep.stats.success && run.found_at.is_none() {

@@ -20,7 +20,7 @@ use crate::data::buffer::{recent_context, Batch, TaskBuffer, Transition};
 use crate::data::trajectory::Trajectory;
 use crate::env::vec_env::{episode_seed, VecEnv};
 use crate::env::{Step, Task};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// Outcome of one episode.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -177,10 +177,13 @@ pub fn run_episodes(
         let steps = venv.step_active(&actions, &active)?;
         ask = false;
         for (k, step) in steps.into_iter().enumerate() {
-            let Some(s) = step else { continue };
-            let l = live[k].as_mut().expect("only live envs are stepped");
-            if l.record(&actions[k * ad..(k + 1) * ad], logp[k], s) {
-                let l = live[k].take().expect("checked above");
+            let (Some(s), Some(l)) = (step, live[k].as_mut()) else {
+                continue;
+            };
+            if !l.record(&actions[k * ad..(k + 1) * ad], logp[k], s) {
+                continue;
+            }
+            if let Some(l) = live[k].take() {
                 schedule.finished(k, l.into_episode(), rng)?;
                 ask = true;
             }
@@ -450,7 +453,9 @@ impl Schedule for TrainSchedule<'_, '_> {
             let Some(i) = self.queue.iter().position(|v| !busy.contains(&v.task)) else {
                 return Ok(None);
             };
-            let v = self.queue.remove(i).expect("position is in range");
+            let Some(v) = self.queue.remove(i) else {
+                return Ok(None);
+            };
             let phases = v.phases.into_iter().filter(|p| p.0 > 0).collect();
             self.running[env] = Some(Running {
                 task: v.task,
@@ -458,9 +463,11 @@ impl Schedule for TrainSchedule<'_, '_> {
                 done_in_phase: 0,
             });
         }
-        let r = self.running[env].as_ref().expect("set above");
-        let (k, draw) = match r.phases.front() {
-            Some(&(_, draw)) => (r.task, draw),
+        let (k, draw) = match self.running[env]
+            .as_ref()
+            .and_then(|r| Some((r.task, *r.phases.front()?)))
+        {
+            Some((k, (_, draw))) => (k, draw),
             None => {
                 self.running[env] = None;
                 return self.next(env, rng);
@@ -474,19 +481,25 @@ impl Schedule for TrainSchedule<'_, '_> {
     }
 
     fn finished(&mut self, env: usize, ep: Episode, _rng: &mut Pcg64) -> Result<()> {
-        let r = self.running[env]
-            .as_mut()
-            .expect("an episode ends only in a running visit");
-        let (steps, draw) = *r.phases.front().expect("a running visit has a phase");
-        let k = r.task;
+        let Some((k, &(steps, draw))) = self.running[env]
+            .as_ref()
+            .and_then(|r| Some((r.task, r.phases.front()?)))
+        else {
+            return Err(Error::argument(
+                "env",
+                format!("env {env} ended an episode outside a visit"),
+            ));
+        };
         ep.push_into(&mut self.replay.rl[k]);
         if draw.feeds_context() {
             ep.push_into(&mut self.replay.context[k]);
         }
-        r.done_in_phase += ep.stats.steps;
-        if r.done_in_phase >= steps {
-            r.phases.pop_front();
-            r.done_in_phase = 0;
+        if let Some(r) = self.running[env].as_mut() {
+            r.done_in_phase += ep.stats.steps;
+            if r.done_in_phase >= steps {
+                r.phases.pop_front();
+                r.done_in_phase = 0;
+            }
         }
         self.out.env_steps += ep.stats.steps as u64;
         if let (true, false, Actor::Policy { z, .. }) =

@@ -334,18 +334,15 @@ impl Trainer {
         seed: Option<u64>,
     ) -> Result<(EpisodeSummary, Vec<TaskEval>)> {
         let n = tasks.len().clamp(1, MAX_EVAL_ENVS);
-        if self.eval_envs.as_ref().is_none_or(|v| v.len() != n) {
-            self.eval_envs = Some(make_envs(
-                &self.maker,
-                &self.tasks.train,
-                n,
-                self.env_threads,
-            )?);
-        }
-        let envs = self.eval_envs.as_mut().expect("made above");
+        let mut envs = match self.eval_envs.take() {
+            Some(v) if v.len() == n => v,
+            _ => make_envs(&self.maker, &self.tasks.train, n, self.env_threads)?,
+        };
         let e = &self.cfg.eval;
         let base = seed.or(e.seed).unwrap_or(self.cfg.train.seed);
-        meta_test(&self.agent, e, tasks, envs, base, self.state.iteration)
+        let out = meta_test(&self.agent, e, tasks, &mut envs, base, self.state.iteration);
+        self.eval_envs = Some(envs);
+        out
     }
 
     /// Meta-test on the first `eval.tasks` held-out tasks.

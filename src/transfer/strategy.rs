@@ -157,14 +157,13 @@ impl MovedBuffer {
         let slots: Vec<usize> = (0..n)
             .map(|_| {
                 let mut k = rng.random_range(0..total);
-                let t = trajs.iter().find(|t| {
-                    let inside = k < t.len();
-                    if !inside {
-                        k -= t.len();
+                for t in &trajs {
+                    if k < t.len() {
+                        return t[k];
                     }
-                    inside
-                });
-                t.expect("k < total")[k]
+                    k -= t.len();
+                }
+                unreachable!("k < total, the sum of the lengths")
             })
             .collect();
         let mut rows = Batch::default();
