@@ -96,8 +96,8 @@ fn main() -> Result<()> {
     }
     drat::train::set_threads(threads)?;
     // Collection speed of the training loop at 1 and at all threads (same code path).
-    let one = collection_speed(&cfg, 1, 10)?;
-    let all = collection_speed(&cfg, threads, 10)?;
+    let one = collection_speed(&cfg, 1, 30)?;
+    let all = collection_speed(&cfg, threads, 30)?;
     println!(
         "collection: {one:.0} env steps/s with 1 thread, {all:.0} with {threads} ({:.2}×)",
         all / one
