@@ -325,10 +325,7 @@ impl Agent {
 
     /// `log π(a | s, z)` for rows of observations and actions (transfer's policy ratio).
     pub fn log_prob(&self, obs: &[f32], actions: &[f32], z: &[f32]) -> Result<Vec<f32>> {
-        let n = obs.len() / self.obs_dim;
-        let o = tensor2(obs.to_vec(), n, self.obs_dim)?;
-        let a = tensor2(actions.to_vec(), n, self.act_dim)?;
-        let zt = self.z_rows(z, n)?;
+        let (o, a, zt) = self.rows(obs, actions, z)?;
         let (mean, log_std) = self.policy_dist(&o, zt.as_ref())?;
         Ok(tanh_gaussian::log_prob(&mean, &log_std, &a)?
             .flatten_all()?
@@ -337,10 +334,7 @@ impl Agent {
 
     /// `min(Q1, Q2)(s, a, z)` for rows.
     pub fn q_min(&self, obs: &[f32], actions: &[f32], z: &[f32]) -> Result<Vec<f32>> {
-        let n = obs.len() / self.obs_dim;
-        let o = tensor2(obs.to_vec(), n, self.obs_dim)?;
-        let a = tensor2(actions.to_vec(), n, self.act_dim)?;
-        let zt = self.z_rows(z, n)?;
+        let (o, a, zt) = self.rows(obs, actions, z)?;
         let q = self.q(&self.q1, &o, &a, zt.as_ref())?.minimum(&self.q(
             &self.q2,
             &o,
@@ -348,6 +342,19 @@ impl Agent {
             zt.as_ref(),
         )?)?;
         Ok(q.flatten_all()?.to_vec1()?)
+    }
+
+    /// Observation, action and z tensors of rows (z: one, or one per row).
+    fn rows(
+        &self,
+        obs: &[f32],
+        actions: &[f32],
+        z: &[f32],
+    ) -> Result<(Tensor, Tensor, Option<Tensor>)> {
+        let n = obs.len() / self.obs_dim;
+        let o = tensor2(obs.to_vec(), n, self.obs_dim)?;
+        let a = tensor2(actions.to_vec(), n, self.act_dim)?;
+        Ok((o, a, self.z_rows(z, n)?))
     }
 
     /// One z for all `n` rows (`z.len() = latent`), or one per row (`z.len() = n·latent`).
@@ -375,10 +382,7 @@ impl Agent {
 
     /// `(Q1, Q2)(s, a, z)` for rows (z: one, or one per row).
     pub fn q_pair(&self, obs: &[f32], actions: &[f32], z: &[f32]) -> Result<(Vec<f32>, Vec<f32>)> {
-        let n = obs.len() / self.obs_dim;
-        let o = tensor2(obs.to_vec(), n, self.obs_dim)?;
-        let a = tensor2(actions.to_vec(), n, self.act_dim)?;
-        let zt = self.z_rows(z, n)?;
+        let (o, a, zt) = self.rows(obs, actions, z)?;
         let q1 = self.q(&self.q1, &o, &a, zt.as_ref())?;
         let q2 = self.q(&self.q2, &o, &a, zt.as_ref())?;
         Ok((q1.flatten_all()?.to_vec1()?, q2.flatten_all()?.to_vec1()?))
@@ -410,10 +414,7 @@ impl Agent {
 
     /// `min(Q̄1, Q̄2)(s, a, z)` of the target critics (what the critic's target uses).
     pub fn target_q_min(&self, obs: &[f32], actions: &[f32], z: &[f32]) -> Result<Vec<f32>> {
-        let n = obs.len() / self.obs_dim;
-        let o = tensor2(obs.to_vec(), n, self.obs_dim)?;
-        let a = tensor2(actions.to_vec(), n, self.act_dim)?;
-        let zt = self.z_rows(z, n)?;
+        let (o, a, zt) = self.rows(obs, actions, z)?;
         let q1 = self.q(&self.q1_target, &o, &a, zt.as_ref())?;
         let q2 = self.q(&self.q2_target, &o, &a, zt.as_ref())?;
         Ok(q1.minimum(&q2)?.flatten_all()?.to_vec1()?)

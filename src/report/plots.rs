@@ -299,13 +299,7 @@ where
                     PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
                 });
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 14))
-            .position(SeriesLabelPosition::UpperLeft)
-            .draw()?;
+        draw_legend(&mut chart)?;
     }
     root.present()?;
     Ok(())
@@ -348,13 +342,7 @@ pub fn estimate_errors(
                     });
                 chart.draw_series(line.map(|p| Circle::new(p, 4, color.filled())))?;
             }
-            chart
-                .configure_series_labels()
-                .background_style(WHITE.mix(0.8))
-                .border_style(BLACK)
-                .label_font(("sans-serif", 14))
-                .position(SeriesLabelPosition::UpperLeft)
-                .draw()?;
+            draw_legend(&mut chart)?;
         }
         root.present()?;
         Ok(())
@@ -362,6 +350,21 @@ pub fn estimate_errors(
     atomically(png, |p| {
         draw(BitMapBackend::new(p, (1200, 500)).into_drawing_area())
     })
+}
+
+/// The series legend every comparison panel uses, upper left.
+fn draw_legend<'a, DB: DrawingBackend + 'a>(chart: &mut Chart<'a, DB>) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 14))
+        .position(SeriesLabelPosition::UpperLeft)
+        .draw()?;
+    Ok(())
 }
 
 /// Axis tick text: `20k`, `1.5M`, `120`, `0.25` (no `20000.0`).
