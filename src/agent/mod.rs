@@ -5,6 +5,8 @@
 //! Parameter names (stable, used in checkpoints): `policy.*`, `q1.*`, `q2.*`, `q1_target.*`,
 //! `q2_target.*`, `encoder.*`, `log_alpha`.
 
+pub mod bench;
+mod fused;
 pub mod pearl;
 
 use candle_core::{Device, Tensor};
@@ -106,6 +108,8 @@ pub struct Agent {
     encoder: Option<ContextEncoder>,
     /// Optimizers: critic (+ encoder), policy, temperature.
     pub opt: Optimizers,
+    /// Buffers of the fused update, reused between updates.
+    ws: fused::Workspace,
 }
 
 /// The optimizers' state (saved in checkpoints).
@@ -189,6 +193,7 @@ impl Agent {
                 policy: Adam::new(cfg.lr),
                 alpha: Adam::new(cfg.lr),
             },
+            ws: fused::Workspace::default(),
         })
     }
 
@@ -213,11 +218,16 @@ impl Agent {
 
     /// The entropy temperature α.
     pub fn alpha(&self) -> Result<f32> {
+        Ok(self.log_alpha()?.exp())
+    }
+
+    /// `log α`, the learned parameter.
+    fn log_alpha(&self) -> Result<f32> {
         let la = self
             .params
             .get("log_alpha")
             .expect("log_alpha is created by new");
-        Ok(la.as_tensor().to_vec1::<f32>()?[0].exp())
+        Ok(la.as_tensor().to_vec1::<f32>()?[0])
     }
 
     fn with_z(&self, x: &Tensor, z: Option<&Tensor>) -> Result<Tensor> {
@@ -432,8 +442,20 @@ impl Agent {
     }
 
     /// One gradient step of critic (+ encoder), policy and temperature, then target averaging.
-    /// `rng` draws the reparameterisation noise.
+    /// `rng` draws the reparameterisation noise. Gradients are written out by hand, buffers are
+    /// reused and the twin critics run side by side on two threads (`fused.rs`); the result
+    /// equals [`Agent::update_reference`]'s up to float rounding.
     pub fn update(&mut self, batch: &MetaBatch, rng: &mut impl Rng) -> Result<UpdateStats> {
+        self.update_fused(batch, rng)
+    }
+
+    /// The same step as [`Agent::update`] written plainly with candle's autograd: the
+    /// reference the fused update is tested against (same random draws in the same order).
+    pub fn update_reference(
+        &mut self,
+        batch: &MetaBatch,
+        rng: &mut impl Rng,
+    ) -> Result<UpdateStats> {
         let (t, b, od, ad) = (batch.n_tasks, batch.per_task, self.obs_dim, self.act_dim);
         let n = t * b;
         let rl = &batch.rl;

@@ -52,6 +52,11 @@ impl ContextEncoder {
         ContextEncoder { net, latent }
     }
 
+    /// The network.
+    pub fn net(&self) -> &Mlp {
+        &self.net
+    }
+
     /// Latent size.
     pub fn latent(&self) -> usize {
         self.latent

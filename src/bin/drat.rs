@@ -70,6 +70,26 @@ enum BenchCmd {
     /// The training loop's collection speed (batched policy and physics) with 1 and with N
     /// env threads, on the config's tasks and untrained networks.
     Collect(BenchCollectArgs),
+    /// Milliseconds per agent update at the PyTorch reference's shapes (SAC: batch 256, 2×256;
+    /// PEARL: 16 tasks × 256, 3×300, encoder 3×200, context 100), on N threads.
+    Update(BenchUpdateArgs),
+}
+
+#[derive(Args)]
+struct BenchUpdateArgs {
+    /// Threads of the update (candle's and ours).
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// Only this workload: `sac` or `pearl` (default: both).
+    #[arg(long, value_parser = ["sac", "pearl"])]
+    only: Option<String>,
+    /// Time the plain candle-autograd update instead (the reference the fused one is tested
+    /// against), for before/after comparisons in one sitting.
+    #[arg(long)]
+    reference: bool,
+    /// Print one JSON object (keys `sac_ms`, `pearl_ms`, …).
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -380,6 +400,9 @@ fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
+        Command::Bench {
+            what: BenchCmd::Update(a),
+        } => bench_update(a),
         Command::Config {
             what: ConfigCmd::Show { cfg },
         } => {
@@ -416,6 +439,56 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
     }
+}
+
+fn bench_update(a: BenchUpdateArgs) -> Result<()> {
+    use drat::agent::bench::{time_update, Update, Workload};
+    drat::train::set_threads(a.threads)?;
+    let which = if a.reference {
+        Update::Reference
+    } else {
+        Update::Fused
+    };
+    let only = a.only.as_deref();
+    let time = |w: Workload, name: &str| -> Result<Option<_>> {
+        Ok(match only {
+            Some(o) if o != name => None,
+            _ => Some(time_update(w, which)?),
+        })
+    };
+    let (sac, pearl) = (time(Workload::Sac, "sac")?, time(Workload::Pearl, "pearl")?);
+    let update = if a.reference { "reference" } else { "fused" };
+    if a.json {
+        let mut j = serde_json::json!({"threads": a.threads, "update": update});
+        for (key, t) in [("sac", &sac), ("pearl", &pearl)] {
+            let Some(t) = t else { continue };
+            j[format!("{key}_ms")] = t.ms.into();
+            j[format!("{key}_gflop")] = t.gflop.into();
+            j[format!("{key}_gflops")] = t.gflops().into();
+            j[format!("{key}_gemm_gflops")] = t.gemm_gflops.into();
+            j[format!("{key}_matmul_share")] = t.matmul_share().into();
+        }
+        println!("{j}");
+        return Ok(());
+    }
+    println!("{update} update on {} thread(s):", a.threads);
+    for (name, t) in [("SAC", &sac), ("PEARL", &pearl)] {
+        let Some(t) = t else { continue };
+        if a.reference {
+            println!("  {name:<5} {:>8.2} ms", t.ms);
+        } else {
+            println!(
+                "  {name:<5} {:>8.2} ms · {:.3} GFLOP of matmuls · {:.1} GFLOP/s · a lone matmul \
+                 of its main shape runs at {:.1} GFLOP/s, so matmuls are {:.0} % of the time",
+                t.ms,
+                t.gflop,
+                t.gflops(),
+                t.gemm_gflops,
+                100.0 * t.matmul_share()
+            );
+        }
+    }
+    Ok(())
 }
 
 fn bench_env(a: BenchEnvArgs) -> Result<()> {

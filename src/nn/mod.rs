@@ -8,11 +8,14 @@
 //! keeps its moments private (so a resumed run could not continue exactly); `VarMap` is a hash
 //! map, so [`Params`] keeps variables in name order.
 
+pub mod dense;
 pub mod tanh_gaussian;
 
 use std::collections::BTreeMap;
 
-use candle_core::{DType, Device, Tensor, Var};
+use std::cell::RefCell;
+
+use candle_core::{CpuStorage, DType, Device, InplaceOp1, Layout, Tensor, Var};
 use candle_nn::Module;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -103,8 +106,48 @@ impl Params {
                 .vars
                 .get(&tname)
                 .ok_or_else(|| Error::argument("polyak", format!("no target `{tname}`")))?;
-            let new = ((src.as_tensor() * tau)? + (dst.as_tensor() * (1.0 - tau))?)?;
-            dst.set(&new)?;
+            let s = dense::TensorSlices::new([src.as_tensor()]);
+            dst.as_tensor().inplace_op1(&Polyak {
+                src: s.get(0)?,
+                tau: tau as f32,
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// The `f32` data of an in-place op's storage.
+fn data_mut<'a>(
+    storage: &'a mut CpuStorage,
+    layout: &Layout,
+) -> candle_core::Result<&'a mut [f32]> {
+    match (storage, layout.contiguous_offsets()) {
+        (CpuStorage::F32(v), Some((a, b))) => Ok(&mut v[a..b]),
+        _ => Err(candle_core::Error::Msg(
+            "in-place parameter ops need contiguous f32 tensors".into(),
+        )),
+    }
+}
+
+/// `dst ← τ·src + (1 − τ)·dst` in place.
+struct Polyak<'a> {
+    src: &'a [f32],
+    tau: f32,
+}
+
+impl InplaceOp1 for Polyak<'_> {
+    fn name(&self) -> &'static str {
+        "polyak"
+    }
+
+    fn cpu_fwd(&self, storage: &mut CpuStorage, layout: &Layout) -> candle_core::Result<()> {
+        let dst = data_mut(storage, layout)?;
+        if dst.len() != self.src.len() {
+            return Err(candle_core::Error::Msg("polyak: shapes differ".into()));
+        }
+        let keep = 1.0 - self.tau;
+        for (d, &s) in dst.iter_mut().zip(self.src) {
+            *d = self.tau * s + keep * *d;
         }
         Ok(())
     }
@@ -148,6 +191,7 @@ impl Module for Linear {
 /// A multi-layer perceptron with ReLU between layers and a linear output.
 #[derive(Clone)]
 pub struct Mlp {
+    name: String,
     layers: Vec<Linear>,
 }
 
@@ -184,7 +228,28 @@ impl Mlp {
             Some(out_bound),
             rng,
         )?);
-        Ok(Mlp { layers })
+        Ok(Mlp {
+            name: name.to_string(),
+            layers,
+        })
+    }
+
+    /// Its parameter names, `name.l0.w, name.l0.b, name.l1.w, …`.
+    pub fn param_names(&self) -> Vec<String> {
+        (0..self.layers.len())
+            .flat_map(|k| ["w", "b"].map(|p| format!("{}.l{k}.{p}", self.name)))
+            .collect()
+    }
+
+    /// Its weight tensors in the order of [`Mlp::param_names`].
+    pub fn tensors(&self) -> Vec<&Tensor> {
+        self.layers
+            .iter()
+            .flat_map(|l| {
+                let b = l.0.bias().expect("our layers have a bias");
+                [l.0.weight(), b]
+            })
+            .collect()
     }
 }
 
@@ -281,6 +346,73 @@ impl Adam {
                 p[i] -= step * m[i] / (v[i].sqrt() + eps);
             }
             var.set(&Tensor::from_vec(p, var.dims(), &Device::Cpu)?)?;
+        }
+        Ok(())
+    }
+}
+
+impl Adam {
+    /// One step on the named parameters with the given gradients, each parameter updated in
+    /// place in one pass (moments and weights together, no temporaries). The same arithmetic
+    /// as [`Adam::step`].
+    pub fn step_in_place(&mut self, params: &Params, grads: &[(String, &[f32])]) -> Result<()> {
+        self.t += 1;
+        let (b1, b2) = (self.beta1, self.beta2);
+        let c1 = 1.0 - b1.powi(self.t as i32);
+        let c2 = 1.0 - b2.powi(self.t as i32);
+        for (name, g) in grads {
+            let var = params
+                .get(name)
+                .ok_or_else(|| Error::argument("adam", format!("no parameter `{name}`")))?;
+            let m = self
+                .m
+                .entry(name.clone())
+                .or_insert_with(|| vec![0.0; g.len()]);
+            let v = self
+                .v
+                .entry(name.clone())
+                .or_insert_with(|| vec![0.0; g.len()]);
+            if m.len() != g.len() || v.len() != g.len() || var.elem_count() != g.len() {
+                return Err(Error::argument(
+                    "adam",
+                    format!("`{name}`: gradient, moments and parameter sizes differ"),
+                ));
+            }
+            var.as_tensor().inplace_op1(&AdamStep {
+                g,
+                moments: RefCell::new((m, v)),
+                beta: (b1 as f32, b2 as f32),
+                step: (self.lr * c2.sqrt() / c1) as f32,
+                eps: (self.eps * c2.sqrt()) as f32,
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// One fused Adam pass over a parameter buffer.
+struct AdamStep<'a> {
+    g: &'a [f32],
+    moments: RefCell<(&'a mut Vec<f32>, &'a mut Vec<f32>)>,
+    beta: (f32, f32),
+    step: f32,
+    eps: f32,
+}
+
+impl InplaceOp1 for AdamStep<'_> {
+    fn name(&self) -> &'static str {
+        "adam"
+    }
+
+    fn cpu_fwd(&self, storage: &mut CpuStorage, layout: &Layout) -> candle_core::Result<()> {
+        let p = data_mut(storage, layout)?;
+        let mut mv = self.moments.borrow_mut();
+        let (m, v) = &mut *mv;
+        let (b1, b2) = self.beta;
+        for (((p, m), v), &g) in p.iter_mut().zip(m.iter_mut()).zip(v.iter_mut()).zip(self.g) {
+            *m = b1 * *m + (1.0 - b1) * g;
+            *v = b2 * *v + (1.0 - b2) * g * g;
+            *p -= self.step * *m / (v.sqrt() + self.eps);
         }
         Ok(())
     }

@@ -11,7 +11,8 @@ use candle_core::Tensor;
 use super::softplus;
 use crate::error::Result;
 
-const HALF_LOG_2PI: f64 = 0.918_938_533_204_672_7;
+/// ½·log 2π.
+pub const HALF_LOG_2PI: f64 = 0.918_938_533_204_672_7;
 
 /// Reparameterised sample `a = tanh(μ + σ·ε)` and its log-probability `[n, 1]`, given standard
 /// normal noise `ε` drawn by the caller (from a seeded RNG).
