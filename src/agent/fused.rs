@@ -149,10 +149,17 @@ impl Agent {
     pub(super) fn update_fused(
         &mut self,
         batch: &MetaBatch,
-        rng: &mut impl Rng,
+        rng: &mut (impl Rng + Send),
     ) -> Result<UpdateStats> {
         let mut ws = std::mem::take(&mut self.ws);
-        let out = self.fused_step(batch, rng, &mut ws);
+        let par = Par::current();
+        // With threads, the whole step runs on one of the pool's threads, so its many short
+        // parallel sections do not each hand work over from outside the pool.
+        let out = if par.0 > 1 && rayon::current_thread_index().is_none() {
+            rayon::scope(|_| self.fused_step(batch, rng, &mut ws))
+        } else {
+            self.fused_step(batch, rng, &mut ws)
+        };
         self.ws = ws;
         out
     }
@@ -187,7 +194,7 @@ impl Agent {
             od,
             ad,
             l,
-            par: Par(rayon::current_num_threads().max(1)),
+            par: Par::current(),
         })
     }
 

@@ -445,7 +445,11 @@ impl Agent {
     /// `rng` draws the reparameterisation noise. Gradients are written out by hand, buffers are
     /// reused and the twin critics run side by side on two threads (`fused.rs`); the result
     /// equals [`Agent::update_reference`]'s up to float rounding.
-    pub fn update(&mut self, batch: &MetaBatch, rng: &mut impl Rng) -> Result<UpdateStats> {
+    pub fn update(
+        &mut self,
+        batch: &MetaBatch,
+        rng: &mut (impl Rng + Send),
+    ) -> Result<UpdateStats> {
         self.update_fused(batch, rng)
     }
 

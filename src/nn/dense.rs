@@ -14,6 +14,7 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use candle_core::{CpuStorage, Layout, Storage, StorageRef, Tensor};
+use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 
@@ -189,12 +190,7 @@ pub fn forward(layers: &[Layer<'_>], x: &[f32], n: usize, trace: &mut Trace, par
             View::transposed(l.w, l.d_in),
             par,
         );
-        for row in out.chunks_exact_mut(l.d_out) {
-            for (y, &b) in row.iter_mut().zip(l.b) {
-                let v = *y + b;
-                *y = if k < last { v.max(0.0) } else { v };
-            }
-        }
+        add_bias(out, l.b, k < last, par);
     }
 }
 
@@ -254,7 +250,7 @@ pub fn backward(
             );
             // Through the ReLU of the layer below, summing its bias gradient on the way.
             let db = grads.as_deref_mut().map(|g| sized(&mut g[k - 1].b, l.d_in));
-            relu_backward(dx, &trace.outs[k - 1], l.d_in, db);
+            relu_backward(dx, &trace.outs[k - 1], l.d_in, db, par);
             std::mem::swap(&mut cur, &mut next);
         } else if let Some((cols, out)) = input.as_mut() {
             // dX[:, cols] = dY · W[:, cols]
@@ -286,15 +282,67 @@ fn column_sums(m: &[f32], cols: usize, out: &mut [f32]) {
     }
 }
 
+/// Rows per block of the elementwise passes. Blocks run in parallel when there are threads,
+/// and per-block partial sums are added in block order, so no result depends on the thread
+/// count or on scheduling.
+const BLOCK_ROWS: usize = 256;
+
+/// Calls `f` on every item, in parallel when `par` has more than one thread (with one, rayon
+/// is not touched: handing work to a pool thread costs more than these passes).
+pub(crate) fn each<T: Send>(items: Vec<T>, par: Par, f: impl Fn(T) + Sync + Send) {
+    if par.0 > 1 && items.len() > 1 {
+        items.into_par_iter().for_each(f);
+    } else {
+        items.into_iter().for_each(f);
+    }
+}
+
+/// [`each`] for work that can fail: the first error in item order.
+pub(crate) fn try_each<T: Send, E: Send>(
+    items: Vec<T>,
+    par: Par,
+    f: impl Fn(T) -> std::result::Result<(), E> + Sync + Send,
+) -> std::result::Result<(), E> {
+    if par.0 > 1 && items.len() > 1 {
+        items.into_par_iter().map(f).collect()
+    } else {
+        items.into_iter().try_for_each(f)
+    }
+}
+
+impl Par {
+    /// The current rayon pool's threads.
+    pub fn current() -> Par {
+        Par(rayon::current_num_threads().max(1))
+    }
+}
+
+/// `y ← y + b` row by row, then ReLU when `relu`.
+fn add_bias(out: &mut [f32], b: &[f32], relu: bool, par: Par) {
+    let blocks: Vec<&mut [f32]> = out.chunks_mut(BLOCK_ROWS * b.len()).collect();
+    each(blocks, par, |blk| {
+        for row in blk.chunks_exact_mut(b.len()) {
+            for (y, &b) in row.iter_mut().zip(b) {
+                let v = *y + b;
+                *y = if relu { v.max(0.0) } else { v };
+            }
+        }
+    });
+}
+
 /// `d ← d ⊙ [h > 0]` (the ReLU's backward, `h` its output), and the column sums of the result
 /// into `db` when given.
-fn relu_backward(d: &mut [f32], h: &[f32], cols: usize, db: Option<&mut [f32]>) {
-    let rows = d.chunks_exact_mut(cols).zip(h.chunks_exact(cols));
-    match db {
-        Some(db) => {
-            db.fill(0.0);
-            for (dr, hr) in rows {
-                for ((d, &h), s) in dr.iter_mut().zip(hr).zip(db.iter_mut()) {
+fn relu_backward(d: &mut [f32], h: &[f32], cols: usize, db: Option<&mut [f32]>, par: Par) {
+    let block = BLOCK_ROWS * cols;
+    let n_blocks = d.len().div_ceil(block);
+    let mut partial = vec![0.0f32; if db.is_some() { n_blocks * cols } else { 0 }];
+    let mut sums: Vec<Option<&mut [f32]>> = partial.chunks_mut(cols).map(Some).collect();
+    sums.resize_with(n_blocks, || None);
+    let blocks: Vec<_> = d.chunks_mut(block).zip(h.chunks(block)).zip(sums).collect();
+    each(blocks, par, |((dr, hr), sum)| match sum {
+        Some(sum) => {
+            for (dr, hr) in dr.chunks_exact_mut(cols).zip(hr.chunks_exact(cols)) {
+                for ((d, &h), s) in dr.iter_mut().zip(hr).zip(sum.iter_mut()) {
                     let v = if h > 0.0 { *d } else { 0.0 };
                     *d = v;
                     *s += v;
@@ -302,12 +350,13 @@ fn relu_backward(d: &mut [f32], h: &[f32], cols: usize, db: Option<&mut [f32]>) 
             }
         }
         None => {
-            for (dr, hr) in rows {
-                for (d, &h) in dr.iter_mut().zip(hr) {
-                    *d = if h > 0.0 { *d } else { 0.0 };
-                }
+            for (d, &h) in dr.iter_mut().zip(hr) {
+                *d = if h > 0.0 { *d } else { 0.0 };
             }
         }
+    });
+    if let Some(db) = db {
+        column_sums(&partial, cols, db);
     }
 }
 

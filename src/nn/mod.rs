@@ -100,19 +100,24 @@ impl Params {
     /// `target ← τ·source + (1 − τ)·target` for every `source` parameter under `from` and its
     /// namesake under `to` (Polyak averaging of target networks).
     pub fn polyak(&self, from: &str, to: &str, tau: f64) -> Result<()> {
-        for (name, src) in self.with_prefix(from) {
-            let tname = format!("{to}{}", &name[from.len()..]);
-            let dst = self
-                .vars
-                .get(&tname)
-                .ok_or_else(|| Error::argument("polyak", format!("no target `{tname}`")))?;
+        let pairs = self
+            .with_prefix(from)
+            .map(|(name, src)| {
+                let tname = format!("{to}{}", &name[from.len()..]);
+                match self.vars.get(&tname) {
+                    Some(dst) => Ok((src, dst)),
+                    None => Err(Error::argument("polyak", format!("no target `{tname}`"))),
+                }
+            })
+            .collect::<Result<Vec<_>>>()?;
+        dense::try_each(pairs, dense::Par::current(), |(src, dst)| -> Result<()> {
             let s = dense::TensorSlices::new([src.as_tensor()]);
             dst.as_tensor().inplace_op1(&Polyak {
                 src: s.get(0)?,
                 tau: tau as f32,
             })?;
-        }
-        Ok(())
+            Ok(())
+        })
     }
 }
 
@@ -360,33 +365,49 @@ impl Adam {
         let (b1, b2) = (self.beta1, self.beta2);
         let c1 = 1.0 - b1.powi(self.t as i32);
         let c2 = 1.0 - b2.powi(self.t as i32);
+        let (step, eps) = (
+            (self.lr * c2.sqrt() / c1) as f32,
+            (self.eps * c2.sqrt()) as f32,
+        );
+        // Each parameter's moments are taken out, stepped in parallel, and put back.
+        let mut work = Vec::with_capacity(grads.len());
+        let mut bad = None;
         for (name, g) in grads {
-            let var = params
-                .get(name)
-                .ok_or_else(|| Error::argument("adam", format!("no parameter `{name}`")))?;
-            let m = self
-                .m
-                .entry(name.clone())
-                .or_insert_with(|| vec![0.0; g.len()]);
-            let v = self
-                .v
-                .entry(name.clone())
-                .or_insert_with(|| vec![0.0; g.len()]);
-            if m.len() != g.len() || v.len() != g.len() || var.elem_count() != g.len() {
-                return Err(Error::argument(
-                    "adam",
-                    format!("`{name}`: gradient, moments and parameter sizes differ"),
-                ));
+            let m = self.m.remove(name).unwrap_or_else(|| vec![0.0; g.len()]);
+            let v = self.v.remove(name).unwrap_or_else(|| vec![0.0; g.len()]);
+            match params.get(name) {
+                Some(var)
+                    if var.elem_count() == g.len() && m.len() == g.len() && v.len() == g.len() => {}
+                _ => bad = Some(name.clone()),
             }
-            var.as_tensor().inplace_op1(&AdamStep {
-                g,
-                moments: RefCell::new((m, v)),
-                beta: (b1 as f32, b2 as f32),
-                step: (self.lr * c2.sqrt() / c1) as f32,
-                eps: (self.eps * c2.sqrt()) as f32,
-            })?;
+            work.push((name, *g, m, v));
         }
-        Ok(())
+        let result = match bad {
+            Some(name) => Err(Error::argument(
+                "adam",
+                format!("`{name}`: no such parameter, or its gradient, moments and size differ"),
+            )),
+            None => dense::try_each(
+                work.iter_mut().collect(),
+                dense::Par::current(),
+                |(name, g, m, v)| {
+                    let var = params.get(name).expect("checked above");
+                    var.as_tensor().inplace_op1(&AdamStep {
+                        g,
+                        moments: RefCell::new((m, v)),
+                        beta: (b1 as f32, b2 as f32),
+                        step,
+                        eps,
+                    })
+                },
+            )
+            .map_err(Error::from),
+        };
+        for (name, _, m, v) in work {
+            self.m.insert(name.clone(), m);
+            self.v.insert(name.clone(), v);
+        }
+        Ok(result?)
     }
 }
 
