@@ -407,7 +407,7 @@ impl Adam {
             self.m.insert(name.clone(), m);
             self.v.insert(name.clone(), v);
         }
-        Ok(result?)
+        result
     }
 }
 
