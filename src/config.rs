@@ -376,6 +376,10 @@ pub struct EnvConfig {
     pub max_linvel_m_s: f32,
     /// Blow-up threshold on any body's spin (rad/s).
     pub max_angvel_rad_s: f32,
+    /// Multiplies every joint's URDF damping (an ablation knob; 1 = as described).
+    pub joint_damping_scale: f32,
+    /// Multiplies every joint's URDF armature (an ablation knob; 1 = as described).
+    pub armature_scale: f32,
     /// Point-robot dynamics (ignored by the other robots).
     pub point: PointConfig,
 }
@@ -471,6 +475,20 @@ impl Config {
         source_name: &str,
         sets: &[String],
     ) -> Result<Config> {
+        let values = sets
+            .iter()
+            .map(|s| parse_set(s))
+            .collect::<Result<Vec<_>>>()?;
+        Self::from_toml_str_with_values(text, source_name, &values)
+    }
+
+    /// Like [`Config::from_toml_str`], then sets each dotted key to its TOML value (what
+    /// `--set` and grid axes do).
+    pub fn from_toml_str_with_values(
+        text: &str,
+        source_name: &str,
+        values: &[(String, toml::Value)],
+    ) -> Result<Config> {
         let user: toml::Table = text
             .parse()
             .map_err(|e: toml::de::Error| Error::ConfigParse {
@@ -478,9 +496,8 @@ impl Config {
                 msg: e.to_string(),
             })?;
         let mut overrides = user;
-        for s in sets {
-            let (k, v) = parse_set(s)?;
-            set_value(&mut overrides, &k, v)?;
+        for (k, v) in values {
+            set_value(&mut overrides, k, v.clone())?;
         }
         reject_moved_keys(&overrides)?;
         let robot = match overrides.get("env").and_then(|e| e.get("robot")) {
@@ -685,6 +702,8 @@ impl Config {
             spawn_height_m: self.env.spawn_height_m,
             max_linvel_m_s: self.env.max_linvel_m_s,
             max_angvel_rad_s: self.env.max_angvel_rad_s,
+            joint_damping_scale: self.env.joint_damping_scale,
+            armature_scale: self.env.armature_scale,
         }
     }
 }

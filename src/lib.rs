@@ -9,6 +9,7 @@ pub mod config;
 pub mod data;
 pub mod env;
 pub mod error;
+pub mod grid;
 pub mod nn;
 pub mod report;
 pub mod sim;

@@ -48,6 +48,19 @@ enum Command {
     /// Compare finished runs: meta-test success and return per method (the runs' transfer
     /// strategy) with 95 % confidence intervals over seeds.
     Summarize(SummarizeArgs),
+    /// Run an experiment grid (a base config × axes × seeds): `--jobs N` runs at a time,
+    /// finished runs skipped, interrupted ones resumed; per-run records, results.csv,
+    /// summary.md/.csv, curves.png, final.png. `--slurm` writes (and `--submit` submits) a
+    /// Slurm job array instead.
+    Grid(GridArgs),
+    /// Gather the records of grid directories (machines, array tasks) into one and regenerate
+    /// its tables and figures.
+    Merge(MergeArgs),
+    /// Physics ablation: one factor at a time (substeps and dt, solver iterations, damping
+    /// and armature, dynamics ranges, goal radius, control period); per level env steps/s,
+    /// blow-ups, penetration, joint-limit excursions, passive-drop energy gain, gait
+    /// divergence from a 4× finer dt, and with --train a short run's meta-test figures.
+    Ablate(AblateArgs),
     /// Check what a trained run learns from: `drat diagnose transfer RUN_DIR`.
     Diagnose {
         #[command(subcommand)]
@@ -61,6 +74,67 @@ enum Command {
         #[arg(long, default_value_t = 500)]
         steps: usize,
     },
+}
+
+#[derive(Args)]
+struct GridArgs {
+    /// The grid file (TOML: base or robot, [set], [axes], seed, last, baseline).
+    grid: PathBuf,
+    /// Grid directory: records, results, runs/ (default: the grid file's directory).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Runs at a time on this machine.
+    #[arg(long, default_value_t = 1)]
+    jobs: usize,
+    /// Tensor-math threads per run.
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// List the runs and where each stands (done, failed, resume, new); run nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Only the run with this index (what each Slurm array task runs); writes no summary.
+    #[arg(long)]
+    only: Option<usize>,
+    /// Write `slurm.sh` (an sbatch job array, one task per pending run) into the grid directory.
+    #[arg(long)]
+    slurm: bool,
+    /// With --slurm: submit it with sbatch.
+    #[arg(long, requires = "slurm")]
+    submit: bool,
+    /// With --slurm: the partition.
+    #[arg(long, requires = "slurm")]
+    partition: Option<String>,
+    /// With --slurm: the time limit per task (e.g. 02:00:00).
+    #[arg(long, requires = "slurm")]
+    time: Option<String>,
+    /// With --slurm: CPUs per task (each run's --threads).
+    #[arg(long, default_value_t = 1, requires = "slurm")]
+    cpus_per_task: usize,
+    /// No progress bar (one line per finished run still).
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Args)]
+struct AblateArgs {
+    /// The ablation file (default: the embedded assets/configs/ablate.toml).
+    file: Option<PathBuf>,
+    /// Output directory (ablation.csv, ablation.md, one plot per factor).
+    #[arg(long, default_value = "runs/ablation")]
+    out: PathBuf,
+    /// Also train each level for this many minutes and report its meta-test figures.
+    #[arg(long, value_parser = positive_minutes)]
+    train: Option<f64>,
+}
+
+#[derive(Args)]
+struct MergeArgs {
+    /// Grid directories (each with records/).
+    #[arg(required = true)]
+    dirs: Vec<PathBuf>,
+    /// Where the merged records, tables and figures go (default: the first directory).
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -369,6 +443,20 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Summarize(a) => summarize(a),
+        Command::Grid(a) => grid(a),
+        Command::Ablate(a) => ablate(a),
+        Command::Merge(a) => {
+            let dirs: Vec<&std::path::Path> = a.dirs.iter().map(PathBuf::as_path).collect();
+            let out = a.out.clone().unwrap_or_else(|| a.dirs[0].clone());
+            let cells = drat::grid::merge(&dirs, &out)?;
+            print_cells(&cells);
+            println!(
+                "merged {} director(ies) into {}: summary.md, results.csv, curves.png",
+                dirs.len(),
+                out.display()
+            );
+            Ok(())
+        }
         Command::Diagnose {
             what: DiagnoseCmd::Transfer(a),
         } => diagnose_transfer(a),
@@ -439,6 +527,180 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
     }
+}
+
+fn print_cells(cells: &[drat::grid::results::CellStats]) {
+    for c in cells {
+        let paired = c.paired.map_or(String::new(), |(n, d, _)| {
+            format!(
+                " · Δ vs baseline {:+.1} ± {:.1} % (n = {n})",
+                100.0 * d.0,
+                100.0 * d.1
+            )
+        });
+        println!(
+            "  {:<40} runs {:>2} · failed {} · success {:.1} ± {:.1} %{paired}",
+            c.cell,
+            c.n,
+            c.failed,
+            100.0 * c.success.0,
+            100.0 * c.success.1
+        );
+    }
+}
+
+fn ablate(a: AblateArgs) -> Result<()> {
+    use drat::grid::ablate::{measure, write_outputs, Ablation, DEFAULT_ABLATION};
+    let (path, text) = match &a.file {
+        Some(p) => (
+            p.clone(),
+            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
+        ),
+        None => (
+            PathBuf::from("assets/configs/ablate.toml"),
+            DEFAULT_ABLATION.to_string(),
+        ),
+    };
+    let ab = Ablation::parse(&path, &text)?;
+    // Speeds are one env on one thread; a training run uses one thread too.
+    drat::train::set_threads(1)?;
+    let n = ab.levels.len();
+    let mut figs = Vec::with_capacity(n);
+    for (k, level) in ab.levels.iter().enumerate() {
+        let mut f = measure(level, ab.steps, ab.seconds)?;
+        if let Some(m) = a.train {
+            let slug: String = format!("{}-{}", level.factor, level.label)
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '.' {
+                        c
+                    } else {
+                        '-'
+                    }
+                })
+                .collect();
+            let dir = a.out.join("train").join(slug);
+            if dir.exists() {
+                std::fs::remove_dir_all(&dir)
+                    .with_context(|| format!("clearing {}", dir.display()))?;
+            }
+            let opts = run::RunOptions {
+                time_budget_s: Some(m * 60.0),
+                ..run::RunOptions::default()
+            };
+            let s = run::train(&level.config, &dir, &opts)?;
+            f.train_success = s.last_test.as_ref().map(|e| e.success as f64);
+            f.train_return = s.last_test.as_ref().map(|e| e.ret as f64);
+        }
+        println!(
+            "[{}/{n}] {} · {} · {:.0} steps/s · {:.1} blow-ups/1e5 · gait divergence {:.1} cm",
+            k + 1,
+            f.factor,
+            f.level,
+            f.steps_per_s,
+            f.blowups_per_1e5,
+            100.0 * f.gait_divergence_m
+        );
+        figs.push(f);
+    }
+    let title = format!("Physics ablation ({})", path.display());
+    write_outputs(&a.out, &figs, &title)?;
+    print!("{}", drat::grid::ablate::markdown(&figs, &title));
+    println!(
+        "wrote {}/ablation.md, ablation.csv and one plot per factor",
+        a.out.display()
+    );
+    Ok(())
+}
+
+fn grid(a: GridArgs) -> Result<()> {
+    use drat::grid::{runner, slurm_script, spec::Grid, SlurmOptions};
+    let g = Grid::load(&a.grid)?;
+    let out = match &a.out {
+        Some(o) => o.clone(),
+        None => a.grid.parent().map(PathBuf::from).unwrap_or_default(),
+    };
+    let exe = std::env::current_exe().context("locating the drat binary")?;
+    let states = runner::states(&g, &out)?;
+    if a.dry_run {
+        println!(
+            "{}: {} runs into {}",
+            a.grid.display(),
+            g.runs.len(),
+            out.display()
+        );
+        for (r, s) in g.runs.iter().zip(&states) {
+            let sets: Vec<String> = r
+                .values
+                .iter()
+                .map(|(k, v)| format!("{k}={}", drat::grid::spec::plain(v)))
+                .collect();
+            println!(
+                "  {:>3}  {:<7} {:<40} {}",
+                r.index,
+                format!("{s:?}").to_lowercase(),
+                r.id,
+                sets.join(" ")
+            );
+        }
+        return Ok(());
+    }
+    if a.slurm {
+        let pending: Vec<usize> = g
+            .runs
+            .iter()
+            .zip(&states)
+            .filter(|(_, s)| **s != runner::State::Done)
+            .map(|(r, _)| r.index)
+            .collect();
+        let slurm = SlurmOptions {
+            partition: a.partition.clone(),
+            time: a.time.clone(),
+            cpus_per_task: a.cpus_per_task,
+        };
+        let script = slurm_script(&g, &out, &exe, &pending, &slurm)?;
+        std::fs::create_dir_all(out.join("slurm"))
+            .with_context(|| format!("creating {}", out.join("slurm").display()))?;
+        let path = out.join("slurm.sh");
+        drat::report::write_atomic(&path, script.as_bytes())?;
+        println!("wrote {} ({} array tasks)", path.display(), pending.len());
+        if a.submit {
+            let o = std::process::Command::new("sbatch")
+                .arg(&path)
+                .output()
+                .context("running sbatch (is Slurm installed?)")?;
+            if !o.status.success() {
+                bail!(
+                    "sbatch {} failed: {}",
+                    path.display(),
+                    String::from_utf8_lossy(&o.stderr).trim()
+                );
+            }
+            print!("{}", String::from_utf8_lossy(&o.stdout));
+            println!("watch: squeue --me · then: drat merge {}", out.display());
+        }
+        return Ok(());
+    }
+    let opts = runner::GridOptions {
+        exe,
+        jobs: a.jobs,
+        threads: a.threads,
+        only: a.only,
+        progress: !a.quiet,
+    };
+    let rep = runner::run(&g, &out, &opts)?;
+    println!(
+        "{} run(s) done now, {} failed, {} skipped (done before)",
+        rep.done, rep.failed, rep.skipped
+    );
+    if a.only.is_none() {
+        print_cells(&rep.cells);
+        println!(
+            "results: {}/summary.md · results.csv · curves.png · final.png · records/",
+            out.display()
+        );
+    }
+    Ok(())
 }
 
 fn bench_update(a: BenchUpdateArgs) -> Result<()> {

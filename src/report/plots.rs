@@ -406,6 +406,204 @@ fn bounds(v: impl Iterator<Item = f64>, pad: f64) -> (f64, f64) {
     (lo - p, hi + p)
 }
 
+/// Horizontal bars of scores with their 95 % CI whiskers (one per label, top to bottom), into
+/// `png` and the `.svg` beside it.
+pub fn score_bars(
+    bars: &[(String, (f64, f64))],
+    png: &Path,
+    title: &str,
+    x_desc: &str,
+) -> Result<()> {
+    register_fonts();
+    let svg = png.with_extension("svg");
+    let height = 120 + 40 * bars.len() as u32;
+    atomically(png, |p| {
+        draw_bars(
+            BitMapBackend::new(p, (900, height)).into_drawing_area(),
+            bars,
+            title,
+            x_desc,
+        )
+    })?;
+    atomically(&svg, |p| {
+        draw_bars(
+            SVGBackend::new(p, (900, height)).into_drawing_area(),
+            bars,
+            title,
+            x_desc,
+        )
+    })
+}
+
+fn draw_bars<DB: DrawingBackend>(
+    root: DrawingArea<DB, plotters::coord::Shift>,
+    bars: &[(String, (f64, f64))],
+    title: &str,
+    x_desc: &str,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE)?;
+    let finite = |h: f64| if h.is_finite() { h } else { 0.0 };
+    let hi = bars
+        .iter()
+        .map(|(_, (m, h))| m + finite(*h))
+        .fold(0.0f64, f64::max)
+        .max(1e-9);
+    let lo = bars
+        .iter()
+        .map(|(_, (m, h))| m - finite(*h))
+        .fold(0.0f64, f64::min);
+    let n = bars.len();
+    let names: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 22))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(320)
+        .build_cartesian_2d(lo..hi * 1.05, (0..n.max(2) - 1).into_segmented())?;
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_labels(n)
+        .y_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(i) => names.get(*i).cloned().unwrap_or_default(),
+            _ => String::new(),
+        })
+        .disable_y_mesh()
+        .draw()?;
+    for (i, (_, (m, h))) in bars.iter().enumerate() {
+        let color = LINE_COLORS[i % LINE_COLORS.len()];
+        chart.draw_series(std::iter::once(Rectangle::new(
+            [
+                (0.0, SegmentValue::Exact(i)),
+                (*m, SegmentValue::Exact(i + 1)),
+            ],
+            color.mix(0.6).filled(),
+        )))?;
+        if h.is_finite() {
+            chart.draw_series(std::iter::once(PathElement::new(
+                vec![
+                    (m - h, SegmentValue::CenterOf(i)),
+                    (m + h, SegmentValue::CenterOf(i)),
+                ],
+                BLACK.stroke_width(2),
+            )))?;
+        }
+    }
+    root.present()?;
+    Ok(())
+}
+
+/// One ablation factor: the gait divergence (cm) per level on the left axis and env steps/s on
+/// the right, into `png` and the `.svg` beside it.
+pub fn ablation_factor(
+    rows: &[&crate::grid::ablate::Figures],
+    png: &Path,
+    factor: &str,
+) -> Result<()> {
+    register_fonts();
+    let svg = png.with_extension("svg");
+    atomically(png, |p| {
+        draw_ablation(
+            BitMapBackend::new(p, (900, 450)).into_drawing_area(),
+            rows,
+            factor,
+        )
+    })?;
+    atomically(&svg, |p| {
+        draw_ablation(
+            SVGBackend::new(p, (900, 450)).into_drawing_area(),
+            rows,
+            factor,
+        )
+    })
+}
+
+fn draw_ablation<DB: DrawingBackend>(
+    root: DrawingArea<DB, plotters::coord::Shift>,
+    rows: &[&crate::grid::ablate::Figures],
+    factor: &str,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE)?;
+    let n = rows.len();
+    let labels: Vec<String> = rows.iter().map(|r| r.level.clone()).collect();
+    let div: Vec<f64> = rows.iter().map(|r| 100.0 * r.gait_divergence_m).collect();
+    let sps: Vec<f64> = rows.iter().map(|r| r.steps_per_s).collect();
+    let top = |v: &[f64]| {
+        v.iter()
+            .copied()
+            .filter(|x| x.is_finite())
+            .fold(0.0f64, f64::max)
+            .max(1e-9)
+            * 1.15
+    };
+    let mut chart = ChartBuilder::on(&root)
+        .caption(factor, ("sans-serif", 22))
+        .margin(14)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .right_y_label_area_size(70)
+        .build_cartesian_2d((0..n.max(2) - 1).into_segmented(), 0.0..top(&div))?
+        .set_secondary_coord((0..n.max(2) - 1).into_segmented(), 0.0..top(&sps));
+    chart
+        .configure_mesh()
+        .x_labels(n)
+        .x_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(i) => labels.get(*i).cloned().unwrap_or_default(),
+            _ => String::new(),
+        })
+        .y_desc("gait divergence from 4x finer dt (cm)")
+        .disable_x_mesh()
+        .draw()?;
+    chart
+        .configure_secondary_axes()
+        .y_desc("env steps/s")
+        .draw()?;
+    let blue = LINE_COLORS[0];
+    let red = LINE_COLORS[1];
+    chart
+        .draw_series(LineSeries::new(
+            div.iter()
+                .enumerate()
+                .map(|(i, &d)| (SegmentValue::CenterOf(i), d)),
+            blue.stroke_width(2),
+        ))?
+        .label("gait divergence (cm)")
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], blue.stroke_width(2)));
+    chart.draw_series(
+        div.iter()
+            .enumerate()
+            .map(|(i, &d)| Circle::new((SegmentValue::CenterOf(i), d), 4, blue.filled())),
+    )?;
+    chart
+        .draw_secondary_series(LineSeries::new(
+            sps.iter()
+                .enumerate()
+                .map(|(i, &s)| (SegmentValue::CenterOf(i), s)),
+            red.stroke_width(2),
+        ))?
+        .label("env steps/s (right)")
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], red.stroke_width(2)));
+    chart.draw_secondary_series(
+        sps.iter()
+            .enumerate()
+            .map(|(i, &s)| Circle::new((SegmentValue::CenterOf(i), s), 4, red.filled())),
+    )?;
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::LowerRight)
+        .draw()?;
+    root.present()?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::{moving_mean, tick};

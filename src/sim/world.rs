@@ -31,6 +31,10 @@ pub struct SimSettings {
     pub max_linvel_m_s: Real,
     /// Any body spinning faster than this (rad/s) counts as a physics blow-up.
     pub max_angvel_rad_s: Real,
+    /// Multiplies the URDF joint damping.
+    pub joint_damping_scale: Real,
+    /// Multiplies the URDF joint armature.
+    pub armature_scale: Real,
 }
 
 impl SimSettings {
@@ -292,6 +296,43 @@ impl SimWorld {
         })
     }
 
+    /// Kinetic plus gravitational potential energy of the robot (J; potential from z = 0,
+    /// synchronised to the kinetic energy's half step as Rapier computes it).
+    pub fn mechanical_energy_j(&self) -> Real {
+        let (g, dt) = (self.world.gravity, self.settings.dt_s);
+        self.link_bodies
+            .iter()
+            .map(|h| &self.world.bodies[*h])
+            .filter(|rb| rb.is_dynamic())
+            .map(|rb| rb.kinetic_energy() + rb.gravitational_potential_energy(dt, g))
+            .sum()
+    }
+
+    /// The deepest penetration among the current contacts (m, 0 when nothing overlaps).
+    pub fn max_penetration_m(&self) -> Real {
+        self.world
+            .narrow_phase
+            .contact_pairs()
+            .flat_map(|pair| pair.manifolds().iter())
+            .flat_map(|m| m.points.iter())
+            .map(|p| -p.dist)
+            .fold(0.0, Real::max)
+    }
+
+    /// How far the furthest actuated joint is beyond its URDF limits (rad, 0 when all are
+    /// within).
+    pub fn joint_limit_violation_rad(&self) -> Real {
+        let mut q = Vec::new();
+        self.joint_angles(&mut q);
+        q.iter()
+            .zip(self.model.actuated_joints())
+            .filter_map(|(&q, j)| {
+                let [lo, hi] = self.model.joints[j].limits?;
+                Some((lo - q).max(q - hi).max(0.0))
+            })
+            .fold(0.0, Real::max)
+    }
+
     /// Pushes the root link with an impulse (N·s) at its centre of mass (tests and ablations).
     pub fn apply_root_impulse(&mut self, impulse: Vector) {
         let h = self.link_bodies[self.root_link];
@@ -427,8 +468,8 @@ fn build(model: &RobotModel, s: &SimSettings, dynamics: &DynamicsParams) -> Buil
     for j in &model.joints {
         if matches!(j.kind, JointKind::Revolute | JointKind::Continuous) {
             let (mb, dof, _) = dof_of(&mut w, link_bodies[j.child]);
-            mb.damping_mut()[dof] = j.damping;
-            mb.armature_mut()[dof] = j.armature;
+            mb.damping_mut()[dof] = j.damping * s.joint_damping_scale;
+            mb.armature_mut()[dof] = j.armature * s.armature_scale;
         }
     }
     let mut actuators = Vec::new();
@@ -504,6 +545,17 @@ fn validate_settings(s: &SimSettings) -> Result<()> {
             "env.spawn_height_m",
             format!("must be in [0, 100), got {}", s.spawn_height_m),
         ));
+    }
+    for (field, v) in [
+        ("env.joint_damping_scale", s.joint_damping_scale),
+        ("env.armature_scale", s.armature_scale),
+    ] {
+        if !(v.is_finite() && (0.0..=100.0).contains(&v)) {
+            return Err(Error::config(
+                field,
+                format!("must be in [0, 100], got {v}"),
+            ));
+        }
     }
     if !(s.max_linvel_m_s > 0.0 && s.max_angvel_rad_s > 0.0) {
         return Err(Error::config(

@@ -1,0 +1,302 @@
+//! Tables and figures of a grid, regenerated from its records alone: `results.csv` (one row
+//! per run × evaluation), `summary.csv` and `summary.md` (per cell: mean and 95 % CI over
+//! seeds, failures, and paired differences against the baseline cell over shared seeds; then
+//! every run's own score), `curves.png` (meta-test curves with CI bands per cell) and
+//! `final.png` (scores with CIs).
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use super::record::{Record, Status};
+use crate::error::{Error, Result};
+use crate::report::summary::{mean_ci95, method_curves, Curve};
+use crate::report::{plots, write_atomic};
+
+/// Mean and 95 % CI half-width.
+pub type Estimate = (f64, f64);
+
+/// One cell's figures over its seeds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CellStats {
+    /// The cell's label.
+    pub cell: String,
+    /// Finished runs.
+    pub n: usize,
+    /// Failed runs.
+    pub failed: usize,
+    /// Score: meta-test success.
+    pub success: Estimate,
+    /// Score: meta-test return.
+    pub ret: Estimate,
+    /// Paired difference to the baseline cell over shared seeds: (pairs, success, return).
+    pub paired: Option<(usize, Estimate, Estimate)>,
+}
+
+/// Per-cell statistics, cells in grid order.
+pub fn cell_stats(records: &[Record], baseline: Option<&str>) -> Vec<CellStats> {
+    let mut cells: Vec<&str> = Vec::new();
+    for r in records {
+        if !cells.contains(&r.cell.as_str()) {
+            cells.push(&r.cell);
+        }
+    }
+    let done = |cell: &str| -> Vec<&Record> {
+        records
+            .iter()
+            .filter(|r| r.cell == cell && r.status == Status::Done && r.success.is_some())
+            .collect()
+    };
+    let base = baseline.map(done).unwrap_or_default();
+    cells
+        .into_iter()
+        .map(|cell| {
+            let runs = done(cell);
+            let pick = |f: fn(&Record) -> Option<f64>| -> Vec<f64> {
+                runs.iter().filter_map(|r| f(r)).collect()
+            };
+            let paired = (baseline.is_some_and(|b| b != cell)).then(|| {
+                let pairs: Vec<(&Record, &Record)> = runs
+                    .iter()
+                    .filter_map(|r| base.iter().find(|b| b.seed == r.seed).map(|b| (*r, *b)))
+                    .collect();
+                let diff = |f: fn(&Record) -> Option<f64>| -> Vec<f64> {
+                    pairs
+                        .iter()
+                        .filter_map(|(r, b)| Some(f(r)? - f(b)?))
+                        .collect()
+                };
+                (
+                    pairs.len(),
+                    mean_ci95(&diff(|r| r.success)),
+                    mean_ci95(&diff(|r| r.ret)),
+                )
+            });
+            CellStats {
+                cell: cell.to_string(),
+                n: runs.len(),
+                failed: records
+                    .iter()
+                    .filter(|r| r.cell == cell && r.status == Status::Failed)
+                    .count(),
+                success: mean_ci95(&pick(|r| r.success)),
+                ret: mean_ci95(&pick(|r| r.ret)),
+                paired,
+            }
+        })
+        .collect()
+}
+
+fn num(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x:.6}")
+    } else {
+        String::new()
+    }
+}
+
+fn pm((m, h): Estimate, scale: f64, digits: usize) -> String {
+    match (m.is_finite(), h.is_finite()) {
+        (true, true) => format!("{:.*} ± {:.*}", digits, m * scale, digits, h * scale),
+        (true, false) => format!("{:.*}", digits, m * scale),
+        _ => "–".into(),
+    }
+}
+
+/// CSV field: quoted when it holds a comma or quote.
+fn field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// Writes every table and figure of `records` into `dir`; returns the cell statistics.
+pub fn write_all(
+    dir: &Path,
+    records: &[Record],
+    baseline: Option<&str>,
+    title: &str,
+) -> Result<Vec<CellStats>> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let keys: Vec<String> = records
+        .first()
+        .map(|r| r.axes.iter().map(|a| a.0.clone()).collect())
+        .unwrap_or_default();
+    if let Some(r) = records
+        .iter()
+        .find(|r| r.axes.iter().map(|a| &a.0).ne(keys.iter()))
+    {
+        return Err(Error::Checkpoint(format!(
+            "record `{}` has other axes than `{}`: records of different grids",
+            r.id, records[0].id
+        )));
+    }
+    write_atomic(
+        &dir.join("results.csv"),
+        results_csv(records, &keys).as_bytes(),
+    )?;
+    let stats = cell_stats(records, baseline);
+    write_atomic(&dir.join("summary.csv"), summary_csv(&stats).as_bytes())?;
+    write_atomic(
+        &dir.join("summary.md"),
+        summary_md(&stats, records, baseline, title).as_bytes(),
+    )?;
+    let curves: Vec<(String, Curve)> = records
+        .iter()
+        .filter(|r| r.status == Status::Done && !r.curve.is_empty())
+        .map(|r| {
+            let c = r.curve.iter().map(|p| (p.0 as f64, p.2, p.3)).collect();
+            (r.cell.clone(), c)
+        })
+        .collect();
+    if !curves.is_empty() {
+        plots::comparison(&method_curves(&curves), &dir.join("curves.png"), title)?;
+        let bars: Vec<(String, Estimate)> = stats
+            .iter()
+            .filter(|s| s.n > 0)
+            .map(|s| (format!("{} (n = {})", s.cell, s.n), s.success))
+            .collect();
+        plots::score_bars(
+            &bars,
+            &dir.join("final.png"),
+            title,
+            "final meta-test success",
+        )?;
+    }
+    Ok(stats)
+}
+
+fn results_csv(records: &[Record], keys: &[String]) -> String {
+    let mut s = String::from("run");
+    for k in keys {
+        let _ = write!(s, ",{}", field(k));
+    }
+    s.push_str(",status,iteration,env_steps,test_success,test_return\n");
+    for r in records {
+        let mut prefix = field(&r.id);
+        for (_, v) in &r.axes {
+            let v = match v {
+                serde_json::Value::String(x) => x.clone(),
+                other => other.to_string(),
+            };
+            let _ = write!(prefix, ",{}", field(&v));
+        }
+        let status = match r.status {
+            Status::Done => "done",
+            Status::Failed => "failed",
+        };
+        if r.curve.is_empty() {
+            let _ = writeln!(s, "{prefix},{status},,,,");
+        }
+        for p in &r.curve {
+            let _ = writeln!(
+                s,
+                "{prefix},{status},{},{},{},{}",
+                p.0,
+                p.1,
+                num(p.2),
+                num(p.3)
+            );
+        }
+    }
+    s
+}
+
+fn summary_csv(stats: &[CellStats]) -> String {
+    let mut s = String::from(
+        "cell,runs,failed,success_mean,success_ci95,return_mean,return_ci95,\
+         paired_runs,d_success_mean,d_success_ci95,d_return_mean,d_return_ci95\n",
+    );
+    for c in stats {
+        let (pn, ds, dr) = c.paired.map_or(
+            (String::new(), (f64::NAN, f64::NAN), (f64::NAN, f64::NAN)),
+            |(n, s, r)| (n.to_string(), s, r),
+        );
+        let _ = writeln!(
+            s,
+            "{},{},{},{},{},{},{},{pn},{},{},{},{}",
+            field(&c.cell),
+            c.n,
+            c.failed,
+            num(c.success.0),
+            num(c.success.1),
+            num(c.ret.0),
+            num(c.ret.1),
+            num(ds.0),
+            num(ds.1),
+            num(dr.0),
+            num(dr.1)
+        );
+    }
+    s
+}
+
+fn summary_md(
+    stats: &[CellStats],
+    records: &[Record],
+    baseline: Option<&str>,
+    title: &str,
+) -> String {
+    let mut s = format!("# {title}\n\nGenerated by drat from {} run records; scores are each run's mean meta-test over its last evaluations; ± is the 95 % t-interval over seeds.\n\n", records.len());
+    let vs = baseline.map_or(String::new(), |b| {
+        format!(" | Δ success vs `{b}` (paired) | Δ return (paired)")
+    });
+    let _ = writeln!(s, "| cell | runs | failed | success (%) | return{vs} |");
+    let _ = writeln!(
+        s,
+        "|---|---|---|---|---{}|",
+        if baseline.is_some() { "|---|---" } else { "" }
+    );
+    for c in stats {
+        let paired = match (&c.paired, baseline) {
+            (Some((n, ds, dr)), Some(_)) => {
+                format!(" | {} (n = {n}) | {}", pm(*ds, 100.0, 1), pm(*dr, 1.0, 2))
+            }
+            (None, Some(_)) => " | baseline | baseline".into(),
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {}{paired} |",
+            c.cell,
+            c.n,
+            c.failed,
+            pm(c.success, 100.0, 1),
+            pm(c.ret, 1.0, 2)
+        );
+    }
+    let failed = records
+        .iter()
+        .filter(|r| r.status == Status::Failed)
+        .count();
+    if failed > 0 {
+        let _ = writeln!(s, "\n{failed} run(s) failed:\n");
+        for r in records.iter().filter(|r| r.status == Status::Failed) {
+            let _ = writeln!(
+                s,
+                "- `{}`: {}",
+                r.id,
+                r.error.as_deref().unwrap_or("no error kept")
+            );
+        }
+    }
+    let _ = writeln!(s, "\n## Every run\n\n| run | cell | seed | iterations | success (%) | return | wall (min) |\n|---|---|---|---|---|---|---|");
+    for r in records {
+        let f = |x: Option<f64>, k: f64, d: usize| {
+            x.map_or("–".into(), |x| format!("{:.*}", d, x * k))
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} | {:.1} |",
+            r.id,
+            r.cell,
+            r.seed,
+            r.iterations,
+            f(r.success, 100.0, 1),
+            f(r.ret, 1.0, 2),
+            r.wall_s / 60.0
+        );
+    }
+    s
+}
