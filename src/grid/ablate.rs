@@ -26,7 +26,7 @@ use std::time::Instant;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-use super::spec::plain;
+use super::spec::{base_config, flatten, plain};
 use crate::config::{Config, Robot};
 use crate::env::gait::TrotGait;
 use crate::env::locomotion::LocomotionEnv;
@@ -114,17 +114,7 @@ impl Ablation {
             msg: e.to_string().trim().to_string(),
         })?;
         let bad = |key: &str, msg: &str| Error::config(format!("{}: {key}", path.display()), msg);
-        let base_text = match (&file.base, &file.robot) {
-            (Some(_), Some(_)) => return Err(bad("base", "give `base` or `robot`, not both")),
-            (Some(b), None) => {
-                let p = path.parent().unwrap_or(Path::new(".")).join(b);
-                std::fs::read_to_string(&p).map_err(|e| Error::io(&p, e))?
-            }
-            (None, r) => format!(
-                "[env]\nrobot = \"{}\"\n",
-                r.as_deref().unwrap_or("quadruped")
-            ),
-        };
+        let (base_text, _) = base_config(path, file.base.as_deref(), file.robot.as_deref())?;
         if file.factor.is_empty() {
             return Err(bad("factor", "no factors: add [[factor]] tables"));
         }
@@ -170,20 +160,6 @@ impl Ablation {
             seconds,
             levels,
         })
-    }
-}
-
-fn flatten(prefix: &str, t: &toml::Table, out: &mut Vec<(String, toml::Value)>) {
-    for (k, v) in t {
-        let key = if prefix.is_empty() {
-            k.clone()
-        } else {
-            format!("{prefix}.{k}")
-        };
-        match v {
-            toml::Value::Table(inner) => flatten(&key, inner, out),
-            _ => out.push((key, v.clone())),
-        }
     }
 }
 

@@ -110,8 +110,32 @@ fn bad(path: &Path, key: &str, msg: impl std::fmt::Display) -> Error {
     Error::config(format!("{}: {key}", path.display()), msg.to_string())
 }
 
-/// Dotted keys of a (possibly nested) table of overrides.
-fn flatten(prefix: &str, t: &toml::Table, out: &mut Vec<(String, toml::Value)>) {
+/// The base config text of a grid or ablation file at `path` and a name for errors: the file
+/// `base` (relative to `path`), or the embedded default of `robot` (quadruped if neither).
+pub(crate) fn base_config(
+    path: &Path,
+    base: Option<&str>,
+    robot: Option<&str>,
+) -> Result<(String, String)> {
+    match (base, robot) {
+        (Some(_), Some(_)) => Err(bad(path, "base", "give `base` or `robot`, not both")),
+        (Some(b), None) => {
+            let p = path.parent().unwrap_or(Path::new(".")).join(b);
+            let t = std::fs::read_to_string(&p).map_err(|e| Error::io(&p, e))?;
+            Ok((t, p.display().to_string()))
+        }
+        (None, r) => {
+            let robot = r.unwrap_or("quadruped");
+            Ok((
+                format!("[env]\nrobot = \"{robot}\"\n"),
+                format!("default `{robot}`"),
+            ))
+        }
+    }
+}
+
+/// Dotted keys and values of a (possibly nested) table of overrides.
+pub(crate) fn flatten(prefix: &str, t: &toml::Table, out: &mut Vec<(String, toml::Value)>) {
     for (k, v) in t {
         let key = if prefix.is_empty() {
             k.clone()
@@ -139,23 +163,8 @@ impl Grid {
             source_name: path.display().to_string(),
             msg: e.to_string().trim().to_string(),
         })?;
-        let (base_text, base_name) = match (&file.base, &file.robot) {
-            (Some(_), Some(_)) => {
-                return Err(bad(path, "base", "give `base` or `robot`, not both"))
-            }
-            (Some(b), None) => {
-                let p = path.parent().unwrap_or(Path::new(".")).join(b);
-                let t = std::fs::read_to_string(&p).map_err(|e| Error::io(&p, e))?;
-                (t, p.display().to_string())
-            }
-            (None, r) => {
-                let robot = r.as_deref().unwrap_or("quadruped");
-                (
-                    format!("[env]\nrobot = \"{robot}\"\n"),
-                    format!("default `{robot}`"),
-                )
-            }
-        };
+        let (base_text, base_name) =
+            base_config(path, file.base.as_deref(), file.robot.as_deref())?;
         let mut fixed = Vec::new();
         flatten("", &file.set, &mut fixed);
         let mut axis_values = Vec::new();
