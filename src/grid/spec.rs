@@ -14,6 +14,11 @@
 //! "transfer.strategy" = ["none", "htr", "hfr", "drae"]
 //! "train.seed" = [1, 2, 3]
 //! ```
+//!
+//! An axis whose values are tables varies several keys together (an "arm"); its key is only a
+//! name, and each table's optional `name` labels it:
+//! `arm = [{ name = "pearl", "transfer.strategy" = "none" }, { name = "drat-rho1",
+//! "transfer.strategy" = "drae", "transfer.eps" = 1e6 }]`.
 
 use std::path::{Path, PathBuf};
 
@@ -201,9 +206,9 @@ impl Grid {
         let runs = cross(&axes)
             .into_iter()
             .enumerate()
-            .map(|(index, values)| {
+            .map(|(index, combo)| {
                 let mut all = fixed.clone();
-                all.extend(values.iter().cloned());
+                let values = expand(&combo, &mut all);
                 let id = run_id(&values);
                 let source = format!("{} (run {index}: {id}, from {base_name})", path.display());
                 let config = Config::from_toml_str_with_values(&base_text, &source, &all)?;
@@ -250,6 +255,40 @@ impl Grid {
             runs,
         })
     }
+}
+
+/// The config overrides of one combination of axis values (appended to `sets`) and the values
+/// as shown in names and tables: a table value is a bundle of settings (an "arm"), shown by its
+/// `name` entry (or its settings joined).
+fn expand(
+    combo: &[(String, toml::Value)],
+    sets: &mut Vec<(String, toml::Value)>,
+) -> Vec<(String, toml::Value)> {
+    combo
+        .iter()
+        .map(|(k, v)| match v {
+            toml::Value::Table(t) => {
+                let mut bundle = t.clone();
+                let name = bundle.remove("name");
+                let mut inner = Vec::new();
+                flatten("", &bundle, &mut inner);
+                let label = match name {
+                    Some(n) => plain(&n),
+                    None => inner
+                        .iter()
+                        .map(|(k, v)| format!("{k}={}", plain(v)))
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                };
+                sets.extend(inner);
+                (k.clone(), toml::Value::String(label))
+            }
+            other => {
+                sets.push((k.clone(), other.clone()));
+                (k.clone(), other.clone())
+            }
+        })
+        .collect()
 }
 
 /// Every combination of axis values, the last axis fastest.
@@ -318,6 +357,23 @@ mod tests {
         assert_eq!(g.runs[5].config.train.seed, 3);
         assert_eq!(g.runs[5].config.train.iterations, 2);
         assert_eq!(g.runs[1].cell("train.seed"), "transfer.strategy=htr");
+    }
+
+    #[test]
+    fn table_values_are_arms_of_several_settings() {
+        let g = grid(
+            "robot = \"point\"\n[axes]\narm = [{ name = \"pearl\", \"transfer.strategy\" = \"none\" }, { name = \"drat-rho1\", \"transfer.strategy\" = \"drae\", \"transfer.eps\" = 1e6 }]\n\"train.seed\" = [4]\n",
+        )
+        .unwrap();
+        assert_eq!(g.runs.len(), 2);
+        assert_eq!(g.runs[0].id, "arm-pearl__seed-4");
+        assert_eq!(g.runs[1].cell("train.seed"), "arm=drat-rho1");
+        assert_eq!(g.runs[1].config.transfer.eps, 1e6);
+        assert_eq!(g.runs[1].config.train.seed, 4);
+        let err = grid("robot = \"point\"\n[axes]\narm = [{ \"transfer.nope\" = 1 }]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("nope"), "{err}");
     }
 
     #[test]
