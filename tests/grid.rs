@@ -108,7 +108,20 @@ fn a_grid_runs_records_summarises_skips_and_resumes() {
         .iter()
         .find(|c| c.cell == "transfer.strategy=htr")
         .unwrap();
-    assert_eq!(htr.paired.unwrap().0, 2);
+    assert_eq!(htr.paired.len(), 1);
+    assert_eq!(
+        (htr.paired[0].baseline.as_str(), htr.paired[0].n),
+        ("transfer.strategy=none", 2)
+    );
+    let none = rep
+        .cells
+        .iter()
+        .find(|c| c.cell == "transfer.strategy=none")
+        .unwrap();
+    assert!(
+        none.paired.is_empty(),
+        "the baseline is not paired with itself"
+    );
     for f in [
         "summary.md",
         "summary.csv",

@@ -531,13 +531,19 @@ fn run(cli: Cli) -> Result<()> {
 
 fn print_cells(cells: &[drat::grid::results::CellStats]) {
     for c in cells {
-        let paired = c.paired.map_or(String::new(), |(n, d, _)| {
-            format!(
-                " · Δ vs baseline {:+.1} ± {:.1} % (n = {n})",
-                100.0 * d.0,
-                100.0 * d.1
-            )
-        });
+        let paired: String = c
+            .paired
+            .iter()
+            .map(|p| {
+                format!(
+                    " · Δ vs {} {:+.1} ± {:.1} % (n = {})",
+                    p.baseline,
+                    100.0 * p.success.0,
+                    100.0 * p.success.1,
+                    p.n
+                )
+            })
+            .collect();
         println!(
             "  {:<40} runs {:>2} · failed {} · success {:.1} ± {:.1} %{paired}",
             c.cell,

@@ -33,7 +33,7 @@ pub fn merge(dirs: &[&Path], out: &Path) -> Result<Vec<results::CellStats>> {
         }
         if let Some(s) = read_spec_file(dir)? {
             match &spec {
-                Some(have) if have.seed_key != s.seed_key || have.baseline != s.baseline => {
+                Some(have) if have.seed_key != s.seed_key || have.baselines != s.baselines => {
                     return Err(Error::argument(
                         "merge",
                         format!(
@@ -78,17 +78,17 @@ pub fn merge(dirs: &[&Path], out: &Path) -> Result<Vec<results::CellStats>> {
     for r in &records {
         r.write(out)?;
     }
-    let (title, baseline) = spec
+    let (title, baselines) = spec
         .as_ref()
-        .map_or(("merged grid".to_string(), None), |s| {
-            (s.title.clone(), s.baseline.clone())
+        .map_or(("merged grid".to_string(), Vec::new()), |s| {
+            (s.title.clone(), s.baselines.clone())
         });
     if let Some(s) = &spec {
         let text =
             serde_json::to_string_pretty(s).map_err(|e| Error::argument("merge", e.to_string()))?;
         crate::report::write_atomic(&out.join("grid-spec.json"), text.as_bytes())?;
     }
-    results::write_all(out, &records, baseline.as_deref(), &title)
+    results::write_all(out, &records, &baselines, &title)
 }
 
 /// Slurm settings of `drat grid --slurm`.

@@ -15,6 +15,19 @@ use crate::report::{plots, write_atomic};
 /// Mean and 95 % CI half-width.
 pub type Estimate = (f64, f64);
 
+/// A cell's paired difference to a baseline cell over the seeds both finished.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Paired {
+    /// The baseline cell.
+    pub baseline: String,
+    /// Seeds in both.
+    pub n: usize,
+    /// Success difference (cell − baseline).
+    pub success: Estimate,
+    /// Return difference.
+    pub ret: Estimate,
+}
+
 /// One cell's figures over its seeds.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CellStats {
@@ -28,12 +41,19 @@ pub struct CellStats {
     pub success: Estimate,
     /// Score: meta-test return.
     pub ret: Estimate,
-    /// Paired difference to the baseline cell over shared seeds: (pairs, success, return).
-    pub paired: Option<(usize, Estimate, Estimate)>,
+    /// Area under the success curve: each run's mean success over all its evaluations.
+    pub auc: Estimate,
+    /// Paired differences to each baseline cell (not to itself).
+    pub paired: Vec<Paired>,
+}
+
+/// A run's area under the success curve (mean success over its evaluations).
+fn auc(r: &Record) -> Option<f64> {
+    (!r.curve.is_empty()).then(|| r.curve.iter().map(|p| p.2).sum::<f64>() / r.curve.len() as f64)
 }
 
 /// Per-cell statistics, cells in grid order.
-pub fn cell_stats(records: &[Record], baseline: Option<&str>) -> Vec<CellStats> {
+pub fn cell_stats(records: &[Record], baselines: &[String]) -> Vec<CellStats> {
     let mut cells: Vec<&str> = Vec::new();
     for r in records {
         if !cells.contains(&r.cell.as_str()) {
@@ -46,7 +66,6 @@ pub fn cell_stats(records: &[Record], baseline: Option<&str>) -> Vec<CellStats> 
             .filter(|r| r.cell == cell && r.status == Status::Done && r.success.is_some())
             .collect()
     };
-    let base = baseline.map(done).unwrap_or_default();
     cells
         .into_iter()
         .map(|cell| {
@@ -54,23 +73,29 @@ pub fn cell_stats(records: &[Record], baseline: Option<&str>) -> Vec<CellStats> 
             let pick = |f: fn(&Record) -> Option<f64>| -> Vec<f64> {
                 runs.iter().filter_map(|r| f(r)).collect()
             };
-            let paired = (baseline.is_some_and(|b| b != cell)).then(|| {
-                let pairs: Vec<(&Record, &Record)> = runs
-                    .iter()
-                    .filter_map(|r| base.iter().find(|b| b.seed == r.seed).map(|b| (*r, *b)))
-                    .collect();
-                let diff = |f: fn(&Record) -> Option<f64>| -> Vec<f64> {
-                    pairs
+            let paired = baselines
+                .iter()
+                .filter(|b| b.as_str() != cell)
+                .map(|b| {
+                    let base = done(b);
+                    let pairs: Vec<(&Record, &Record)> = runs
                         .iter()
-                        .filter_map(|(r, b)| Some(f(r)? - f(b)?))
-                        .collect()
-                };
-                (
-                    pairs.len(),
-                    mean_ci95(&diff(|r| r.success)),
-                    mean_ci95(&diff(|r| r.ret)),
-                )
-            });
+                        .filter_map(|r| base.iter().find(|x| x.seed == r.seed).map(|x| (*r, *x)))
+                        .collect();
+                    let diff = |f: fn(&Record) -> Option<f64>| -> Vec<f64> {
+                        pairs
+                            .iter()
+                            .filter_map(|(r, x)| Some(f(r)? - f(x)?))
+                            .collect()
+                    };
+                    Paired {
+                        baseline: b.clone(),
+                        n: pairs.len(),
+                        success: mean_ci95(&diff(|r| r.success)),
+                        ret: mean_ci95(&diff(|r| r.ret)),
+                    }
+                })
+                .collect();
             CellStats {
                 cell: cell.to_string(),
                 n: runs.len(),
@@ -80,6 +105,7 @@ pub fn cell_stats(records: &[Record], baseline: Option<&str>) -> Vec<CellStats> 
                     .count(),
                 success: mean_ci95(&pick(|r| r.success)),
                 ret: mean_ci95(&pick(|r| r.ret)),
+                auc: mean_ci95(&pick(auc)),
                 paired,
             }
         })
@@ -115,7 +141,7 @@ fn field(s: &str) -> String {
 pub fn write_all(
     dir: &Path,
     records: &[Record],
-    baseline: Option<&str>,
+    baselines: &[String],
     title: &str,
 ) -> Result<Vec<CellStats>> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
@@ -136,11 +162,12 @@ pub fn write_all(
         &dir.join("results.csv"),
         results_csv(records, &keys).as_bytes(),
     )?;
-    let stats = cell_stats(records, baseline);
+    let stats = cell_stats(records, baselines);
     write_atomic(&dir.join("summary.csv"), summary_csv(&stats).as_bytes())?;
+    write_atomic(&dir.join("paired.csv"), paired_csv(&stats).as_bytes())?;
     write_atomic(
         &dir.join("summary.md"),
-        summary_md(&stats, records, baseline, title).as_bytes(),
+        summary_md(&stats, records, baselines, title).as_bytes(),
     )?;
     let curves: Vec<(String, Curve)> = records
         .iter()
@@ -205,17 +232,12 @@ fn results_csv(records: &[Record], keys: &[String]) -> String {
 
 fn summary_csv(stats: &[CellStats]) -> String {
     let mut s = String::from(
-        "cell,runs,failed,success_mean,success_ci95,return_mean,return_ci95,\
-         paired_runs,d_success_mean,d_success_ci95,d_return_mean,d_return_ci95\n",
+        "cell,runs,failed,success_mean,success_ci95,return_mean,return_ci95,auc_mean,auc_ci95\n",
     );
     for c in stats {
-        let (pn, ds, dr) = c.paired.map_or(
-            (String::new(), (f64::NAN, f64::NAN), (f64::NAN, f64::NAN)),
-            |(n, s, r)| (n.to_string(), s, r),
-        );
         let _ = writeln!(
             s,
-            "{},{},{},{},{},{},{},{pn},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{}",
             field(&c.cell),
             c.n,
             c.failed,
@@ -223,11 +245,31 @@ fn summary_csv(stats: &[CellStats]) -> String {
             num(c.success.1),
             num(c.ret.0),
             num(c.ret.1),
-            num(ds.0),
-            num(ds.1),
-            num(dr.0),
-            num(dr.1)
+            num(c.auc.0),
+            num(c.auc.1)
         );
+    }
+    s
+}
+
+fn paired_csv(stats: &[CellStats]) -> String {
+    let mut s = String::from(
+        "cell,baseline,pairs,d_success_mean,d_success_ci95,d_return_mean,d_return_ci95\n",
+    );
+    for c in stats {
+        for p in &c.paired {
+            let _ = writeln!(
+                s,
+                "{},{},{},{},{},{},{}",
+                field(&c.cell),
+                field(&p.baseline),
+                p.n,
+                num(p.success.0),
+                num(p.success.1),
+                num(p.ret.0),
+                num(p.ret.1)
+            );
+        }
     }
     s
 }
@@ -235,34 +277,44 @@ fn summary_csv(stats: &[CellStats]) -> String {
 fn summary_md(
     stats: &[CellStats],
     records: &[Record],
-    baseline: Option<&str>,
+    baselines: &[String],
     title: &str,
 ) -> String {
-    let mut s = format!("# {title}\n\nGenerated by drat from {} run records; scores are each run's mean meta-test over its last evaluations; ± is the 95 % t-interval over seeds.\n\n", records.len());
-    let vs = baseline.map_or(String::new(), |b| {
-        format!(" | Δ success vs `{b}` (paired) | Δ return (paired)")
-    });
-    let _ = writeln!(s, "| cell | runs | failed | success (%) | return{vs} |");
+    let mut s = format!(
+        "# {title}\n\nGenerated by drat from {} run records. Score: each run's mean meta-test success \
+         over its last evaluations; AUC: its mean success over all evaluations; ± is the 95 % \
+         t-interval over seeds; Δ columns are paired by seed (cell − baseline).\n\n",
+        records.len()
+    );
+    let heads: String = baselines
+        .iter()
+        .map(|b| format!(" | Δ success vs `{b}` (%)"))
+        .collect();
     let _ = writeln!(
         s,
-        "|---|---|---|---|---{}|",
-        if baseline.is_some() { "|---|---" } else { "" }
+        "| cell | runs | failed | success (%) | AUC (%) | return{heads} |"
+    );
+    let _ = writeln!(
+        s,
+        "|---|---|---|---|---|---{}|",
+        "|---".repeat(baselines.len())
     );
     for c in stats {
-        let paired = match (&c.paired, baseline) {
-            (Some((n, ds, dr)), Some(_)) => {
-                format!(" | {} (n = {n}) | {}", pm(*ds, 100.0, 1), pm(*dr, 1.0, 2))
-            }
-            (None, Some(_)) => " | baseline | baseline".into(),
-            _ => String::new(),
-        };
+        let cols: String = baselines
+            .iter()
+            .map(|b| match c.paired.iter().find(|p| &p.baseline == b) {
+                Some(p) => format!(" | {} (n = {})", pm(p.success, 100.0, 1), p.n),
+                None => " | baseline".to_string(),
+            })
+            .collect();
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {}{paired} |",
+            "| {} | {} | {} | {} | {} | {}{cols} |",
             c.cell,
             c.n,
             c.failed,
             pm(c.success, 100.0, 1),
+            pm(c.auc, 100.0, 1),
             pm(c.ret, 1.0, 2)
         );
     }
@@ -281,19 +333,23 @@ fn summary_md(
             );
         }
     }
-    let _ = writeln!(s, "\n## Every run\n\n| run | cell | seed | iterations | success (%) | return | wall (min) |\n|---|---|---|---|---|---|---|");
+    let _ = writeln!(
+        s,
+        "\n## Every run\n\n| run | cell | seed | iterations | success (%) | AUC (%) | return | wall (min) |\n|---|---|---|---|---|---|---|---|"
+    );
     for r in records {
         let f = |x: Option<f64>, k: f64, d: usize| {
             x.map_or("–".into(), |x| format!("{:.*}", d, x * k))
         };
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} | {:.1} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {:.1} |",
             r.id,
             r.cell,
             r.seed,
             r.iterations,
             f(r.success, 100.0, 1),
+            f(auc(r), 100.0, 1),
             f(r.ret, 1.0, 2),
             r.wall_s / 60.0
         );

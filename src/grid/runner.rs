@@ -62,8 +62,8 @@ pub struct GridSpecFile {
     pub title: String,
     /// Seed axis key.
     pub seed_key: String,
-    /// Baseline cell.
-    pub baseline: Option<String>,
+    /// Baseline cells.
+    pub baselines: Vec<String>,
     /// Runs in the grid.
     pub runs: usize,
 }
@@ -204,7 +204,7 @@ pub fn run(grid: &Grid, out: &Path, opts: &GridOptions) -> Result<GridReport> {
         Some(_) => Vec::new(),
         None => {
             let records = record::read_all(out)?;
-            results::write_all(out, &records, grid.baseline.as_deref(), &title(grid))?
+            results::write_all(out, &records, &grid.baselines, &title(grid))?
         }
     };
     Ok(GridReport {
@@ -220,7 +220,7 @@ fn write_spec_file(grid: &Grid, out: &Path) -> Result<()> {
         grid: grid.path.display().to_string(),
         title: title(grid),
         seed_key: grid.seed_key.clone(),
-        baseline: grid.baseline.clone(),
+        baselines: grid.baselines.clone(),
         runs: grid.runs.len(),
     };
     let text =

@@ -6,6 +6,7 @@
 //! seed = "train.seed"                       # the axis runs are paired over (this default)
 //! last = 3                                  # a run's score: mean of its last 3 evaluations
 //! baseline = { "transfer.strategy" = "none" }   # the cell paired differences are taken against
+//!                                           # (or a list of such tables: one column each)
 //!
 //! [set]                                     # every run
 //! "train.iterations" = 120
@@ -35,7 +36,7 @@ struct GridFile {
     robot: Option<String>,
     seed: Option<String>,
     last: Option<usize>,
-    baseline: Option<toml::Table>,
+    baseline: Option<toml::Value>,
     #[serde(default)]
     set: toml::Table,
     axes: toml::Table,
@@ -95,8 +96,8 @@ pub struct Grid {
     pub seed_key: String,
     /// Evaluations averaged into a run's score.
     pub last: usize,
-    /// The baseline cell's label, if any.
-    pub baseline: Option<String>,
+    /// The cells paired differences are taken against (labels), in file order.
+    pub baselines: Vec<String>,
     /// Axes in key order.
     pub axes: Vec<Axis>,
     /// Runs in cross-product order (the last axis varies fastest).
@@ -229,28 +230,44 @@ impl Grid {
                 format!("two runs would share the name `{}`", w[0]),
             ));
         }
-        let baseline = match file.baseline {
-            None => None,
-            Some(t) => {
-                let mut want = Vec::new();
-                flatten("", &t, &mut want);
-                let label = cell_label(&want, &seed_key);
-                if !runs.iter().any(|r| r.cell(&seed_key) == label) {
-                    return Err(bad(
-                        path,
-                        "baseline",
-                        format!("no cell `{label}` in the grid"),
-                    ));
-                }
-                Some(label)
+        let tables = match file.baseline {
+            None => Vec::new(),
+            Some(toml::Value::Table(t)) => vec![t],
+            Some(toml::Value::Array(a)) => a
+                .into_iter()
+                .map(|v| match v {
+                    toml::Value::Table(t) => Ok(t),
+                    _ => Err(bad(path, "baseline", "a list of tables of axis values")),
+                })
+                .collect::<Result<_>>()?,
+            Some(_) => {
+                return Err(bad(
+                    path,
+                    "baseline",
+                    "a table of axis values, or a list of them",
+                ))
             }
         };
+        let mut baselines = Vec::new();
+        for t in tables {
+            let mut want = Vec::new();
+            flatten("", &t, &mut want);
+            let label = cell_label(&want, &seed_key);
+            if !runs.iter().any(|r| r.cell(&seed_key) == label) {
+                return Err(bad(
+                    path,
+                    "baseline",
+                    format!("no cell `{label}` in the grid"),
+                ));
+            }
+            baselines.push(label);
+        }
         Ok(Grid {
             path: path.to_path_buf(),
             text: text.to_string(),
             seed_key,
             last,
-            baseline,
+            baselines,
             axes,
             runs,
         })
