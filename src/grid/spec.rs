@@ -11,7 +11,7 @@
 //! [set]                                     # every run
 //! "train.iterations" = 120
 //!
-//! [axes]                                    # cross product, axes in key order
+//! [axes]                                    # cross product: seeds outermost, then key order
 //! "transfer.strategy" = ["none", "htr", "hfr", "drae"]
 //! "train.seed" = [1, 2, 3]
 //! ```
@@ -98,7 +98,7 @@ pub struct Grid {
     pub last: usize,
     /// The cells paired differences are taken against (labels), in file order.
     pub baselines: Vec<String>,
-    /// Axes in key order.
+    /// Axes: the seed axis first, then the others in key order.
     pub axes: Vec<Axis>,
     /// Runs in cross-product order (the last axis varies fastest).
     pub runs: Vec<RunSpec>,
@@ -200,6 +200,12 @@ impl Grid {
             axes.push(Axis { key, values });
         }
         let seed_key = file.seed.unwrap_or_else(|| "train.seed".into());
+        // Seeds outermost: every cell's first seed finishes before any cell's second, so a
+        // grid cut short still holds complete, paired seeds.
+        if let Some(pos) = axes.iter().position(|a| a.key == seed_key) {
+            let seed_axis = axes.remove(pos);
+            axes.insert(0, seed_axis);
+        }
         let last = file.last.unwrap_or(3);
         if last == 0 {
             return Err(bad(path, "last", "must be ≥ 1"));
@@ -383,7 +389,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(g.runs.len(), 2);
-        assert_eq!(g.runs[0].id, "arm-pearl__seed-4");
+        assert_eq!(g.runs[0].id, "seed-4__arm-pearl");
         assert_eq!(g.runs[1].cell("train.seed"), "arm=drat-rho1");
         assert_eq!(g.runs[1].config.transfer.eps, 1e6);
         assert_eq!(g.runs[1].config.train.seed, 4);
