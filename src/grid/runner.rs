@@ -63,6 +63,7 @@ pub struct GridSpecFile {
     /// Seed axis key.
     pub seed_key: String,
     /// Baseline cells.
+    #[serde(default)]
     pub baselines: Vec<String>,
     /// Runs in the grid.
     pub runs: usize,
