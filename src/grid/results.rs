@@ -112,6 +112,46 @@ pub fn cell_stats(records: &[Record], baselines: &[String]) -> Vec<CellStats> {
         .collect()
 }
 
+/// Per-seed differences of every cell's success to each baseline's (runs paired by seed).
+fn paired_panels(records: &[Record], baselines: &[String]) -> Vec<plots::PairedPanel> {
+    let done = |r: &&Record| r.status == Status::Done && r.success.is_some();
+    let mut cells: Vec<&str> = Vec::new();
+    for r in records {
+        if !cells.contains(&r.cell.as_str()) {
+            cells.push(&r.cell);
+        }
+    }
+    baselines
+        .iter()
+        .map(|b| {
+            let rows = cells
+                .iter()
+                .filter(|c| **c != b.as_str())
+                .map(|c| {
+                    let diffs: Vec<f64> = records
+                        .iter()
+                        .filter(|r| r.cell == *c)
+                        .filter(done)
+                        .filter_map(|r| {
+                            let base = records
+                                .iter()
+                                .filter(done)
+                                .find(|x| x.cell == *b && x.seed == r.seed)?;
+                            Some(r.success? - base.success?)
+                        })
+                        .collect();
+                    let est = mean_ci95(&diffs);
+                    (c.to_string(), diffs, est)
+                })
+                .collect();
+            plots::PairedPanel {
+                baseline: b.clone(),
+                rows,
+            }
+        })
+        .collect()
+}
+
 fn num(x: f64) -> String {
     if x.is_finite() {
         format!("{x:.6}")
@@ -184,6 +224,14 @@ pub fn write_all(
             .filter(|s| s.n > 0)
             .map(|s| (format!("{} (n = {})", s.cell, s.n), s.success))
             .collect();
+        if !baselines.is_empty() {
+            plots::paired_differences(
+                &paired_panels(records, baselines),
+                &dir.join("paired.png"),
+                title,
+                "paired difference in success (cell − baseline), per seed",
+            )?;
+        }
         plots::score_bars(
             &bars,
             &dir.join("final.png"),
