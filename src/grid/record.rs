@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::spec::{cell_label, plain, Grid, RunSpec};
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::report::metrics::read_csv;
+use crate::report::metrics::{column, read_csv};
 use crate::report::write_atomic;
 
 /// How a run ended.
@@ -135,12 +135,7 @@ impl Record {
         let csv = run_dir.join("metrics.csv");
         let (header, rows) = read_csv(&csv)?
             .ok_or_else(|| Error::Checkpoint(format!("{}: no metrics", csv.display())))?;
-        let col = |name: &str| {
-            header
-                .iter()
-                .position(|h| h == name)
-                .ok_or_else(|| Error::Checkpoint(format!("{}: no `{name}` column", csv.display())))
-        };
+        let col = |name: &str| column(&header, name, &csv);
         let (ci, ce, cs, cr) = (
             col("iteration")?,
             col("env_steps")?,

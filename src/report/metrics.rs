@@ -178,6 +178,14 @@ fn fmt_num(v: f64) -> String {
 /// A CSV's header and rows (empty cells are `None`).
 pub type Table = (Vec<String>, Vec<Vec<Option<f64>>>);
 
+/// The position of column `name` in a header read from `csv`; an error names the file.
+pub fn column(header: &[String], name: &str, csv: &Path) -> Result<usize> {
+    header
+        .iter()
+        .position(|h| h == name)
+        .ok_or_else(|| Error::Checkpoint(format!("{}: no `{name}` column", csv.display())))
+}
+
 /// Header and rows of a metrics CSV (`None` if the file does not exist or is empty).
 pub fn read_csv(path: &Path) -> Result<Option<Table>> {
     let text = match std::fs::read_to_string(path) {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::report::metrics::read_csv;
+use crate::report::metrics::{column, read_csv};
 
 /// One run's score.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -82,12 +82,7 @@ pub fn eval_curve(dir: &Path) -> Result<(String, u64, Curve)> {
     let csv = dir.join("metrics.csv");
     let (header, rows) = read_csv(&csv)?
         .ok_or_else(|| Error::Checkpoint(format!("{}: no metrics yet", csv.display())))?;
-    let col = |name: &str| {
-        header
-            .iter()
-            .position(|h| h == name)
-            .ok_or_else(|| Error::Checkpoint(format!("{}: no `{name}` column", csv.display())))
-    };
+    let col = |name: &str| column(&header, name, &csv);
     let (ci, cs, cr) = (col("iteration")?, col("test/success")?, col("test/return")?);
     let evals: Curve = rows
         .iter()
