@@ -261,15 +261,20 @@ where
     let panels = root.split_evenly((1, 2));
     // (panel title, mean, CI half-width) accessors of a point.
     type Pick = fn(&(f64, f64, f64, f64, f64)) -> (f64, f64);
-    let metrics: [(&str, Pick); 2] = [
-        ("meta-test success rate", |p| (p.1, p.2)),
-        ("meta-test return", |p| (p.3, p.4)),
+    // (panel, accessor, the metric's possible range: bands are drawn within it)
+    let metrics: [(&str, Pick, (f64, f64)); 2] = [
+        ("meta-test success rate", |p| (p.1, p.2), (0.0, 1.0)),
+        (
+            "meta-test return",
+            |p| (p.3, p.4),
+            (f64::NEG_INFINITY, f64::INFINITY),
+        ),
     ];
-    for (area, (name, pick)) in panels.iter().zip(metrics) {
+    for (area, (name, pick, (lo, hi))) in panels.iter().zip(metrics) {
         let band = |p: &(f64, f64, f64, f64, f64)| {
             let (m, h) = pick(p);
             let h = if h.is_finite() { h } else { 0.0 };
-            (m - h, m + h)
+            ((m - h).max(lo), (m + h).min(hi))
         };
         let all = curves.iter().flat_map(|c| c.points.iter());
         let (x0, x1) = bounds(all.clone().map(|p| p.0), 0.0);
