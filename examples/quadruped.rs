@@ -7,6 +7,8 @@
 //! PEARL's and near goals. For a longer run: `--minutes 60 --set train.iterations=1000
 //! --set agent.hidden=[300,300,300]`, or use `drat train --robot quadruped` with a config file.
 //! `--trot` instead shows the dynamics at work: the same fixed gait on several tasks.
+//! It ends by printing where the replay pages (`replay.html`: the trained agent's meta-test;
+//! `replay-trot.html`: the fixed trot before training) and `plots/trajectories.png` are.
 
 use anyhow::{bail, Context, Result};
 use drat::config::Config;
@@ -14,8 +16,10 @@ use drat::env::gait::TrotGait;
 use drat::env::locomotion::LocomotionEnv;
 use drat::env::{Env, TaskSet};
 use drat::sim::load_robot;
+use drat::replay;
+use drat::train::checkpoint;
 use drat::train::run::{train, RunOptions};
-use drat::train::trainer::collection_speed;
+use drat::train::trainer::{collection_speed, Trainer};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -108,6 +112,12 @@ fn main() -> Result<()> {
         eprintln!("replacing the previous example run in {}", out.display());
         std::fs::remove_dir_all(&out).with_context(|| format!("removing {}", out.display()))?;
     }
+    // What the robot does before any learning: the fixed trot on the held-out tasks.
+    let n_eval = cfg.eval.tasks.min(cfg.tasks.n_test);
+    let held_out = drat::env::EnvMaker::new(&cfg)?.task_set()?.test[..n_eval].to_vec();
+    let before = replay::scripted(&cfg, &held_out, 1, replay::Scripted::Trot, cfg.train.seed)?;
+    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    replay::page::write(&before, &out.join("replay-trot.html"))?;
     let opts = RunOptions {
         progress: true,
         time_budget_s: Some(minutes * 60.0),
@@ -134,10 +144,19 @@ fn main() -> Result<()> {
             pct(s.best_test_success)
         );
     }
+    // The trained agent's meta-test episodes: the replay page and the top-down paths.
+    let mut t = Trainer::new(&cfg)?;
+    checkpoint::load(&mut t, &checkpoint::latest(&out)?)?;
+    let (after, _) = replay::meta_test(&mut t, &held_out, None, true)?;
+    replay::page::write(&after, &out.join("replay.html"))?;
+    replay::trajectories_png(&after, &out.join("plots").join("trajectories.png"))?;
     println!(
         "report: {}/plots/learning_curves.png, metrics.csv, events.jsonl",
         out.display()
     );
+    println!("replay (trained, meta-test): {}/replay.html", out.display());
+    println!("trajectories: {}/plots/trajectories.png", out.display());
+    println!("replay (fixed trot, before training): {}/replay-trot.html", out.display());
     Ok(())
 }
 

@@ -11,6 +11,7 @@ pub mod env;
 pub mod error;
 pub mod grid;
 pub mod nn;
+pub mod replay;
 pub mod report;
 pub mod sim;
 pub mod train;

@@ -43,8 +43,13 @@ enum Command {
     },
     /// Meta-train an agent; writes a run directory (config, metrics, checkpoints, plots).
     Train(TrainArgs),
-    /// Meta-test a trained run on its held-out test tasks.
+    /// Meta-test a trained run on its held-out test tasks; also draws the episodes' paths
+    /// (first 12 tasks) into RUN_DIR/plots/trajectories.png.
     Eval(EvalArgs),
+    /// See what the robot does: one self-contained HTML page (3-D view, top view, controls,
+    /// task info) of a run's meta-test episodes, or of a fixed trot or random actions
+    /// (`--trot`, `--random`: no run needed), plus the trajectories picture beside it.
+    Replay(ReplayArgs),
     /// Compare finished runs: meta-test success and return per method (the runs' transfer
     /// strategy) with 95 % confidence intervals over seeds.
     Summarize(SummarizeArgs),
@@ -305,6 +310,43 @@ struct EvalArgs {
 }
 
 #[derive(Args)]
+struct ReplayArgs {
+    /// The run directory (its latest checkpoint is meta-tested); not with --trot/--random.
+    #[arg(required_unless_present_any = ["trot", "random"], conflicts_with_all = ["trot", "random"])]
+    run_dir: Option<PathBuf>,
+    /// Only this held-out task (index into the held-out tasks, from 0).
+    #[arg(long, conflicts_with = "tasks")]
+    task: Option<usize>,
+    /// The first K held-out tasks.
+    #[arg(long, default_value_t = 4)]
+    tasks: usize,
+    /// Episodes kept per task: the scored ones and the exploration episodes just before them
+    /// (with --trot/--random: episodes run per task).
+    #[arg(long, default_value_t = 10)]
+    episodes: usize,
+    /// The page (default: RUN_DIR/replay.html, or replay-trot.html / replay-random.html here).
+    /// The trajectories picture goes beside it (`<stem>-trajectories.png`; in a run
+    /// directory plots/trajectories.png).
+    #[arg(long, value_name = "FILE.html")]
+    out: Option<PathBuf>,
+    /// Replay the quadruped's fixed trot (PD on joint targets) instead of a run.
+    #[arg(long, conflicts_with = "random")]
+    trot: bool,
+    /// Replay uniform random actions instead of a run.
+    #[arg(long)]
+    random: bool,
+    /// With --trot/--random: the robot and its config.
+    #[command(flatten)]
+    cfg: ConfigArgs,
+    /// Base seed of the meta-test stream (default: as `drat eval`), or of the scripted resets.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// CPU threads for tensor math.
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+}
+
+#[derive(Args)]
 struct SummarizeArgs {
     /// Run directories (e.g. `runs/compare/*`).
     #[arg(required = true)]
@@ -428,7 +470,10 @@ fn run(cli: Cli) -> Result<()> {
                 .unwrap_or(t.tasks.test.len())
                 .min(t.tasks.test.len());
             let tasks = t.tasks.test[..n].to_vec();
-            let (e, records) = t.evaluate_tasks(&tasks, a.seed)?;
+            let (r, e) = drat::replay::meta_test(&mut t, &tasks, a.seed, false)?;
+            let records: Vec<_> = r.tasks.iter().filter_map(|t| t.eval.clone()).collect();
+            let png = a.run_dir.join("plots").join("trajectories.png");
+            drat::replay::trajectories_png(&r, &png)?;
             if let Some(path) = &a.per_task {
                 write_per_task(path, &records)?;
             }
@@ -439,9 +484,11 @@ fn run(cli: Cli) -> Result<()> {
                     "{}: iteration {} · {n} test tasks · success {:.0} % (goal found while exploring: {:.0} %) · return {:.2} · goal term {:.2} · ctrl term {:.2}",
                     a.run_dir.display(), t.state.iteration, 100.0 * e.success, 100.0 * e.explore_success, e.ret, e.goal_reward, e.ctrl_reward
                 );
+                println!("trajectories: {}", png.display());
             }
             Ok(())
         }
+        Command::Replay(a) => replay(a),
         Command::Summarize(a) => summarize(a),
         Command::Grid(a) => grid(a),
         Command::Ablate(a) => ablate(a),
@@ -864,6 +911,72 @@ fn write_per_task(
     }
     drat::report::write_atomic(path, csv.as_bytes())
         .with_context(|| format!("--per-task {}", path.display()))
+}
+
+fn replay(a: ReplayArgs) -> Result<()> {
+    use drat::replay::{self, Scripted};
+    drat::train::set_threads(a.threads)?;
+    if a.episodes == 0 {
+        bail!("--episodes must be ≥ 1");
+    }
+    let (page, replay) = match &a.run_dir {
+        Some(dir) => {
+            let cfg = run::run_config(dir)?;
+            let mut t = Trainer::new(&cfg)?;
+            let ck = checkpoint::latest(dir)?;
+            checkpoint::load(&mut t, &ck)?;
+            let tasks = replay::pick_tasks(&t.tasks.test, a.task, a.tasks)?;
+            let (mut r, e) = replay::meta_test(&mut t, &tasks, a.seed, true)?;
+            println!(
+                "{}: iteration {} · {} task(s) · meta-test success {:.0} %",
+                dir.display(),
+                t.state.iteration,
+                tasks.len(),
+                100.0 * e.success
+            );
+            r.keep_last(a.episodes);
+            (a.out.clone().unwrap_or_else(|| dir.join("replay.html")), r)
+        }
+        None => {
+            let cfg = a.cfg.resolve()?;
+            let set = EnvMaker::new(&cfg)?.task_set()?;
+            let tasks = replay::pick_tasks(&set.test, a.task, a.tasks)?;
+            let (how, name) = match a.trot {
+                true => (Scripted::Trot, "replay-trot.html"),
+                false => (Scripted::Random, "replay-random.html"),
+            };
+            let seed = a.seed.unwrap_or(cfg.train.seed);
+            let r = replay::scripted(&cfg, &tasks, a.episodes, how, seed)?;
+            (a.out.clone().unwrap_or_else(|| PathBuf::from(name)), r)
+        }
+    };
+    let png = trajectories_path(&page, a.run_dir.is_some() && a.out.is_none());
+    write_replay(&replay, &page, &png)
+}
+
+/// Where a replay page's trajectories picture goes: `plots/trajectories.png` in a run
+/// directory, else `<stem>-trajectories.png` beside the page.
+fn trajectories_path(page: &std::path::Path, in_run_dir: bool) -> PathBuf {
+    let dir = page.parent().unwrap_or(std::path::Path::new("."));
+    if in_run_dir {
+        return dir.join("plots").join("trajectories.png");
+    }
+    let stem = page.file_stem().map_or("replay".into(), |s| s.to_string_lossy());
+    dir.join(format!("{stem}-trajectories.png"))
+}
+
+/// Writes the page and the picture and says where they are.
+fn write_replay(r: &drat::replay::Replay, page: &std::path::Path, png: &std::path::Path) -> Result<()> {
+    let bytes = drat::replay::page::write(r, page)?;
+    drat::replay::trajectories_png(r, png)?;
+    let episodes: usize = r.tasks.iter().map(|t| t.episodes.len()).sum();
+    println!(
+        "replay: {} ({episodes} episodes, {:.1} MB) · trajectories: {}",
+        page.display(),
+        bytes as f64 / 1e6,
+        png.display()
+    );
+    Ok(())
 }
 
 fn summarize(a: SummarizeArgs) -> Result<()> {

@@ -38,10 +38,14 @@ use std::sync::Arc;
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
 
-use super::{clip_action, BoxSpace, Env, EpisodeState, Reset, ResetInfo, Step, StepInfo, Task};
+use super::{
+    clip_action, BodyShapes, BoxSpace, DrawnShape, Env, EpisodeState, Reset, ResetInfo, Step,
+    StepInfo, Task,
+};
 use crate::config::{Config, RewardConfig};
 use crate::env::reward;
 use crate::error::Result;
+use crate::sim::robot::{LinkDesc, ShapeDesc};
 use crate::sim::{RobotModel, SimWorld};
 
 /// A legged robot reaching for a goal.
@@ -309,5 +313,55 @@ impl Env for LocomotionEnv {
             truncated,
             info,
         })
+    }
+
+    fn body_poses(&self, out: &mut Vec<f32>) {
+        for p in self.world.link_poses() {
+            let (t, q) = (p.translation, p.rotation);
+            out.extend_from_slice(&[t.x, t.y, t.z, q.x, q.y, q.z, q.w]);
+        }
+    }
+
+    fn bodies(&self) -> Vec<BodyShapes> {
+        self.world.model().links.iter().map(body_shapes).collect()
+    }
+
+    fn control_dt_s(&self) -> f32 {
+        self.world.settings().control_dt_s()
+    }
+
+    fn joint_state(&self, q: &mut Vec<f32>, qd: &mut Vec<f32>) -> bool {
+        self.world.joint_angles(q);
+        self.world.joint_velocities(qd);
+        true
+    }
+}
+
+/// A link's collision geometry as replays draw it.
+fn body_shapes(link: &LinkDesc) -> BodyShapes {
+    let shapes = link
+        .collisions
+        .iter()
+        .map(|c| {
+            let (kind, radius, length, size) = match c.shape {
+                ShapeDesc::Sphere { radius_m } => ("sphere", radius_m, 0.0, [0.0; 3]),
+                ShapeDesc::Box { size_m } => ("box", 0.0, 0.0, size_m),
+                ShapeDesc::Cylinder { radius_m, length_m } => ("cylinder", radius_m, length_m, [0.0; 3]),
+                ShapeDesc::Capsule { radius_m, length_m } => ("capsule", radius_m, length_m, [0.0; 3]),
+            };
+            let (t, q) = (c.origin.translation, c.origin.rotation);
+            DrawnShape {
+                kind: kind.into(),
+                radius,
+                length,
+                size,
+                pos: [t.x, t.y, t.z],
+                quat: [q.x, q.y, q.z, q.w],
+            }
+        })
+        .collect();
+    BodyShapes {
+        name: link.name.clone(),
+        shapes,
     }
 }

@@ -143,6 +143,50 @@ pub trait Env: Send {
     /// before `reset` or after the episode ended; out-of-range components are clipped and
     /// counted in `info.clipped_actions`.
     fn step(&mut self, action: &[f32]) -> Result<Step>;
+    /// Appends the world pose of every body, [`POSE_LEN`] floats each (`x y z qx qy qz qw`),
+    /// in the order of [`Env::bodies`] (for replays; not used in training).
+    fn body_poses(&self, out: &mut Vec<f32>);
+    /// What each body looks like, for replays: its name and shapes in its own frame.
+    fn bodies(&self) -> Vec<BodyShapes>;
+    /// Seconds one control step stands for (replays play back at this rate).
+    fn control_dt_s(&self) -> f32;
+    /// Writes the actuated joints' angles and velocities in action order; false for a robot
+    /// without joints.
+    fn joint_state(&self, _q: &mut Vec<f32>, _qd: &mut Vec<f32>) -> bool {
+        false
+    }
+}
+
+/// Floats per body pose in [`Env::body_poses`]: position (m) then unit quaternion.
+pub const POSE_LEN: usize = 7;
+
+/// One body's name and the shapes drawn for it, each with its pose in the body frame.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BodyShapes {
+    /// Link name.
+    pub name: String,
+    /// The shapes (the URDF's collision geometry).
+    pub shapes: Vec<DrawnShape>,
+}
+
+/// A shape to draw: URDF conventions (cylinders and capsules along the shape frame's z).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DrawnShape {
+    /// `sphere`, `box`, `cylinder` or `capsule`.
+    pub kind: String,
+    /// Radius (sphere, cylinder, capsule), m.
+    #[serde(default)]
+    pub radius: f32,
+    /// Length (cylinder: full; capsule: the cylindrical part), m.
+    #[serde(default)]
+    pub length: f32,
+    /// Full side lengths (box), m.
+    #[serde(default)]
+    pub size: [f32; 3],
+    /// Position in the body frame, m.
+    pub pos: [f32; 3],
+    /// Orientation in the body frame (`qx qy qz qw`).
+    pub quat: [f32; 4],
 }
 
 /// Checks an action and writes its clipped copy into `out`; returns how many were clipped.

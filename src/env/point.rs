@@ -22,7 +22,7 @@ use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
 use rand_pcg::Pcg64;
 
-use super::{clip_action, BoxSpace, Env, EpisodeState, Reset, ResetInfo, Step, StepInfo, Task};
+use super::{clip_action, BodyShapes, BoxSpace, DrawnShape, Env, EpisodeState, Reset, ResetInfo, Step, StepInfo, Task};
 use crate::config::{Config, PointConfig, RewardConfig};
 use crate::env::reward;
 use crate::error::{Error, Result};
@@ -213,6 +213,29 @@ impl Env for PointEnv {
             truncated,
             info,
         })
+    }
+
+    fn body_poses(&self, out: &mut Vec<f32>) {
+        out.extend_from_slice(&[self.pos[0], self.pos[1], 0.0, 0.0, 0.0, 0.0, 1.0]);
+    }
+
+    fn bodies(&self) -> Vec<BodyShapes> {
+        vec![BodyShapes {
+            name: "point".into(),
+            shapes: vec![DrawnShape {
+                kind: "sphere".into(),
+                radius: 0.05,
+                length: 0.0,
+                size: [0.0; 3],
+                pos: [0.0; 3],
+                quat: [0.0, 0.0, 0.0, 1.0],
+            }],
+        }]
+    }
+
+    /// The point robot has no physical clock; replays play it at 20 steps per second.
+    fn control_dt_s(&self) -> f32 {
+        0.05
     }
 }
 

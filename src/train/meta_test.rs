@@ -44,6 +44,8 @@ pub struct TaskEval {
     pub success: f32,
     /// Mean return of the scored episodes.
     pub ret: f32,
+    /// The scored episodes' z (the posterior mean; empty without a context encoder).
+    pub z: Vec<f32>,
 }
 
 /// The seed of the meta-test stream at `iteration` for base seed `seed`.
@@ -192,6 +194,7 @@ impl Schedule for MetaTestSchedule<'_> {
                 context_rewarded: run.context.reward.iter().filter(|&&r| r > 0.0).count(),
                 success: own.success,
                 ret: own.ret,
+                z: run.scored_z.clone().unwrap_or_default(),
             };
             self.done.push((run.index, record, run.scored));
             return self.next(env, rng);

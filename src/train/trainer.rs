@@ -18,7 +18,8 @@ use crate::config::{Config, Exploration, InitialActions};
 use crate::data::buffer::TaskBuffer;
 use crate::data::trajectory::Trajectory;
 use crate::env::vec_env::VecEnv;
-use crate::env::{EnvMaker, Task, TaskSet};
+use crate::env::{Env, EnvMaker, Task, TaskSet};
+use crate::replay::{EpisodeRecord, Recorder};
 use crate::error::{Error, Result};
 use crate::transfer::drat::TransferStats;
 use crate::transfer::strategy::{self, BatchRows, MovedBuffer, Strategy, TrainView};
@@ -343,6 +344,44 @@ impl Trainer {
         let out = meta_test(&self.agent, e, tasks, &mut envs, base, self.state.iteration);
         self.eval_envs = Some(envs);
         out
+    }
+
+    /// [`Trainer::evaluate_tasks`] on fresh envs that record every episode (with body poses
+    /// when `poses`): the same protocol, stream and results, plus the episodes in the order
+    /// each env ran them.
+    pub fn evaluate_recorded(
+        &self,
+        tasks: &[Task],
+        seed: Option<u64>,
+        poses: bool,
+    ) -> Result<(EpisodeSummary, Vec<TaskEval>, Vec<EpisodeRecord>)> {
+        let n = tasks.len().clamp(1, MAX_EVAL_ENVS);
+        let train = &self.tasks.train;
+        let mut logs = Vec::with_capacity(n);
+        let mut envs: Vec<Box<dyn Env>> = Vec::with_capacity(n);
+        for k in 0..n {
+            let (env, log) = Recorder::new(self.maker.make(train[k % train.len()].clone())?, poses);
+            envs.push(Box::new(env));
+            logs.push(log);
+        }
+        let mut venv = VecEnv::new(envs, self.env_threads, 0)?;
+        let e = &self.cfg.eval;
+        let base = seed.or(e.seed).unwrap_or(self.cfg.train.seed);
+        let (summary, records) =
+            meta_test(&self.agent, e, tasks, &mut venv, base, self.state.iteration)?;
+        drop(venv);
+        let mut episodes = Vec::new();
+        for log in logs {
+            let mut log = log
+                .lock()
+                .map_err(|_| Error::Action("replay log poisoned by a panic".into()))?;
+            episodes.extend(
+                std::mem::take(&mut *log)
+                    .into_iter()
+                    .filter(|e| e.steps() > 0 || e.blowup_step.is_some()),
+            );
+        }
+        Ok((summary, records, episodes))
     }
 
     /// Meta-test on the first `eval.tasks` held-out tasks.

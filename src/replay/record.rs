@@ -1,0 +1,229 @@
+//! Recording episodes for replays: [`Recorder`] wraps any [`Env`] and logs, per episode, every
+//! body's pose at the reset and after each step, the achieved position, the rewards, and where
+//! the goal was first reached or the physics blew up. Training never wraps its envs; replays and
+//! trajectory pictures do.
+
+use std::sync::{Arc, Mutex};
+
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::env::{BodyShapes, BoxSpace, Env, Reset, Step, Task, POSE_LEN};
+use crate::error::{Error, Result};
+
+/// One recorded episode.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct EpisodeRecord {
+    /// Task id.
+    pub task: usize,
+    /// Reset seed.
+    pub seed: u64,
+    /// Body poses per frame, `n_bodies × POSE_LEN` floats each: frame 0 at the reset, then one
+    /// per step. Empty when poses are not recorded. A blow-up step adds no frame.
+    pub frames: Vec<f32>,
+    /// Achieved position (torso or point, m) per frame.
+    pub path: Vec<[f32; 2]>,
+    /// Reward of each step (one fewer than the frames).
+    pub rewards: Vec<f32>,
+    /// First step (1-based) that ended inside the goal radius.
+    pub success_step: Option<usize>,
+    /// The step (1-based) at which the physics blew up; the episode was truncated there.
+    pub blowup_step: Option<usize>,
+}
+
+impl EpisodeRecord {
+    /// Steps recorded (a blow-up step not counted).
+    pub fn steps(&self) -> usize {
+        self.rewards.len()
+    }
+
+    /// Sum of the rewards.
+    pub fn ret(&self) -> f32 {
+        self.rewards.iter().sum()
+    }
+
+    /// Whether the goal was reached.
+    pub fn success(&self) -> bool {
+        self.success_step.is_some()
+    }
+}
+
+/// The episodes one recorder has seen, in order.
+pub type Log = Arc<Mutex<Vec<EpisodeRecord>>>;
+
+/// An env that records what it does (see the module doc).
+pub struct Recorder {
+    inner: Box<dyn Env>,
+    poses: bool,
+    log: Log,
+    seed: u64,
+}
+
+impl Recorder {
+    /// Wraps `inner`; with `poses` false only paths and rewards are kept (trajectory pictures).
+    pub fn new(inner: Box<dyn Env>, poses: bool) -> (Self, Log) {
+        let log = Log::default();
+        let r = Recorder {
+            inner,
+            poses,
+            log: log.clone(),
+            seed: 0,
+        };
+        (r, log)
+    }
+
+    fn with_current<T>(&self, f: impl FnOnce(&mut EpisodeRecord) -> T) -> Result<T> {
+        let mut log = self
+            .log
+            .lock()
+            .map_err(|_| Error::Action("replay log poisoned by a panic".into()))?;
+        let ep = log
+            .last_mut()
+            .ok_or_else(|| Error::Action("step before reset".into()))?;
+        Ok(f(ep))
+    }
+}
+
+impl Env for Recorder {
+    fn observation_space(&self) -> &BoxSpace {
+        self.inner.observation_space()
+    }
+
+    fn action_space(&self) -> &BoxSpace {
+        self.inner.action_space()
+    }
+
+    fn task(&self) -> &Task {
+        self.inner.task()
+    }
+
+    fn set_task(&mut self, task: Task) -> Result<()> {
+        self.inner.set_task(task)
+    }
+
+    fn horizon(&self) -> usize {
+        self.inner.horizon()
+    }
+
+    fn reset(&mut self, seed: u64) -> Result<Reset> {
+        let r = self.inner.reset(seed)?;
+        self.seed = seed;
+        let mut ep = EpisodeRecord {
+            task: r.info.task_id,
+            seed,
+            path: vec![r.info.achieved],
+            ..EpisodeRecord::default()
+        };
+        if self.poses {
+            self.inner.body_poses(&mut ep.frames);
+        }
+        let mut log = self
+            .log
+            .lock()
+            .map_err(|_| Error::Action("replay log poisoned by a panic".into()))?;
+        // An episode reset before its first step never happened (VecEnv resets on creation).
+        if log.last().is_some_and(|e| e.steps() == 0 && e.blowup_step.is_none()) {
+            log.pop();
+        }
+        log.push(ep);
+        Ok(r)
+    }
+
+    fn step(&mut self, action: &[f32]) -> Result<Step> {
+        let s = self.inner.step(action)?;
+        let mut poses = Vec::new();
+        if self.poses && !s.info.blowup {
+            self.inner.body_poses(&mut poses);
+        }
+        self.with_current(|ep| {
+            let t = ep.steps() + 1;
+            if s.info.blowup {
+                ep.blowup_step = Some(t);
+                return;
+            }
+            ep.frames.extend_from_slice(&poses);
+            ep.path.push(s.info.achieved);
+            ep.rewards.push(s.reward);
+            if s.info.success && ep.success_step.is_none() {
+                ep.success_step = Some(t);
+            }
+        })?;
+        Ok(s)
+    }
+
+    fn body_poses(&self, out: &mut Vec<f32>) {
+        self.inner.body_poses(out);
+    }
+
+    fn bodies(&self) -> Vec<BodyShapes> {
+        self.inner.bodies()
+    }
+
+    fn control_dt_s(&self) -> f32 {
+        self.inner.control_dt_s()
+    }
+}
+
+/// What acts in an episode without an agent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scripted {
+    /// Uniform random actions in [-1, 1].
+    Random,
+    /// The quadruped's fixed trot (PD on joint targets).
+    Trot,
+}
+
+/// Runs one episode of `env` (a recorder) on `task` with scripted actions.
+pub fn scripted_episode(
+    env: &mut Recorder,
+    task: &Task,
+    seed: u64,
+    how: Scripted,
+    rng: &mut impl Rng,
+) -> Result<()> {
+    env.set_task(task.clone())?;
+    env.reset(seed)?;
+    let ad = env.action_space().dim();
+    if how == Scripted::Trot && ad != 8 {
+        return Err(Error::argument(
+            "--trot",
+            format!("the fixed trot drives the quadruped's 8 joints, this robot has {ad}; use --random"),
+        ));
+    }
+    let gait = crate::env::gait::TrotGait::default();
+    let (mut q, mut qd) = (Vec::new(), Vec::new());
+    let dt = env.control_dt_s();
+    for t in 0..env.horizon() {
+        let action: Vec<f32> = match how {
+            Scripted::Random => (0..ad).map(|_| rng.random_range(-1.0..=1.0)).collect(),
+            Scripted::Trot => {
+                env.joint_state_or_err(&mut q, &mut qd)?;
+                gait.action(t as f32 * dt, &q, &qd).to_vec()
+            }
+        };
+        if env.step(&action)?.done() {
+            break;
+        }
+    }
+    Ok(())
+}
+
+impl Recorder {
+    /// Joint angles and velocities in action order (the trot's PD needs them).
+    fn joint_state_or_err(&self, q: &mut Vec<f32>, qd: &mut Vec<f32>) -> Result<()> {
+        if self.inner.joint_state(q, qd) {
+            Ok(())
+        } else {
+            Err(Error::argument(
+                "--trot",
+                "the fixed trot needs a legged robot (the quadruped); use --random",
+            ))
+        }
+    }
+}
+
+/// Poses of body `b` at frame `f` of `ep` (`n_bodies` bodies per frame).
+pub fn pose(ep: &EpisodeRecord, n_bodies: usize, f: usize, b: usize) -> &[f32] {
+    let at = (f * n_bodies + b) * POSE_LEN;
+    &ep.frames[at..at + POSE_LEN]
+}

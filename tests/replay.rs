@@ -1,0 +1,150 @@
+//! Replays: the page's embedded frames are the recorded trajectory; a meta-test replay shows
+//! the episodes behind the reported figure; blow-ups are cut, not NaN; bad input is named.
+
+use std::process::Command;
+
+use drat::config::Config;
+use drat::env::{EnvMaker, POSE_LEN};
+use drat::replay::{self, page, Scripted};
+use drat::train::{checkpoint, run, trainer::Trainer};
+
+fn drat(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_drat"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn quadruped(sets: &[&str]) -> Config {
+    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+    Config::from_toml_str_with_sets("[env]\nrobot = \"quadruped\"\n", "test", &sets).unwrap()
+}
+
+#[test]
+fn page_frames_equal_the_recorded_trajectory() {
+    let cfg = quadruped(&["env.horizon=40"]);
+    let tasks = EnvMaker::new(&cfg).unwrap().task_set().unwrap().test[..2].to_vec();
+    let r = replay::scripted(&cfg, &tasks, 2, Scripted::Trot, 7).unwrap();
+    let nb = r.bodies.len();
+    assert_eq!(nb, 9, "torso and 8 leg links");
+    let html = page::html(&r).unwrap();
+    let data = page::read_data(&html).unwrap();
+    assert_eq!(data["tasks"].as_array().unwrap().len(), 2);
+    for (t, task) in r.tasks.iter().enumerate() {
+        assert_eq!(task.episodes.len(), 2);
+        for (e, ep) in task.episodes.iter().enumerate() {
+            let rec = &ep.record;
+            let d = &data["tasks"][t]["episodes"][e];
+            let frames = page::decode_f32(d["frames"].as_str().unwrap()).unwrap();
+            // Bit for bit what was recorded: one frame at reset plus one per step.
+            assert_eq!(frames, rec.frames);
+            assert_eq!(frames.len(), (rec.steps() + 1) * nb * POSE_LEN);
+            assert_eq!(d["steps"].as_u64().unwrap() as usize, 40);
+            // The torso's x-y in every frame is the achieved position the env reported.
+            for (f, xy) in rec.path.iter().enumerate() {
+                let torso = replay::record::pose(rec, nb, f, 0);
+                assert_eq!([torso[0], torso[1]], *xy, "frame {f}");
+            }
+            // Orientations are unit quaternions.
+            for q in frames.chunks(POSE_LEN) {
+                let n: f32 = q[3..].iter().map(|v| v * v).sum();
+                assert!((n - 1.0).abs() < 1e-4, "{n}");
+            }
+        }
+    }
+    // The trot walks: the torso ends somewhere else than it started.
+    let p = &r.tasks[0].episodes[0].record.path;
+    let moved = (p[p.len() - 1][0] - p[0][0]).hypot(p[p.len() - 1][1] - p[0][1]);
+    assert!(moved > 0.1, "trot moved {moved} m in 2 s");
+    // Self-contained: three.js inlined, nothing fetched.
+    assert!(html.contains("window.THREE=(function(){"));
+    assert!(!html.contains("__THREE_JS__") && !html.contains("__DRAT_REPLAY_DATA__"));
+    assert!(!html.contains("src=\"http") && !html.contains("import("));
+}
+
+#[test]
+fn a_blown_up_episode_is_cut_at_its_last_sane_frame() {
+    // A velocity limit any random flailing exceeds: the env reports a blow-up.
+    let cfg = quadruped(&["env.horizon=200", "env.max_linvel_m_s=0.3"]);
+    let tasks = EnvMaker::new(&cfg).unwrap().task_set().unwrap().test[..1].to_vec();
+    let r = replay::scripted(&cfg, &tasks, 1, Scripted::Random, 3).unwrap();
+    let rec = &r.tasks[0].episodes[0].record;
+    let at = rec.blowup_step.expect("the velocity limit is exceeded");
+    assert_eq!(rec.steps(), at - 1, "the blow-up step adds no transition");
+    assert_eq!(rec.frames.len(), at * r.bodies.len() * POSE_LEN);
+    assert!(rec.frames.iter().all(|v| v.is_finite()));
+    let data = page::read_data(&page::html(&r).unwrap()).unwrap();
+    assert_eq!(data["tasks"][0]["episodes"][0]["blowup_step"], at);
+}
+
+#[test]
+fn a_meta_test_replay_reproduces_the_reported_evaluation() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let mut args = vec!["train", "--robot", "point", "--quiet", "--out", out.to_str().unwrap()];
+    let sets = [
+        "agent.hidden=[16]",
+        "agent.encoder_hidden=[16]",
+        "train.iterations=2",
+        "train.initial_steps_per_task=20",
+        "train.tasks_per_iteration=1",
+        "train.steps_prior=20",
+        "train.updates_per_iteration=2",
+        "train.batch_size=8",
+        "train.meta_batch=2",
+        "train.context_size=4",
+        "eval.every=1",
+        "eval.tasks=3",
+        "eval.exploration_episodes=2",
+        "tasks.n_train=3",
+        "tasks.n_test=3",
+        "env.horizon=30",
+    ];
+    for s in &sets {
+        args.extend(["--set", s]);
+    }
+    let o = drat(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+
+    let cfg = run::run_config(&out).unwrap();
+    let mut t = Trainer::new(&cfg).unwrap();
+    checkpoint::load(&mut t, &checkpoint::latest(&out).unwrap()).unwrap();
+    let tasks = t.tasks.test.clone();
+    let (plain, records) = t.evaluate_tasks(&tasks, None).unwrap();
+    let (r, recorded) = replay::meta_test(&mut t, &tasks, None, true).unwrap();
+    assert_eq!(plain, recorded, "recording changes nothing");
+    for (task, rec) in r.tasks.iter().zip(&records) {
+        assert_eq!(task.episodes.len(), 3, "2 exploration + 1 scored");
+        assert_eq!(
+            task.episodes.iter().map(|e| e.scored).collect::<Vec<_>>(),
+            [false, false, true]
+        );
+        let scored = &task.episodes[2].record;
+        assert_eq!(scored.ret(), rec.ret);
+        assert_eq!(f32::from(u8::from(scored.success())), rec.success);
+        assert_eq!(task.eval.as_ref().unwrap().z.len(), cfg.agent.latent_dim);
+    }
+
+    // The command: page and picture where it says.
+    let o = drat(&["replay", out.to_str().unwrap(), "--tasks", "2"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let html = std::fs::read_to_string(out.join("replay.html")).unwrap();
+    assert_eq!(page::read_data(&html).unwrap()["view"], "2d");
+    assert!(out.join("plots/trajectories.png").exists());
+
+    // Bad input is named.
+    let o = drat(&["replay", out.to_str().unwrap(), "--task", "3"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("--task") && err.contains("3 held-out"), "{err}");
+    let empty = dir.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let o = drat(&["replay", empty.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("empty"), "{err}");
+    let o = drat(&["replay", out.to_str().unwrap(), "--out", "/proc/no/such/dir/r.html"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("/proc/no/such/dir"), "{err}");
+    let o = drat(&["replay", "--trot", "--robot", "point"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("--trot"), "{err}");
+}
