@@ -15,8 +15,8 @@ use drat::config::Config;
 use drat::env::gait::TrotGait;
 use drat::env::locomotion::LocomotionEnv;
 use drat::env::{Env, TaskSet};
-use drat::sim::load_robot;
 use drat::replay;
+use drat::sim::load_robot;
 use drat::train::checkpoint;
 use drat::train::run::{train, RunOptions};
 use drat::train::trainer::{collection_speed, Trainer};
@@ -156,7 +156,10 @@ fn main() -> Result<()> {
     );
     println!("replay (trained, meta-test): {}/replay.html", out.display());
     println!("trajectories: {}/plots/trajectories.png", out.display());
-    println!("replay (fixed trot, before training): {}/replay-trot.html", out.display());
+    println!(
+        "replay (fixed trot, before training): {}/replay-trot.html",
+        out.display()
+    );
     Ok(())
 }
 

@@ -72,7 +72,11 @@ fn inspect(img: &image::RgbImage, r: (u32, u32, u32, u32)) -> (usize, usize, (f6
             }
         }
     }
-    let c = if n > 0 { (sx / n as f64, sy / n as f64) } else { (f64::NAN, f64::NAN) };
+    let c = if n > 0 {
+        (sx / n as f64, sy / n as f64)
+    } else {
+        (f64::NAN, f64::NAN)
+    };
     (colours.len(), n, c)
 }
 
@@ -81,8 +85,8 @@ fn inspect(img: &image::RgbImage, r: (u32, u32, u32, u32)) -> (usize, usize, (f6
 fn replay_page_draws_the_robot_and_it_moves() {
     let browser = chromium();
     let sets = vec!["env.horizon=100".to_string()];
-    let cfg = Config::from_toml_str_with_sets("[env]\nrobot = \"quadruped\"\n", "test", &sets)
-        .unwrap();
+    let cfg =
+        Config::from_toml_str_with_sets("[env]\nrobot = \"quadruped\"\n", "test", &sets).unwrap();
     let tasks = EnvMaker::new(&cfg).unwrap().task_set().unwrap().test[..1].to_vec();
     let r = replay::scripted(&cfg, &tasks, 1, Scripted::Trot, 1).unwrap();
     let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/browser-test");
@@ -94,16 +98,34 @@ fn replay_page_draws_the_robot_and_it_moves() {
     for t in ["0", "4.5"] {
         let png = out.join(format!("trot-t{t}.png"));
         let _ = std::fs::remove_file(&png);
-        screenshot(&browser, &html, &format!("t={t}&paused=1&camera=fixed"), &png, profile.path());
+        screenshot(
+            &browser,
+            &html,
+            &format!("t={t}&paused=1&camera=fixed"),
+            &png,
+            profile.path(),
+        );
         shots.push(image::open(&png).unwrap().to_rgb8());
     }
     let (c0, n0, p0) = inspect(&shots[0], VIEW);
     let (c1, n1, p1) = inspect(&shots[1], VIEW);
-    assert!(c0 > 50 && c1 > 50, "3-D view looks blank: {c0} and {c1} colours");
-    assert!(n0 > 300 && n1 > 300, "torso not visible: {n0} and {n1} orange pixels");
+    assert!(
+        c0 > 50 && c1 > 50,
+        "3-D view looks blank: {c0} and {c1} colours"
+    );
+    assert!(
+        n0 > 300 && n1 > 300,
+        "torso not visible: {n0} and {n1} orange pixels"
+    );
     let moved = (p1.0 - p0.0).hypot(p1.1 - p0.1);
-    assert!(moved > 15.0, "torso moved only {moved:.1} px between t = 0 and 4.5 s");
+    assert!(
+        moved > 15.0,
+        "torso moved only {moved:.1} px between t = 0 and 4.5 s"
+    );
     let (top, _, _) = inspect(&shots[1], TOP);
     assert!(top > 20, "top view looks blank: {top} colours");
-    println!("screenshots in {}: torso moved {moved:.0} px", out.display());
+    println!(
+        "screenshots in {}: torso moved {moved:.0} px",
+        out.display()
+    );
 }

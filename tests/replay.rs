@@ -81,7 +81,14 @@ fn a_blown_up_episode_is_cut_at_its_last_sane_frame() {
 fn a_meta_test_replay_reproduces_the_reported_evaluation() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
-    let mut args = vec!["train", "--robot", "point", "--quiet", "--out", out.to_str().unwrap()];
+    let mut args = vec![
+        "train",
+        "--robot",
+        "point",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ];
     let sets = [
         "agent.hidden=[16]",
         "agent.encoder_hidden=[16]",
@@ -135,15 +142,26 @@ fn a_meta_test_replay_reproduces_the_reported_evaluation() {
     // Bad input is named.
     let o = drat(&["replay", out.to_str().unwrap(), "--task", "3"]);
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(!o.status.success() && err.contains("--task") && err.contains("3 held-out"), "{err}");
+    assert!(
+        !o.status.success() && err.contains("--task") && err.contains("3 held-out"),
+        "{err}"
+    );
     let empty = dir.path().join("empty");
     std::fs::create_dir_all(&empty).unwrap();
     let o = drat(&["replay", empty.to_str().unwrap()]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success() && err.contains("empty"), "{err}");
-    let o = drat(&["replay", out.to_str().unwrap(), "--out", "/proc/no/such/dir/r.html"]);
+    let o = drat(&[
+        "replay",
+        out.to_str().unwrap(),
+        "--out",
+        "/proc/no/such/dir/r.html",
+    ]);
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(!o.status.success() && err.contains("/proc/no/such/dir"), "{err}");
+    assert!(
+        !o.status.success() && err.contains("/proc/no/such/dir"),
+        "{err}"
+    );
     let o = drat(&["replay", "--trot", "--robot", "point"]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success() && err.contains("--trot"), "{err}");

@@ -961,12 +961,18 @@ fn trajectories_path(page: &std::path::Path, in_run_dir: bool) -> PathBuf {
     if in_run_dir {
         return dir.join("plots").join("trajectories.png");
     }
-    let stem = page.file_stem().map_or("replay".into(), |s| s.to_string_lossy());
+    let stem = page
+        .file_stem()
+        .map_or("replay".into(), |s| s.to_string_lossy());
     dir.join(format!("{stem}-trajectories.png"))
 }
 
 /// Writes the page and the picture and says where they are.
-fn write_replay(r: &drat::replay::Replay, page: &std::path::Path, png: &std::path::Path) -> Result<()> {
+fn write_replay(
+    r: &drat::replay::Replay,
+    page: &std::path::Path,
+    png: &std::path::Path,
+) -> Result<()> {
     let bytes = drat::replay::page::write(r, page)?;
     drat::replay::trajectories_png(r, png)?;
     let episodes: usize = r.tasks.iter().map(|t| t.episodes.len()).sum();

@@ -346,8 +346,12 @@ fn body_shapes(link: &LinkDesc) -> BodyShapes {
             let (kind, radius, length, size) = match c.shape {
                 ShapeDesc::Sphere { radius_m } => ("sphere", radius_m, 0.0, [0.0; 3]),
                 ShapeDesc::Box { size_m } => ("box", 0.0, 0.0, size_m),
-                ShapeDesc::Cylinder { radius_m, length_m } => ("cylinder", radius_m, length_m, [0.0; 3]),
-                ShapeDesc::Capsule { radius_m, length_m } => ("capsule", radius_m, length_m, [0.0; 3]),
+                ShapeDesc::Cylinder { radius_m, length_m } => {
+                    ("cylinder", radius_m, length_m, [0.0; 3])
+                }
+                ShapeDesc::Capsule { radius_m, length_m } => {
+                    ("capsule", radius_m, length_m, [0.0; 3])
+                }
             };
             let (t, q) = (c.origin.translation, c.origin.rotation);
             DrawnShape {

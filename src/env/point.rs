@@ -22,7 +22,10 @@ use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
 use rand_pcg::Pcg64;
 
-use super::{clip_action, BodyShapes, BoxSpace, DrawnShape, Env, EpisodeState, Reset, ResetInfo, Step, StepInfo, Task};
+use super::{
+    clip_action, BodyShapes, BoxSpace, DrawnShape, Env, EpisodeState, Reset, ResetInfo, Step,
+    StepInfo, Task,
+};
 use crate::config::{Config, PointConfig, RewardConfig};
 use crate::env::reward;
 use crate::error::{Error, Result};

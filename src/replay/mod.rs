@@ -178,12 +178,19 @@ pub fn scripted(
 /// Picks tasks by `--task N` (one index) or `--tasks K` (the first K) from `all`.
 pub fn pick_tasks(all: &[Task], one: Option<usize>, first: usize) -> Result<Vec<Task>> {
     if all.is_empty() {
-        return Err(Error::argument("tasks.n_test", "the config has no held-out tasks"));
+        return Err(Error::argument(
+            "tasks.n_test",
+            "the config has no held-out tasks",
+        ));
     }
     match one {
         Some(i) if i >= all.len() => Err(Error::argument(
             "--task",
-            format!("{i} is out of range: the run has {} held-out tasks (0..={})", all.len(), all.len() - 1),
+            format!(
+                "{i} is out of range: the run has {} held-out tasks (0..={})",
+                all.len(),
+                all.len() - 1
+            ),
         )),
         Some(i) => Ok(vec![all[i].clone()]),
         None if first == 0 => Err(Error::argument("--tasks", "must be ≥ 1")),
@@ -226,7 +233,11 @@ pub fn trajectories_png(replay: &Replay, png: &std::path::Path) -> Result<()> {
         .collect();
     let shown = panels.len();
     let title = match replay.tasks.len() > shown {
-        true => format!("{} (first {shown} of {} tasks)", replay.title, replay.tasks.len()),
+        true => format!(
+            "{} (first {shown} of {} tasks)",
+            replay.title,
+            replay.tasks.len()
+        ),
         false => replay.title.clone(),
     };
     if let Some(dir) = png.parent().filter(|d| !d.as_os_str().is_empty()) {

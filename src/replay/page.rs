@@ -149,7 +149,10 @@ pub fn encode_f32(xs: &[f32]) -> String {
 pub fn decode_f32(s: &str) -> Result<Vec<f32>> {
     let bytes = unbase64(s)?;
     if bytes.len() % 4 != 0 {
-        return Err(Error::argument("frames", "length is not a multiple of 4 bytes"));
+        return Err(Error::argument(
+            "frames",
+            "length is not a multiple of 4 bytes",
+        ));
     }
     Ok(bytes
         .chunks_exact(4)
@@ -198,9 +201,15 @@ fn unbase64(s: &str) -> Result<Vec<u8>> {
 /// cannot import modules): the final `export{a as B,…}` becomes `return {B:a,…}` of a
 /// function.
 fn classic_three(module: &str) -> Result<String> {
-    let bad = |why: &str| Error::argument("assets/viewer/three/three.module.min.js", why.to_string());
-    let at = module.rfind("export{").ok_or_else(|| bad("no final export{…} statement"))?;
-    let list_end = module[at..].find('}').ok_or_else(|| bad("export list not closed"))? + at;
+    let bad =
+        |why: &str| Error::argument("assets/viewer/three/three.module.min.js", why.to_string());
+    let at = module
+        .rfind("export{")
+        .ok_or_else(|| bad("no final export{…} statement"))?;
+    let list_end = module[at..]
+        .find('}')
+        .ok_or_else(|| bad("export list not closed"))?
+        + at;
     let mut fields = Vec::new();
     for item in module[at + "export{".len()..list_end].split(',') {
         let (local, exported) = match item.split_once(" as ") {

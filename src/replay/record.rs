@@ -122,7 +122,10 @@ impl Env for Recorder {
             .lock()
             .map_err(|_| Error::Action("replay log poisoned by a panic".into()))?;
         // An episode reset before its first step never happened (VecEnv resets on creation).
-        if log.last().is_some_and(|e| e.steps() == 0 && e.blowup_step.is_none()) {
+        if log
+            .last()
+            .is_some_and(|e| e.steps() == 0 && e.blowup_step.is_none())
+        {
             log.pop();
         }
         log.push(ep);
@@ -187,7 +190,9 @@ pub fn scripted_episode(
     if how == Scripted::Trot && ad != 8 {
         return Err(Error::argument(
             "--trot",
-            format!("the fixed trot drives the quadruped's 8 joints, this robot has {ad}; use --random"),
+            format!(
+                "the fixed trot drives the quadruped's 8 joints, this robot has {ad}; use --random"
+            ),
         ));
     }
     let gait = crate::env::gait::TrotGait::default();

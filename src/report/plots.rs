@@ -740,10 +740,20 @@ pub fn trajectories(panels: &[TrajectoryPanel], png: &Path, title: &str) -> Resu
     let size = (360 * cols as u32, 60 + 360 * rows as u32);
     let grid = (rows, cols);
     atomically(png, |p| {
-        draw_trajectories(BitMapBackend::new(p, size).into_drawing_area(), panels, grid, title)
+        draw_trajectories(
+            BitMapBackend::new(p, size).into_drawing_area(),
+            panels,
+            grid,
+            title,
+        )
     })?;
     atomically(&png.with_extension("svg"), |p| {
-        draw_trajectories(SVGBackend::new(p, size).into_drawing_area(), panels, grid, title)
+        draw_trajectories(
+            SVGBackend::new(p, size).into_drawing_area(),
+            panels,
+            grid,
+            title,
+        )
     })
 }
 
@@ -793,8 +803,14 @@ where
                 (gx + r * a.cos(), gy + r * a.sin())
             })
             .collect();
-        chart.draw_series(std::iter::once(Polygon::new(disc.clone(), goal_color.mix(0.2).filled())))?;
-        chart.draw_series(std::iter::once(PathElement::new(disc, goal_color.stroke_width(2))))?;
+        chart.draw_series(std::iter::once(Polygon::new(
+            disc.clone(),
+            goal_color.mix(0.2).filled(),
+        )))?;
+        chart.draw_series(std::iter::once(PathElement::new(
+            disc,
+            goal_color.stroke_width(2),
+        )))?;
         // Exploration first (faint), then the scored episodes on top.
         for scored in [false, true] {
             for (path, _, hit) in p.paths.iter().filter(|(_, s, _)| *s == scored) {

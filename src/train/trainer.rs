@@ -19,8 +19,8 @@ use crate::data::buffer::TaskBuffer;
 use crate::data::trajectory::Trajectory;
 use crate::env::vec_env::VecEnv;
 use crate::env::{Env, EnvMaker, Task, TaskSet};
-use crate::replay::{EpisodeRecord, Recorder};
 use crate::error::{Error, Result};
+use crate::replay::{EpisodeRecord, Recorder};
 use crate::transfer::drat::TransferStats;
 use crate::transfer::strategy::{self, BatchRows, MovedBuffer, Strategy, TrainView};
 
