@@ -24,7 +24,11 @@ fn the_unmodified_a1_loads_with_its_twelve_actuated_joints() {
         .flat_map(|l| ["hip", "upper", "lower"].map(|p| format!("{l}_{p}_joint")))
         .collect();
     assert_eq!(act, expected, "file order is the action layout");
-    let fixed = m.joints.iter().filter(|j| j.kind == JointKind::Fixed).count();
+    let fixed = m
+        .joints
+        .iter()
+        .filter(|j| j.kind == JointKind::Fixed)
+        .count();
     assert_eq!(fixed, 9, "IMU, 4 hip shoulders, 4 toes");
     // Masses as written in the file: about 12 kg in all.
     let total = m.total_mass_kg();

@@ -1,5 +1,7 @@
 //! The `drat` binary: benchmark output, config errors, exit codes.
 
+mod common;
+
 use std::process::Command;
 
 fn drat(args: &[&str]) -> std::process::Output {
@@ -73,23 +75,7 @@ fn config_show_prints_a_loadable_config() {
 #[test]
 fn summarize_groups_runs_and_eval_set_is_limited_to_meta_test_settings() {
     let dir = tempfile::tempdir().unwrap();
-    let tiny = [
-        "agent.hidden=[16]",
-        "agent.encoder_hidden=[16]",
-        "train.iterations=2",
-        "train.initial_steps_per_task=20",
-        "train.tasks_per_iteration=1",
-        "train.steps_prior=20",
-        "train.steps_posterior=0",
-        "train.updates_per_iteration=2",
-        "train.batch_size=8",
-        "train.meta_batch=2",
-        "train.context_size=4",
-        "eval.every=1",
-        "eval.tasks=2",
-        "tasks.n_train=3",
-        "tasks.n_test=2",
-    ];
+    let tiny = common::TINY_RUN;
     let mut runs = Vec::new();
     for seed in ["1", "2"] {
         let out = dir.path().join(format!("none-{seed}"));

@@ -1,6 +1,8 @@
 //! Replays: the page's embedded frames are the recorded trajectory; a meta-test replay shows
 //! the episodes behind the reported figure; blow-ups are cut, not NaN; bad input is named.
 
+mod common;
+
 use std::process::Command;
 
 use drat::config::Config;
@@ -89,25 +91,15 @@ fn a_meta_test_replay_reproduces_the_reported_evaluation() {
         "--out",
         out.to_str().unwrap(),
     ];
-    let sets = [
-        "agent.hidden=[16]",
-        "agent.encoder_hidden=[16]",
-        "train.iterations=2",
-        "train.initial_steps_per_task=20",
-        "train.tasks_per_iteration=1",
-        "train.steps_prior=20",
-        "train.updates_per_iteration=2",
-        "train.batch_size=8",
-        "train.meta_batch=2",
-        "train.context_size=4",
-        "eval.every=1",
+    // The tiny run with 3 held-out tasks and 2 exploration episodes each.
+    let extra = [
         "eval.tasks=3",
         "eval.exploration_episodes=2",
-        "tasks.n_train=3",
         "tasks.n_test=3",
         "env.horizon=30",
     ];
-    for s in &sets {
+    let sets = common::TINY_RUN.iter().chain(&extra);
+    for s in sets {
         args.extend(["--set", s]);
     }
     let o = drat(&args);

@@ -1,6 +1,7 @@
 //! Shared test fixtures.
 
 /// A 2-method × 2-seed grid of tiny point-robot runs (seconds each).
+#[allow(dead_code)] // not every test binary that includes this module uses it
 pub const GRID: &str = r#"
 robot = "point"
 baseline = { "transfer.strategy" = "none" }
@@ -29,3 +30,23 @@ last = 2
 "transfer.strategy" = ["none", "htr"]
 "train.seed" = [1, 2]
 "#;
+
+/// `--set` values of a tiny point-robot training run (a second or two).
+#[allow(dead_code)] // not every test binary that includes this module uses it
+pub const TINY_RUN: &[&str] = &[
+    "agent.hidden=[16]",
+    "agent.encoder_hidden=[16]",
+    "train.iterations=2",
+    "train.initial_steps_per_task=20",
+    "train.tasks_per_iteration=1",
+    "train.steps_prior=20",
+    "train.steps_posterior=0",
+    "train.updates_per_iteration=2",
+    "train.batch_size=8",
+    "train.meta_batch=2",
+    "train.context_size=4",
+    "eval.every=1",
+    "eval.tasks=2",
+    "tasks.n_train=3",
+    "tasks.n_test=2",
+];
