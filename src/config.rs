@@ -7,12 +7,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::sim::dynamics::{check_range, DynamicsRanges};
-use crate::sim::SimSettings;
+use crate::sim::{Control, SimSettings};
 
 /// Default config of the quadruped task family.
 pub const QUADRUPED_TOML: &str = include_str!("../assets/configs/quadruped.toml");
 /// Default config of the runner task family.
 pub const RUNNER_TOML: &str = include_str!("../assets/configs/runner.toml");
+/// Default config of the Unitree A1 family.
+pub const A1_TOML: &str = include_str!("../assets/configs/a1.toml");
 /// Default config of the point-robot task family.
 pub const POINT_TOML: &str = include_str!("../assets/configs/point.toml");
 
@@ -291,6 +293,8 @@ pub enum Robot {
     Quadruped,
     /// The built-in planar runner.
     Runner,
+    /// The Unitree A1 (PyBullet's `a1.urdf`, position control).
+    A1,
     /// The analytic point robot.
     Point,
     /// A URDF file (free-floating root, the quadruped's defaults).
@@ -303,14 +307,15 @@ impl Robot {
         Ok(match s {
             "quadruped" => Robot::Quadruped,
             "runner" => Robot::Runner,
+            "a1" => Robot::A1,
             "point" => Robot::Point,
             p if p.ends_with(".urdf") => Robot::Urdf(p.into()),
             other => {
                 return Err(Error::config(
                     "env.robot",
                     format!(
-                        "`{other}`: allowed are quadruped, runner, point or a path ending in .urdf"
-                    ),
+                    "`{other}`: allowed are quadruped, runner, a1, point or a path ending in .urdf"
+                ),
                 ))
             }
         })
@@ -332,6 +337,7 @@ impl std::fmt::Display for Robot {
         match self {
             Robot::Quadruped => f.write_str("quadruped"),
             Robot::Runner => f.write_str("runner"),
+            Robot::A1 => f.write_str("a1"),
             Robot::Point => f.write_str("point"),
             Robot::Urdf(p) => write!(f, "{}", p.display()),
         }
@@ -372,6 +378,10 @@ pub struct EnvConfig {
     pub reset_joint_vel_noise: f32,
     /// End the episode (`terminated`) when the torso's up axis points below the horizon.
     pub terminate_when_flipped: bool,
+    /// End the episode (`terminated`, a fall) when the torso's height drops below this (m);
+    /// 0 = never.
+    #[serde(default)]
+    pub min_torso_height_m: f32,
     /// Blow-up threshold on any body's speed (m/s).
     pub max_linvel_m_s: f32,
     /// Blow-up threshold on any body's spin (rad/s).
@@ -380,8 +390,56 @@ pub struct EnvConfig {
     pub joint_damping_scale: f32,
     /// Multiplies every joint's URDF armature (an ablation knob; 1 = as described).
     pub armature_scale: f32,
+    /// How actions drive the joints: `torque` (action × the URDF `effort`, N·m) or
+    /// `position` (legged_gym's: the action sets a joint position target around
+    /// `pd.default_pose_rad`, a PD law at every physics step makes the torque, clipped to the
+    /// URDF `effort`).
+    #[serde(default)]
+    pub control: ControlMode,
+    /// Position control's gains and pose (ignored with `control = "torque"`).
+    #[serde(default)]
+    pub pd: PdConfig,
     /// Point-robot dynamics (ignored by the other robots).
     pub point: PointConfig,
+}
+
+/// How actions drive the joints (see `EnvConfig::control`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ControlMode {
+    /// Action × effort is the joint torque.
+    #[default]
+    Torque,
+    /// Action → joint position target, PD torque clipped to the effort.
+    Position,
+}
+
+/// Position control: `τ = clip(kp·(q₀ + scale·a − q) − kd·q̇, ±effort)` per actuated joint.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PdConfig {
+    /// Stiffness (N·m/rad), all joints.
+    pub kp: f32,
+    /// Damping (N·m·s/rad), all joints.
+    pub kd: f32,
+    /// Target offset per unit action (rad).
+    pub action_scale_rad: f32,
+    /// The pose an action of 0 holds, one angle per actuated joint in action order (rad);
+    /// empty = all zeros.
+    #[serde(default)]
+    pub default_pose_rad: Vec<f32>,
+}
+
+impl Default for PdConfig {
+    fn default() -> Self {
+        // legged_gym's A1 gains and action scale.
+        PdConfig {
+            kp: 20.0,
+            kd: 0.5,
+            action_scale_rad: 0.25,
+            default_pose_rad: Vec::new(),
+        }
+    }
 }
 
 /// The point robot's analytic dynamics, per control step:
@@ -555,6 +613,7 @@ impl Config {
             0.0,
             100.0,
         )?;
+        finite_in("env.min_torso_height_m", e.min_torso_height_m, 0.0, 10.0)?;
         finite_in("env.point.accel_m", e.point.accel_m, 1e-6, 100.0)?;
         finite_in(
             "env.point.velocity_damping",
@@ -704,6 +763,15 @@ impl Config {
             max_angvel_rad_s: self.env.max_angvel_rad_s,
             joint_damping_scale: self.env.joint_damping_scale,
             armature_scale: self.env.armature_scale,
+            control: match self.env.control {
+                ControlMode::Torque => Control::Torque,
+                ControlMode::Position => Control::Position {
+                    kp: self.env.pd.kp,
+                    kd: self.env.pd.kd,
+                    scale: self.env.pd.action_scale_rad,
+                    pose: self.env.pd.default_pose_rad.clone(),
+                },
+            },
         }
     }
 }
@@ -722,6 +790,7 @@ fn default_table(robot: &Robot) -> toml::Table {
     let text = match robot {
         Robot::Runner => RUNNER_TOML,
         Robot::Point => POINT_TOML,
+        Robot::A1 => A1_TOML,
         Robot::Quadruped | Robot::Urdf(_) => QUADRUPED_TOML,
     };
     text.parse()

@@ -56,6 +56,7 @@ pub struct LocomotionEnv {
     horizon: usize,
     reset_noise: f32,
     terminate_when_flipped: bool,
+    min_torso_height_m: f32,
     planar: bool,
     obs_space: BoxSpace,
     act_space: BoxSpace,
@@ -91,6 +92,7 @@ impl LocomotionEnv {
             horizon: cfg.env.horizon,
             reset_noise: cfg.env.reset_joint_vel_noise,
             terminate_when_flipped: cfg.env.terminate_when_flipped,
+            min_torso_height_m: cfg.env.min_torso_height_m,
             planar,
             obs_space,
             act_space,
@@ -296,7 +298,8 @@ impl Env for LocomotionEnv {
                     reward::is_success(info.achieved, self.task.goal, self.reward.goal_radius_m);
                 self.last_obs.clone_from(&o);
                 self.last_achieved = info.achieved;
-                let terminated = self.terminate_when_flipped && self.flipped();
+                let fell = self.world.root_state().position.z < self.min_torso_height_m;
+                let terminated = (self.terminate_when_flipped && self.flipped()) || fell;
                 (o, terminated, self.ep.t >= self.horizon)
             }
         };

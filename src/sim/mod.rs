@@ -7,7 +7,7 @@ pub mod world;
 
 pub use dynamics::{DynamicsParams, DynamicsRanges};
 pub use robot::RobotModel;
-pub use world::{RootState, SimSettings, SimWorld};
+pub use world::{Control, RootState, SimSettings, SimWorld};
 
 use crate::config::Robot;
 use crate::error::{Error, Result};
@@ -16,12 +16,15 @@ use crate::error::{Error, Result};
 pub const QUADRUPED_URDF: &str = include_str!("../../assets/robots/quadruped.urdf");
 /// URDF of the built-in planar runner.
 pub const RUNNER_URDF: &str = include_str!("../../assets/robots/runner.urdf");
+/// URDF of the Unitree A1 (PyBullet's, unmodified; see `assets/robots/a1/LICENSE.md`).
+pub const A1_URDF: &str = include_str!("../../assets/robots/a1/a1.urdf");
 
 /// Loads a robot's description: the built-in quadruped or runner, or a URDF file.
 pub fn load_robot(robot: &Robot) -> Result<RobotModel> {
     match robot {
         Robot::Quadruped => RobotModel::from_urdf_str(QUADRUPED_URDF, "embedded:quadruped.urdf"),
         Robot::Runner => RobotModel::from_urdf_str(RUNNER_URDF, "embedded:runner.urdf"),
+        Robot::A1 => RobotModel::from_urdf_str(A1_URDF, "embedded:a1/a1.urdf"),
         Robot::Urdf(path) => RobotModel::from_urdf_file(path),
         Robot::Point => Err(Error::asset(
             "point",

@@ -35,6 +35,27 @@ pub struct SimSettings {
     pub joint_damping_scale: Real,
     /// Multiplies the URDF joint armature.
     pub armature_scale: Real,
+    /// How actions become joint torques.
+    pub control: Control,
+}
+
+/// How actions become joint torques (config `env.control`, `env.pd`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Control {
+    /// `τ = a × effort`.
+    #[default]
+    Torque,
+    /// `τ = clip(kp·(pose + scale·a − q) − kd·q̇, ±effort)`, recomputed every physics step.
+    Position {
+        /// Stiffness (N·m/rad).
+        kp: Real,
+        /// Damping (N·m·s/rad).
+        kd: Real,
+        /// Target offset per unit action (rad).
+        scale: Real,
+        /// Target at action 0 per actuated joint (empty: zeros).
+        pose: Vec<Real>,
+    },
 }
 
 impl SimSettings {
@@ -98,6 +119,7 @@ impl SimWorld {
         dynamics: &DynamicsParams,
     ) -> Result<Self> {
         validate_settings(&settings)?;
+        validate_control(&settings.control, model.actuated_joints().len())?;
         let n = body_count(&model);
         dynamics.validate(n)?;
         let built = build(&model, &settings, dynamics);
@@ -179,6 +201,39 @@ impl SimWorld {
     /// Applies `actions[k] × gear[k]` N·m on actuated joint `k`, held for the next control
     /// step. `actions` must already be finite and clipped (the env checks that).
     pub fn set_actions(&mut self, actions: &[Real]) {
+        let torques: Vec<Real> = self
+            .actuators
+            .iter()
+            .zip(actions)
+            .map(|(a, &u)| u * a.gear)
+            .collect();
+        self.set_torques(&torques);
+    }
+
+    /// The PD torques of position control for `actions` at the current joint state.
+    fn pd_torques(
+        &self,
+        actions: &[Real],
+        kp: Real,
+        kd: Real,
+        scale: Real,
+        pose: &[Real],
+    ) -> Vec<Real> {
+        let (mut q, mut qd) = (Vec::new(), Vec::new());
+        self.joint_angles(&mut q);
+        self.joint_velocities(&mut qd);
+        self.actuators
+            .iter()
+            .enumerate()
+            .map(|(k, a)| {
+                let target = pose.get(k).copied().unwrap_or(0.0) + scale * actions[k];
+                (kp * (target - q[k]) - kd * qd[k]).clamp(-a.gear, a.gear)
+            })
+            .collect()
+    }
+
+    /// Applies `torques[k]` N·m on actuated joint `k` (and the reaction on its parent).
+    fn set_torques(&mut self, torques: &[Real]) {
         let bodies = &mut self.world.bodies;
         for h in &self.link_bodies {
             if let Some(rb) = bodies.get_mut(*h) {
@@ -186,9 +241,9 @@ impl SimWorld {
                 rb.reset_torques(false);
             }
         }
-        for (a, &u) in self.actuators.iter().zip(actions) {
+        for (a, &tau) in self.actuators.iter().zip(torques) {
             let axis = bodies[a.child].rotation() * a.axis_in_child;
-            let torque = axis * (u * a.gear);
+            let torque = axis * tau;
             bodies[a.child].add_torque(torque, false);
             if let Some(p) = bodies.get_mut(a.parent) {
                 if p.is_dynamic() {
@@ -204,7 +259,18 @@ impl SimWorld {
         for _ in 0..self.settings.substeps {
             // Hinge axes turn with the bodies: re-aiming each physics step keeps the torque
             // on its joint only.
-            self.set_actions(actions);
+            match &self.settings.control {
+                Control::Torque => self.set_actions(actions),
+                Control::Position {
+                    kp,
+                    kd,
+                    scale,
+                    pose,
+                } => {
+                    let tau = self.pd_torques(actions, *kp, *kd, *scale, pose);
+                    self.set_torques(&tau);
+                }
+            }
             self.world.step();
         }
         self.time_s += self.settings.control_dt_s() as f64;
@@ -519,6 +585,46 @@ fn dof_of(w: &mut PhysicsWorld, body: RigidBodyHandle) -> (&mut Multibody, usize
         .expect("link id comes from the joint set")
         .assembly_id();
     (mb, dof, id.id)
+}
+
+fn validate_control(c: &Control, n_actuators: usize) -> Result<()> {
+    let Control::Position {
+        kp,
+        kd,
+        scale,
+        pose,
+    } = c
+    else {
+        return Ok(());
+    };
+    for (field, v) in [
+        ("env.pd.kp", *kp),
+        ("env.pd.kd", *kd),
+        ("env.pd.action_scale_rad", *scale),
+    ] {
+        if !(v.is_finite() && (0.0..=1e4).contains(&v)) {
+            return Err(Error::config(
+                field,
+                format!("must be in [0, 10000], got {v}"),
+            ));
+        }
+    }
+    if !pose.is_empty() && pose.len() != n_actuators {
+        return Err(Error::config(
+            "env.pd.default_pose_rad",
+            format!(
+                "has {} angles, the robot has {n_actuators} actuated joints (or leave it empty)",
+                pose.len()
+            ),
+        ));
+    }
+    if let Some(v) = pose.iter().find(|v| !v.is_finite()) {
+        return Err(Error::config(
+            "env.pd.default_pose_rad",
+            format!("{v} is not finite"),
+        ));
+    }
+    Ok(())
 }
 
 fn validate_settings(s: &SimSettings) -> Result<()> {
