@@ -30,8 +30,20 @@
 //! ¹ Nominally within the URDF limits; Rapier's limits are soft, so full torques can push a
 //! joint a few tenths of a radian past them.
 //!
-//! Action: n torques in [-1, 1], scaled by each joint's gear (URDF `<limit effort>`), in URDF
-//! joint order. `achieved` is the torso's (x, y) (the runner: (x, 0)).
+//! The A1 (n = 12: FR, FL, RR, RL × hip, thigh, calf) has the free-root layout, 37
+//! dimensions.
+//!
+//! Action: n values in [-1, 1] in URDF joint order, by `env.control`:
+//!
+//! | control    | action k means                                      | names            |
+//! |------------|-----------------------------------------------------|------------------|
+//! | `torque`   | torque `a·effort` N·m (URDF `<limit effort>`)       | `{joint}_torque` |
+//! | `position` | target `q₀ + a·scale` rad; `τ = clip(kp·(target − q) − kd·q̇, ±effort)` each physics step | `{joint}_target` |
+//!
+//! (`q₀` = `env.pd.default_pose_rad`, `scale` = `env.pd.action_scale_rad`; the quadruped and
+//! runner default to torque, the A1 to position control.) `achieved` is the torso's (x, y)
+//! (the runner: (x, 0)). The episode ends (`terminated`) when the torso flips over
+//! (`env.terminate_when_flipped`) or drops below `env.min_torso_height_m` (a fall).
 
 use std::sync::Arc;
 
@@ -42,7 +54,7 @@ use super::{
     clip_action, BodyShapes, BoxSpace, DrawnShape, Env, EpisodeState, Reset, ResetInfo, Step,
     StepInfo, Task,
 };
-use crate::config::{Config, RewardConfig};
+use crate::config::{Config, ControlMode, RewardConfig};
 use crate::env::reward;
 use crate::error::Result;
 use crate::sim::robot::{LinkDesc, ShapeDesc};
@@ -84,7 +96,12 @@ impl LocomotionEnv {
             })
             .collect();
         let obs_space = observation_space(planar, &joint_names, &limits);
-        let act_space = BoxSpace::unit(joint_names.iter().map(|n| format!("{n}_torque")).collect());
+        let suffix = match cfg.env.control {
+            ControlMode::Torque => "torque",
+            ControlMode::Position => "target",
+        };
+        let act_space =
+            BoxSpace::unit(joint_names.iter().map(|n| format!("{n}_{suffix}")).collect());
         Ok(LocomotionEnv {
             world,
             task,
