@@ -100,8 +100,12 @@ impl LocomotionEnv {
             ControlMode::Torque => "torque",
             ControlMode::Position => "target",
         };
-        let act_space =
-            BoxSpace::unit(joint_names.iter().map(|n| format!("{n}_{suffix}")).collect());
+        let act_space = BoxSpace::unit(
+            joint_names
+                .iter()
+                .map(|n| format!("{n}_{suffix}"))
+                .collect(),
+        );
         Ok(LocomotionEnv {
             world,
             task,

@@ -214,7 +214,9 @@ pub fn moving_mean(pts: &[(f64, f64)], half: usize) -> Vec<(f64, f64)> {
 }
 
 /// Distinguishable line colours on white (matplotlib's tab10 order, without light ones).
-const LINE_COLORS: [RGBColor; 7] = [
+/// Ten distinct colours (matplotlib's tab10 order, grey replaced by black), so a grid of up to
+/// ten cells never repeats one.
+const LINE_COLORS: [RGBColor; 10] = [
     RGBColor(31, 119, 180),
     RGBColor(214, 39, 40),
     RGBColor(44, 160, 44),
@@ -222,6 +224,9 @@ const LINE_COLORS: [RGBColor; 7] = [
     RGBColor(255, 127, 14),
     RGBColor(23, 190, 207),
     RGBColor(0, 0, 0),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(188, 189, 34),
 ];
 
 /// Draws the per-method meta-test curves of a comparison (mean over seeds, shaded 95 % CI)
