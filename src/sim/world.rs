@@ -109,6 +109,16 @@ pub struct SimWorld {
     multibody: MultibodyIndex,
     dynamics: DynamicsParams,
     time_s: f64,
+    /// Per-physics-step buffers (torques, joint angles and velocities).
+    scratch: Scratch,
+}
+
+/// Buffers reused every physics step.
+#[derive(Clone, Debug, Default)]
+struct Scratch {
+    tau: Vec<Real>,
+    q: Vec<Real>,
+    qd: Vec<Real>,
 }
 
 impl SimWorld {
@@ -133,6 +143,7 @@ impl SimWorld {
             multibody: built.multibody,
             dynamics: dynamics.clone(),
             time_s: 0.0,
+            scratch: Scratch::default(),
         })
     }
 
@@ -201,35 +212,37 @@ impl SimWorld {
     /// Applies `actions[k] × gear[k]` N·m on actuated joint `k`, held for the next control
     /// step. `actions` must already be finite and clipped (the env checks that).
     pub fn set_actions(&mut self, actions: &[Real]) {
-        let torques: Vec<Real> = self
-            .actuators
-            .iter()
-            .zip(actions)
-            .map(|(a, &u)| u * a.gear)
-            .collect();
-        self.set_torques(&torques);
+        let mut tau = std::mem::take(&mut self.scratch.tau);
+        tau.clear();
+        tau.extend(self.actuators.iter().zip(actions).map(|(a, &u)| u * a.gear));
+        self.set_torques(&tau);
+        self.scratch.tau = tau;
     }
 
-    /// The PD torques of position control for `actions` at the current joint state.
-    fn pd_torques(
-        &self,
-        actions: &[Real],
-        kp: Real,
-        kd: Real,
-        scale: Real,
-        pose: &[Real],
-    ) -> Vec<Real> {
-        let (mut q, mut qd) = (Vec::new(), Vec::new());
-        self.joint_angles(&mut q);
-        self.joint_velocities(&mut qd);
-        self.actuators
-            .iter()
-            .enumerate()
-            .map(|(k, a)| {
+    /// Applies `actions` under `control`: torque control is [`SimWorld::set_actions`];
+    /// position control is `τ = clip(kp·(pose + scale·a − q) − kd·q̇, ±gear)` at the current
+    /// joint state. Runs every physics step, so it reuses its buffers.
+    fn apply_control(&mut self, actions: &[Real], pd: &Control) {
+        let Control::Position {
+            kp,
+            kd,
+            scale,
+            pose,
+        } = pd
+        else {
+            return self.set_actions(actions);
+        };
+        let mut s = std::mem::take(&mut self.scratch);
+        self.joint_angles(&mut s.q);
+        self.joint_velocities(&mut s.qd);
+        s.tau.clear();
+        s.tau
+            .extend(self.actuators.iter().enumerate().map(|(k, a)| {
                 let target = pose.get(k).copied().unwrap_or(0.0) + scale * actions[k];
-                (kp * (target - q[k]) - kd * qd[k]).clamp(-a.gear, a.gear)
-            })
-            .collect()
+                (kp * (target - s.q[k]) - kd * s.qd[k]).clamp(-a.gear, a.gear)
+            }));
+        self.set_torques(&s.tau);
+        self.scratch = s;
     }
 
     /// Applies `torques[k]` N·m on actuated joint `k` (and the reaction on its parent).
@@ -256,23 +269,15 @@ impl SimWorld {
     /// Advances one control step (`substeps` physics steps). The torques are re-aimed along
     /// the current hinge axes before every physics step.
     pub fn step(&mut self, actions: &[Real]) {
+        // Held aside for the step so the per-physics-step code can borrow the world mutably.
+        let control = std::mem::take(&mut self.settings.control);
         for _ in 0..self.settings.substeps {
             // Hinge axes turn with the bodies: re-aiming each physics step keeps the torque
             // on its joint only.
-            match &self.settings.control {
-                Control::Torque => self.set_actions(actions),
-                Control::Position {
-                    kp,
-                    kd,
-                    scale,
-                    pose,
-                } => {
-                    let tau = self.pd_torques(actions, *kp, *kd, *scale, pose);
-                    self.set_torques(&tau);
-                }
-            }
+            self.apply_control(actions, &control);
             self.world.step();
         }
+        self.settings.control = control;
         self.time_s += self.settings.control_dt_s() as f64;
     }
 
