@@ -8,6 +8,22 @@ use plotters::prelude::*;
 use super::metrics::read_csv;
 use crate::error::{Error, Result};
 
+/// Draws `$draw` (with `$area` bound to the drawing area) into `$png` and into the SVG beside
+/// it, each through [`atomically`]. A macro because the backends are different types.
+macro_rules! png_and_svg {
+    ($png:expr, $size:expr, |$area:ident| $draw:expr) => {{
+        let png: &Path = $png;
+        atomically(png, |p| {
+            let $area = BitMapBackend::new(p, $size).into_drawing_area();
+            $draw
+        })?;
+        atomically(&png.with_extension("svg"), |p| {
+            let $area = SVGBackend::new(p, $size).into_drawing_area();
+            $draw
+        })
+    }};
+}
+
 /// One panel: a metric against env steps.
 struct Series {
     title: &'static str,
@@ -60,7 +76,6 @@ pub fn learning_curves(metrics_csv: &Path, out_dir: &Path, title: &str) -> Resul
         col("env_steps").ok_or_else(|| Error::Checkpoint("metrics.csv has no env_steps".into()))?;
     std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;
     let png = out_dir.join("learning_curves.png");
-    let svg = out_dir.join("learning_curves.svg");
     let series: Vec<(&Series, Vec<(f64, f64)>)> = PANELS
         .iter()
         .map(|s| {
@@ -79,20 +94,7 @@ pub fn learning_curves(metrics_csv: &Path, out_dir: &Path, title: &str) -> Resul
             (s, pts)
         })
         .collect();
-    atomically(&png, |p| {
-        draw(
-            BitMapBackend::new(p, (1200, 800)).into_drawing_area(),
-            &series,
-            title,
-        )
-    })?;
-    atomically(&svg, |p| {
-        draw(
-            SVGBackend::new(p, (1200, 800)).into_drawing_area(),
-            &series,
-            title,
-        )
-    })
+    png_and_svg!(&png, (1200, 800), |area| draw(area, &series, title))
 }
 
 type DrawResult = std::result::Result<(), Box<dyn std::error::Error>>;
@@ -233,24 +235,12 @@ const LINE_COLORS: [RGBColor; 10] = [
 /// into `png` and the `.svg` beside it.
 pub fn comparison(curves: &[super::summary::MethodCurve], png: &Path, title: &str) -> Result<()> {
     register_fonts();
-    let svg = png.with_extension("svg");
     if let Some(dir) = png.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
-    atomically(png, |p| {
-        draw_comparison(
-            BitMapBackend::new(p, (1200, 500)).into_drawing_area(),
-            curves,
-            title,
-        )
-    })?;
-    atomically(&svg, |p| {
-        draw_comparison(
-            SVGBackend::new(p, (1200, 500)).into_drawing_area(),
-            curves,
-            title,
-        )
-    })
+    png_and_svg!(png, (1200, 500), |area| draw_comparison(
+        area, curves, title
+    ))
 }
 
 fn draw_comparison<DB: DrawingBackend>(
@@ -425,24 +415,10 @@ pub fn score_bars(
     x_desc: &str,
 ) -> Result<()> {
     register_fonts();
-    let svg = png.with_extension("svg");
     let height = 120 + 40 * bars.len() as u32;
-    atomically(png, |p| {
-        draw_bars(
-            BitMapBackend::new(p, (900, height)).into_drawing_area(),
-            bars,
-            title,
-            x_desc,
-        )
-    })?;
-    atomically(&svg, |p| {
-        draw_bars(
-            SVGBackend::new(p, (900, height)).into_drawing_area(),
-            bars,
-            title,
-            x_desc,
-        )
-    })
+    png_and_svg!(png, (900, height), |area| draw_bars(
+        area, bars, title, x_desc
+    ))
 }
 
 fn draw_bars<DB: DrawingBackend>(
@@ -514,21 +490,7 @@ pub fn ablation_factor(
     factor: &str,
 ) -> Result<()> {
     register_fonts();
-    let svg = png.with_extension("svg");
-    atomically(png, |p| {
-        draw_ablation(
-            BitMapBackend::new(p, (900, 450)).into_drawing_area(),
-            rows,
-            factor,
-        )
-    })?;
-    atomically(&svg, |p| {
-        draw_ablation(
-            SVGBackend::new(p, (900, 450)).into_drawing_area(),
-            rows,
-            factor,
-        )
-    })
+    png_and_svg!(png, (900, 450), |area| draw_ablation(area, rows, factor))
 }
 
 fn draw_ablation<DB: DrawingBackend>(
@@ -631,25 +593,9 @@ pub fn paired_differences(
     x_desc: &str,
 ) -> Result<()> {
     register_fonts();
-    let svg = png.with_extension("svg");
     let rows = panels.iter().map(|p| p.rows.len()).max().unwrap_or(1) as u32;
     let size = (700 * panels.len().max(1) as u32, 140 + 40 * rows);
-    atomically(png, |p| {
-        draw_paired(
-            BitMapBackend::new(p, size).into_drawing_area(),
-            panels,
-            title,
-            x_desc,
-        )
-    })?;
-    atomically(&svg, |p| {
-        draw_paired(
-            SVGBackend::new(p, size).into_drawing_area(),
-            panels,
-            title,
-            x_desc,
-        )
-    })
+    png_and_svg!(png, size, |area| draw_paired(area, panels, title, x_desc))
 }
 
 fn draw_paired<DB: DrawingBackend>(
@@ -744,22 +690,9 @@ pub fn trajectories(panels: &[TrajectoryPanel], png: &Path, title: &str) -> Resu
     let rows = n.div_ceil(cols);
     let size = (360 * cols as u32, 60 + 360 * rows as u32);
     let grid = (rows, cols);
-    atomically(png, |p| {
-        draw_trajectories(
-            BitMapBackend::new(p, size).into_drawing_area(),
-            panels,
-            grid,
-            title,
-        )
-    })?;
-    atomically(&png.with_extension("svg"), |p| {
-        draw_trajectories(
-            SVGBackend::new(p, size).into_drawing_area(),
-            panels,
-            grid,
-            title,
-        )
-    })
+    png_and_svg!(png, size, |area| draw_trajectories(
+        area, panels, grid, title
+    ))
 }
 
 fn draw_trajectories<DB: DrawingBackend>(
