@@ -34,5 +34,30 @@ fn updates(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, updates);
+/// One acting step of the rollout: the policy (PEARL shapes: 3×300, obs 27 + z 5 → act 8)
+/// on 1, 2 and 5 rows, as the example's collection calls it per env thread.
+fn acting(c: &mut Criterion) {
+    let mut rng = rand_pcg::Pcg64::seed_from_u64(2);
+    let agent = Workload::Pearl.agent().expect("agent builds");
+    let (od, ad, l) = (agent.obs_dim(), agent.act_dim(), agent.latent_dim());
+    let mut g = c.benchmark_group("act");
+    for n in [1usize, 2, 5] {
+        let obs = drat::agent::normal_vec(n * od, &mut rng);
+        let z = drat::agent::normal_vec(n * l, &mut rng);
+        let eps = drat::agent::normal_vec(n * ad, &mut rng);
+        let det = vec![false; n];
+        let (mut a, mut lp) = (vec![0.0; n * ad], vec![0.0; n]);
+        let mut scratch = drat::agent::ActScratch::default();
+        g.bench_function(format!("policy rows {n}"), |bn| {
+            bn.iter(|| {
+                agent
+                    .act_rows(&obs, &z, &eps, &det, &mut scratch, &mut a, &mut lp)
+                    .expect("act")
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, updates, acting);
 criterion_main!(benches);

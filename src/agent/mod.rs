@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::AgentConfig;
 use crate::error::Result;
+use crate::nn::dense::{forward_rows, TensorSlices, Trace};
 use crate::nn::{tanh_gaussian, tensor2, Adam, Mlp, Params};
 use pearl::{kl_to_standard_normal, ContextEncoder, Posterior};
 
@@ -126,6 +127,13 @@ pub struct Optimizers {
 /// Number of features of one context transition `(s, a, r, s′)`.
 pub fn context_features(obs_dim: usize, act_dim: usize) -> usize {
     2 * obs_dim + act_dim + 1
+}
+
+/// Buffers [`Agent::act_rows`] reuses from call to call.
+#[derive(Default)]
+pub struct ActScratch {
+    x: Vec<f32>,
+    trace: Trace,
 }
 
 /// Standard normal draws from our RNG.
@@ -289,12 +297,11 @@ impl Agent {
     }
 
     /// Actions for `n = deterministic.len()` rows of observations (`n × obs`), each with its
-    /// own z (`n × latent`; empty without context), in one forward pass: sampled
+    /// own z (`n × latent`, or one z for every row; empty without context): sampled
     /// `a = tanh(μ + σ·ε)`, or the squashed mean where `deterministic[k]`. Also returns
     /// `log π(a | s, z)` of each sampled row (NaN for deterministic rows), the behaviour
     /// log-probability transfer's policy ratio needs. Noise is drawn for every row, in row
-    /// order. The sampling runs on the forward pass's outputs in plain Rust: acting needs no
-    /// gradient, and a handful of candle ops per step cost more than the arithmetic.
+    /// order; the rest is [`Agent::act_rows`].
     pub fn act_batch(
         &self,
         obs: &[f32],
@@ -303,34 +310,93 @@ impl Agent {
         rng: &mut impl Rng,
     ) -> Result<(Vec<f32>, Vec<f32>)> {
         let (n, ad) = (deterministic.len(), self.act_dim);
-        let o = tensor2(obs.to_vec(), n, self.obs_dim)?;
-        let zt = self.z_rows(z, n)?;
-        let out: Vec<f32> = self
-            .policy
-            .forward(&self.with_z(&o, zt.as_ref())?)?
-            .flatten_all()?
-            .to_vec1()?;
         let eps = normal_vec(n * ad, rng);
-        let mut actions = Vec::with_capacity(n * ad);
-        let mut logp = Vec::with_capacity(n);
+        let (mut actions, mut logp) = (vec![0.0; n * ad], vec![0.0; n]);
+        let mut scratch = ActScratch::default();
+        self.act_rows(
+            obs,
+            z,
+            &eps,
+            deterministic,
+            &mut scratch,
+            &mut actions,
+            &mut logp,
+        )?;
+        Ok((actions, logp))
+    }
+
+    /// [`Agent::act_batch`] with the noise `eps` (`n × act`) given, into `actions` and `logp`.
+    /// Acting needs no gradient, so the policy runs on its weights in place, on the calling
+    /// thread, and the sampling is plain Rust: a handful of candle ops per step would cost
+    /// more than the arithmetic.
+    ///
+    /// A row's result does not depend on which other rows share the call (the rollout
+    /// computes each env thread's rows separately): see [`crate::nn::dense::forward_rows`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn act_rows(
+        &self,
+        obs: &[f32],
+        z: &[f32],
+        eps: &[f32],
+        deterministic: &[bool],
+        scratch: &mut ActScratch,
+        actions: &mut [f32],
+        logp: &mut [f32],
+    ) -> Result<()> {
+        let (n, od, ad) = (deterministic.len(), self.obs_dim, self.act_dim);
+        let l = if z.is_empty() { 0 } else { self.latent_dim() };
+        let per_row_z = n > 1 && z.len() == n * l;
+        if obs.len() != n * od
+            || eps.len() != n * ad
+            || actions.len() != n * ad
+            || logp.len() != n
+            || !(z.is_empty() || per_row_z || z.len() == l)
+        {
+            return Err(crate::error::Error::argument(
+                "act_rows",
+                format!(
+                    "{n} rows need {} obs, {} or {l} z, {} noise and {} action values; got {}, {}, {} and {}",
+                    n * od,
+                    n * l,
+                    n * ad,
+                    n * ad,
+                    obs.len(),
+                    z.len(),
+                    eps.len(),
+                    actions.len()
+                ),
+            ));
+        }
+        if n == 0 {
+            return Ok(());
+        }
+        let x = &mut scratch.x;
+        x.clear();
+        for k in 0..n {
+            x.extend_from_slice(&obs[k * od..(k + 1) * od]);
+            x.extend_from_slice(if per_row_z { &z[k * l..(k + 1) * l] } else { z });
+        }
+        let g = TensorSlices::new(self.policy.tensors());
+        forward_rows(&g.layers()?, x, n, &mut scratch.trace);
+        let out = scratch.trace.output();
         for (k, &det) in deterministic.iter().enumerate() {
             let row = &out[k * 2 * ad..(k + 1) * 2 * ad];
             let mut lp = 0.0f64;
             for i in 0..ad {
                 let mean = row[i];
                 let log_std = row[ad + i].clamp(LOG_STD_MIN as f32, LOG_STD_MAX as f32);
-                if det {
-                    actions.push(mean.tanh());
-                    continue;
-                }
-                let e = eps[k * ad + i];
-                let u = mean + log_std.exp() * e;
-                actions.push(u.tanh());
-                lp += tanh_gaussian::log_prob_of_sample(e, log_std, u);
+                actions[k * ad + i] = if det {
+                    mean.tanh()
+                } else {
+                    let e = eps[k * ad + i];
+                    let u = mean + log_std.exp() * e;
+                    lp += tanh_gaussian::log_prob_of_sample(e, log_std, u);
+                    u.tanh()
+                };
             }
-            logp.push(if det { f32::NAN } else { lp as f32 });
+            logp[k] = if det { f32::NAN } else { lp as f32 };
         }
-        Ok((actions, logp))
+        Ok(())
     }
 
     /// `log π(a | s, z)` for rows of observations and actions (transfer's policy ratio).

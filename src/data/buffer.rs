@@ -147,6 +147,11 @@ impl TaskBuffer {
         }
     }
 
+    /// An empty buffer of the same sizes and capacity.
+    pub fn empty_like(&self) -> Self {
+        TaskBuffer::new(self.obs_dim, self.act_dim, self.capacity)
+    }
+
     /// Transitions stored.
     pub fn len(&self) -> usize {
         (self.total as usize).min(self.capacity)

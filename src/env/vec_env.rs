@@ -198,8 +198,11 @@ impl VecEnv {
         let backend = if n_threads == 1 {
             Backend::Inline(slots)
         } else {
-            // Blocks differ in size by at most one env; block 0 is the caller's.
-            let block_len = |w: usize| n_envs / n_threads + usize::from(w < n_envs % n_threads);
+            // Blocks differ in size by at most one env; block 0 is the caller's, and the
+            // larger blocks go to the workers, since the caller also runs the policy and
+            // records the steps between physics steps (5 envs on 2 threads: 2 + 3).
+            let extra = n_envs % n_threads;
+            let block_len = |w: usize| n_envs / n_threads + usize::from(w >= n_threads - extra);
             let local: Vec<Slot> = slots.drain(..block_len(0)).collect();
             let mut start = local.len();
             let mut workers = Vec::with_capacity(n_threads - 1);
@@ -348,6 +351,26 @@ impl VecEnv {
     /// Nothing is reset automatically. Returns each active env's step in env order.
     pub fn step_active(&mut self, actions: &[f32], active: &[bool]) -> Result<Vec<Option<Step>>> {
         let ad = self.act_dim;
+        let mut a = actions.to_vec();
+        self.step_active_with(&mut a, active, |r, out| {
+            out.copy_from_slice(&actions[r.start * ad..r.end * ad]);
+            Ok(())
+        })
+    }
+
+    /// [`VecEnv::step_active`] with the actions computed block by block as the steps go out:
+    /// `fill(envs, slice)` writes the actions of the env range `envs` into its slice of
+    /// `actions`. It is called for each worker's block first, which then starts stepping,
+    /// and last for the caller's own block, so the caller computes its actions while the
+    /// workers step (with one thread: once, for all envs). Blocks without an active env are
+    /// skipped.
+    pub fn step_active_with(
+        &mut self,
+        actions: &mut [f32],
+        active: &[bool],
+        mut fill: impl FnMut(Range<usize>, &mut [f32]) -> Result<()>,
+    ) -> Result<Vec<Option<Step>>> {
+        let ad = self.act_dim;
         if actions.len() != self.n_envs * ad || active.len() != self.n_envs {
             return Err(Error::Action(format!(
                 "expected {} × {ad} action values and {} flags, got {} and {}",
@@ -357,31 +380,56 @@ impl VecEnv {
                 active.len()
             )));
         }
+        let any = |r: &Range<usize>| active[r.clone()].iter().any(|&a| a);
         match &mut self.backend {
-            Backend::Inline(slots) => step_block(slots, actions, active, ad),
+            Backend::Inline(slots) => {
+                fill(0..slots.len(), actions)?;
+                step_block(slots, actions, active, ad)
+            }
             Backend::Threads(local, workers) => {
-                for w in workers.iter() {
+                let mut sent = vec![false; workers.len()];
+                let mut filled = Ok(());
+                for (w, sent) in workers.iter().zip(&mut sent) {
                     let r = w.range.clone();
-                    if !active[r.clone()].iter().any(|&a| a) {
+                    if !any(&r) {
                         continue;
                     }
-                    let a = actions[r.start * ad..r.end * ad].to_vec();
-                    send(w, Cmd::StepActive(a, active[r].to_vec()))?;
+                    let a = &mut actions[r.start * ad..r.end * ad];
+                    filled = fill(r.clone(), a);
+                    if filled.is_err() {
+                        break;
+                    }
+                    send(w, Cmd::StepActive(a.to_vec(), active[r].to_vec()))?;
+                    *sent = true;
                 }
                 let n = local.len();
-                let mut out = step_block(local, &actions[..n * ad], &active[..n], ad)?;
-                for w in workers.iter() {
-                    let r = w.range.clone();
-                    if !active[r.clone()].iter().any(|&a| a) {
-                        out.extend((0..r.len()).map(|_| None));
+                if filled.is_ok() && any(&(0..n)) {
+                    filled = fill(0..n, &mut actions[..n * ad]);
+                }
+                let mut out = match filled {
+                    Ok(()) => step_block(local, &actions[..n * ad], &active[..n], ad),
+                    Err(e) => Err(e),
+                };
+                // Every sent block's reply is read, even after an error, so that the next
+                // call does not read a stale one.
+                for (w, &sent) in workers.iter().zip(&sent) {
+                    if !sent {
+                        if let Ok(o) = out.as_mut() {
+                            o.extend((0..w.range.len()).map(|_| None));
+                        }
                         continue;
                     }
-                    match recv_spin(&w.rx) {
-                        Some(Reply::SteppedActive(r)) => out.extend(r?),
-                        _ => return Err(worker_gone()),
+                    let reply = match recv_spin(&w.rx) {
+                        Some(Reply::SteppedActive(r)) => r,
+                        _ => Err(worker_gone()),
+                    };
+                    match (out.as_mut(), reply) {
+                        (Ok(o), Ok(r)) => o.extend(r),
+                        (Ok(_), Err(e)) => out = Err(e),
+                        (Err(_), _) => {}
                     }
                 }
-                Ok(out)
+                out
             }
         }
     }

@@ -10,12 +10,14 @@
 //! `meta_test.rs`. This module knows nothing about updates or transfer.
 
 use std::collections::VecDeque;
+use std::ops::Range;
 
 use rand::Rng;
+use rand_distr::StandardNormal;
 use rand_pcg::Pcg64;
 use serde::{Deserialize, Serialize};
 
-use crate::agent::Agent;
+use crate::agent::{ActScratch, Agent};
 use crate::data::buffer::{recent_context, Batch, TaskBuffer, Transition};
 use crate::data::trajectory::Trajectory;
 use crate::env::vec_env::{episode_seed, VecEnv};
@@ -150,31 +152,41 @@ struct Live {
     logp: Vec<f32>,
 }
 
-/// Runs episodes on `venv` until `schedule` has nothing more: each step, one batched policy
+/// Runs episodes on `venv` until `schedule` has nothing more: each round, one batched policy
 /// pass for the live policy-driven envs (noise from `rng`, in env order), one parallel physics
 /// step, then the finished episodes go to the schedule and the idle envs ask it for work (both
-/// in env order).
+/// in env order). Returns the number of rounds.
 pub fn run_episodes(
     venv: &mut VecEnv,
     agent: &Agent,
     rng: &mut Pcg64,
     schedule: &mut dyn Schedule,
-) -> Result<()> {
+) -> Result<usize> {
     let (n, ad) = (venv.len(), venv.act_dim());
     let mut live: Vec<Option<Live>> = (0..n).map(|_| None).collect();
     let mut actions = vec![0.0f32; n * ad];
     let mut logp = vec![f32::NAN; n];
-    let mut ask = true;
+    let mut noise = vec![0.0f32; n * ad];
+    let mut active = vec![false; n];
+    let mut scratch = Acting::default();
+    let (mut ask, mut rounds) = (true, 0);
     loop {
         if ask {
             start_idle(venv, &mut live, rng, schedule)?;
         }
         if live.iter().all(Option::is_none) {
-            return Ok(());
+            return Ok(rounds);
         }
-        act(agent, &live, &mut actions, &mut logp, rng)?;
-        let active: Vec<bool> = live.iter().map(Option::is_some).collect();
-        let steps = venv.step_active(&actions, &active)?;
+        rounds += 1;
+        for (a, l) in active.iter_mut().zip(&live) {
+            *a = l.is_some();
+        }
+        draw_noise(&live, &mut noise, rng);
+        // ALGORITHM: a ~ π(·|s, z) for every live env, batched per env thread, each block
+        // computed while the blocks before it step.
+        let steps = venv.step_active_with(&mut actions, &active, |envs, out| {
+            act(agent, &live, envs, &noise, out, &mut logp, &mut scratch)
+        })?;
         ask = false;
         for (k, step) in steps.into_iter().enumerate() {
             let (Some(s), Some(l)) = (step, live[k].as_mut()) else {
@@ -191,43 +203,91 @@ pub fn run_episodes(
     }
 }
 
-/// Fills `actions` (and their log-probabilities) for every live env: one batched policy pass
-/// (noise from `rng` in env order) for the policy-driven ones, the held action for the others.
+/// Draws the policy noise of every live policy-driven env, in env order (`act_dim` values
+/// each, into its slice of `noise`): the same stream however the envs are split over threads.
+fn draw_noise(live: &[Option<Live>], noise: &mut [f32], rng: &mut Pcg64) {
+    let ad = noise.len() / live.len().max(1);
+    for (k, l) in live.iter().enumerate() {
+        if let Some(Live {
+            actor: Actor::Policy { .. },
+            ..
+        }) = l
+        {
+            for x in &mut noise[k * ad..(k + 1) * ad] {
+                *x = rng.sample(StandardNormal);
+            }
+        }
+    }
+}
+
+/// The rows of one [`act`] call, kept between steps.
+#[derive(Default)]
+struct Acting {
+    obs: Vec<f32>,
+    z: Vec<f32>,
+    eps: Vec<f32>,
+    det: Vec<bool>,
+    envs: Vec<usize>,
+    actions: Vec<f32>,
+    logp: Vec<f32>,
+    agent: ActScratch,
+}
+
+/// Fills `out` (the actions of env range `envs`) and their log-probabilities: one policy
+/// pass over the range's policy-driven envs with their drawn `noise`, the held action for
+/// the others.
 fn act(
     agent: &Agent,
     live: &[Option<Live>],
-    actions: &mut [f32],
+    envs: Range<usize>,
+    noise: &[f32],
+    out: &mut [f32],
     logp: &mut [f32],
-    rng: &mut Pcg64,
+    a: &mut Acting,
 ) -> Result<()> {
     let ad = agent.act_dim();
-    let (mut obs, mut z, mut det, mut rows_of) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for (k, l) in live.iter().enumerate() {
-        let Some(l) = l else { continue };
+    let first = envs.start;
+    a.obs.clear();
+    a.z.clear();
+    a.eps.clear();
+    a.det.clear();
+    a.envs.clear();
+    for k in envs {
+        let Some(l) = &live[k] else { continue };
+        let o = k - first;
         match &l.actor {
-            Actor::Policy {
-                z: zk,
-                deterministic,
-            } => {
-                obs.extend_from_slice(&l.obs);
-                z.extend_from_slice(zk);
-                det.push(*deterministic);
-                rows_of.push(k);
+            Actor::Policy { z, deterministic } => {
+                a.obs.extend_from_slice(&l.obs);
+                a.z.extend_from_slice(z);
+                a.eps.extend_from_slice(&noise[k * ad..(k + 1) * ad]);
+                a.det.push(*deterministic);
+                a.envs.push(k);
             }
-            Actor::Held(a) => {
-                actions[k * ad..(k + 1) * ad].copy_from_slice(a);
+            Actor::Held(h) => {
+                out[o * ad..(o + 1) * ad].copy_from_slice(h);
                 logp[k] = f32::NAN;
             }
         }
     }
-    if det.is_empty() {
+    if a.det.is_empty() {
         return Ok(());
     }
-    // ALGORITHM: a ~ π(·|s, z) for every live env in one forward pass.
-    let (a, lp) = agent.act_batch(&obs, &z, &det, rng)?;
-    for (i, &k) in rows_of.iter().enumerate() {
-        actions[k * ad..(k + 1) * ad].copy_from_slice(&a[i * ad..(i + 1) * ad]);
-        logp[k] = lp[i];
+    let n = a.det.len();
+    a.actions.resize(n * ad, 0.0);
+    a.logp.resize(n, 0.0);
+    agent.act_rows(
+        &a.obs,
+        &a.z,
+        &a.eps,
+        &a.det,
+        &mut a.agent,
+        &mut a.actions,
+        &mut a.logp,
+    )?;
+    for (i, &k) in a.envs.iter().enumerate() {
+        let o = k - first;
+        out[o * ad..(o + 1) * ad].copy_from_slice(&a.actions[i * ad..(i + 1) * ad]);
+        logp[k] = a.logp[i];
     }
     Ok(())
 }
@@ -311,9 +371,10 @@ fn start_idle(
 }
 
 /// How one collection phase draws z (or its action).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Draw {
     /// z from the prior; the data also feed the context buffer.
+    #[default]
     Prior,
     /// Posterior sampling: z from the posterior of what this visit put in the context buffer
     /// so far (the prior while it is empty); the data also feed the context buffer.
@@ -358,6 +419,9 @@ pub struct CollectSettings<'a> {
     pub context_size: usize,
     /// Keep every finished episode (for transfer).
     pub keep_episodes: bool,
+    /// The env's episode length: a phase whose episodes are independent runs as many side
+    /// by side as its steps need (`ceil(steps / horizon)`, more after early ends).
+    pub horizon: usize,
 }
 
 /// What a collection produced.
@@ -369,11 +433,19 @@ pub struct Collected {
     pub episodes: Vec<Trajectory>,
     /// Env steps taken.
     pub env_steps: u64,
+    /// Lockstep rounds (one batched policy pass and physics step each); `env_steps / rounds`
+    /// is how many envs were busy on average.
+    pub rounds: usize,
 }
 
-/// Runs `visits` on `venv`: a visit starts when an env is free and no other visit of the same
-/// task is running (so one task's buffers see one visit at a time). `episodes` counts started
-/// episodes and seeds their resets.
+/// Runs `visits` on `venv`. A visit whose phases feed the context buffer gathers its
+/// context afresh (PEARL refreshes a task's context every visit) into a buffer of its own,
+/// which becomes the task's context buffer when the collection ends (of several visits of one
+/// task, the last started); such visits run side by side with any others, while a visit that
+/// reads the task's existing context waits for the task's running visits and they for it.
+/// A visit's phases run in order; within a phase whose episodes do not depend on each other
+/// (every draw but posterior sampling) as many episodes run side by side as free envs and the
+/// phase's steps allow. `episodes` counts started episodes and seeds their resets.
 pub fn collect(
     venv: &mut VecEnv,
     agent: &Agent,
@@ -388,19 +460,44 @@ pub fn collect(
         replay,
         settings,
         queue: visits.into(),
-        running: (0..venv.len()).map(|_| None).collect(),
+        visits: Vec::new(),
+        env_visit: vec![None; venv.len()],
         episodes,
         out: Collected::default(),
     };
-    run_episodes(venv, agent, rng, &mut s)?;
+    s.out.rounds = run_episodes(venv, agent, rng, &mut s)?;
+    for v in s.visits {
+        if let Some(c) = v.context {
+            s.replay.context[v.task] = c;
+        }
+    }
     Ok(s.out)
 }
 
-/// A visit in progress.
+/// A visit in progress (or finished, until the collection ends).
 struct Running {
     task: usize,
+    /// Phases still to run.
     phases: VecDeque<(usize, Draw)>,
+    /// Steps of the current phase's finished episodes.
     done_in_phase: usize,
+    /// Episodes of the current phase still running.
+    in_flight: usize,
+    /// The context this visit gathers, when one of its phases feeds the context buffer.
+    context: Option<TaskBuffer>,
+}
+
+impl Running {
+    /// Whether the current phase may start another episode now.
+    fn wants_episode(&self, horizon: usize) -> bool {
+        let Some(&(steps, draw)) = self.phases.front() else {
+            return false;
+        };
+        // Posterior sampling conditions on the visit's earlier episodes: one at a time.
+        self.in_flight == 0
+            || (draw != Draw::PosteriorSampling
+                && self.done_in_phase + self.in_flight * horizon < steps)
+    }
 }
 
 struct TrainSchedule<'a, 'b> {
@@ -408,16 +505,20 @@ struct TrainSchedule<'a, 'b> {
     replay: Replay<'b>,
     settings: &'a CollectSettings<'a>,
     queue: VecDeque<Visit>,
-    running: Vec<Option<Running>>,
+    /// Visits in the order they started.
+    visits: Vec<Running>,
+    /// The visit each env's episode belongs to.
+    env_visit: Vec<Option<usize>>,
     episodes: &'a mut u64,
     out: Collected,
 }
 
 impl TrainSchedule<'_, '_> {
-    /// z (or the held action) for the next episode of train task `k` drawn as `draw`.
-    fn draw(&self, k: usize, draw: Draw, rng: &mut Pcg64) -> Result<Actor> {
+    /// z (or the held action) for the next episode of visit `v` drawn as `draw`.
+    fn draw(&self, v: &Running, draw: Draw, rng: &mut Pcg64) -> Result<Actor> {
         // ALGORITHM: z ~ prior for exploration, z ~ posterior(context) for RL data (PEARL).
-        let agent = self.agent;
+        let (agent, k) = (self.agent, v.task);
+        let context = v.context.as_ref().unwrap_or(&self.replay.context[k]);
         let post = match draw {
             Draw::HeldUniform => {
                 let a = (0..agent.act_dim())
@@ -428,14 +529,13 @@ impl TrainSchedule<'_, '_> {
             Draw::Prior => None,
             Draw::PosteriorSampling => {
                 // Every transition this visit gathered, as at meta-test.
-                let cb = &self.replay.context[k];
                 let mut b = Batch::default();
-                cb.gather_into(&cb.trajectories().concat(), &mut b);
+                context.gather_into(&context.trajectories().concat(), &mut b);
                 agent.posterior(&b.context_rows(), b.len())?
             }
             Draw::Posterior => {
                 let n = self.settings.context_size;
-                let ctx = recent_context(&self.replay.context[k], &self.replay.rl[k], n, rng)?;
+                let ctx = recent_context(context, &self.replay.rl[k], n, rng)?;
                 agent.posterior(&ctx, n)?
             }
         };
@@ -444,36 +544,55 @@ impl TrainSchedule<'_, '_> {
             deterministic: false,
         })
     }
+
+    /// The oldest running visit that wants another episode, else a newly started one (the
+    /// first queued visit that may run beside the running ones), else `None`.
+    fn visit_for_next_episode(&mut self) -> Option<usize> {
+        let horizon = self.settings.horizon.max(1);
+        if let Some(i) = self.visits.iter().position(|v| v.wants_episode(horizon)) {
+            return Some(i);
+        }
+        let running = |t: usize| {
+            self.visits
+                .iter()
+                .filter(move |v| v.task == t && !v.phases.is_empty())
+        };
+        let i = self.queue.iter().position(|q| {
+            let own = feeds_context(q);
+            running(q.task).all(|v| own && v.context.is_some())
+        })?;
+        let q = self.queue.remove(i)?;
+        let context = feeds_context(&q).then(|| self.replay.context[q.task].empty_like());
+        let phases: VecDeque<_> = q.phases.into_iter().filter(|p| p.0 > 0).collect();
+        if phases.is_empty() {
+            return self.visit_for_next_episode();
+        }
+        self.visits.push(Running {
+            task: q.task,
+            phases,
+            done_in_phase: 0,
+            in_flight: 0,
+            context,
+        });
+        Some(self.visits.len() - 1)
+    }
+}
+
+/// Whether a visit gathers context (one of its phases with steps feeds the context buffer).
+fn feeds_context(v: &Visit) -> bool {
+    v.phases.iter().any(|p| p.0 > 0 && p.1.feeds_context())
 }
 
 impl Schedule for TrainSchedule<'_, '_> {
     fn next(&mut self, env: usize, rng: &mut Pcg64) -> Result<Option<EpisodeStart>> {
-        if self.running[env].is_none() {
-            let busy: Vec<usize> = self.running.iter().flatten().map(|r| r.task).collect();
-            let Some(i) = self.queue.iter().position(|v| !busy.contains(&v.task)) else {
-                return Ok(None);
-            };
-            let Some(v) = self.queue.remove(i) else {
-                return Ok(None);
-            };
-            let phases = v.phases.into_iter().filter(|p| p.0 > 0).collect();
-            self.running[env] = Some(Running {
-                task: v.task,
-                phases,
-                done_in_phase: 0,
-            });
-        }
-        let (k, draw) = match self.running[env]
-            .as_ref()
-            .and_then(|r| Some((r.task, *r.phases.front()?)))
-        {
-            Some((k, (_, draw))) => (k, draw),
-            None => {
-                self.running[env] = None;
-                return self.next(env, rng);
-            }
+        let Some(i) = self.visit_for_next_episode() else {
+            return Ok(None);
         };
-        let actor = self.draw(k, draw, rng)?;
+        let v = &self.visits[i];
+        let (k, draw) = (v.task, v.phases.front().map_or(Draw::Prior, |p| p.1));
+        let actor = self.draw(v, draw, rng)?;
+        self.visits[i].in_flight += 1;
+        self.env_visit[env] = Some(i);
         let task = self.settings.tasks[k].clone();
         let seed = episode_seed(self.settings.seed, task.id, *self.episodes);
         *self.episodes += 1;
@@ -481,25 +600,25 @@ impl Schedule for TrainSchedule<'_, '_> {
     }
 
     fn finished(&mut self, env: usize, ep: Episode, _rng: &mut Pcg64) -> Result<()> {
-        let Some((k, &(steps, draw))) = self.running[env]
-            .as_ref()
-            .and_then(|r| Some((r.task, r.phases.front()?)))
+        let Some(v) = self.env_visit[env]
+            .take()
+            .and_then(|i| self.visits.get_mut(i))
         else {
             return Err(Error::argument(
                 "env",
                 format!("env {env} ended an episode outside a visit"),
             ));
         };
+        let (k, (steps, draw)) = (v.task, v.phases.front().copied().unwrap_or_default());
         ep.push_into(&mut self.replay.rl[k]);
-        if draw.feeds_context() {
-            ep.push_into(&mut self.replay.context[k]);
+        if let (true, Some(c)) = (draw.feeds_context(), v.context.as_mut()) {
+            ep.push_into(c);
         }
-        if let Some(r) = self.running[env].as_mut() {
-            r.done_in_phase += ep.stats.steps;
-            if r.done_in_phase >= steps {
-                r.phases.pop_front();
-                r.done_in_phase = 0;
-            }
+        v.in_flight -= 1;
+        v.done_in_phase += ep.stats.steps;
+        if v.done_in_phase >= steps && v.in_flight == 0 {
+            v.phases.pop_front();
+            v.done_in_phase = 0;
         }
         self.out.env_steps += ep.stats.steps as u64;
         if let (true, false, Actor::Policy { z, .. }) =

@@ -82,9 +82,8 @@ pub struct Trainer {
     /// Counters, RNG and replay.
     pub state: TrainState,
     strategy: Box<dyn Strategy>,
-    context_window: usize,
     maker: EnvMaker,
-    /// Training's envs: one per concurrent train-task visit.
+    /// Training's envs: one per episode an iteration can run side by side ([`train_envs`]).
     envs: VecEnv,
     /// Meta-test's envs (made on first use).
     eval_envs: Option<VecEnv>,
@@ -102,8 +101,12 @@ impl Trainer {
     pub fn with_env_threads(cfg: &Config, threads: usize) -> Result<Self> {
         let maker = EnvMaker::new(cfg)?;
         let tasks = maker.task_set()?;
-        let n_envs = cfg.train.tasks_per_iteration.min(tasks.train.len());
-        let envs = make_envs(&maker, &tasks.train, n_envs, threads)?;
+        let envs = make_envs(
+            &maker,
+            &tasks.train,
+            train_envs(cfg, tasks.train.len()),
+            threads,
+        )?;
         let (od, ad) = (envs.obs_dim(), envs.act_dim());
         let mut rng = Pcg64::seed_from_u64(cfg.train.seed);
         let agent = Agent::new(&cfg.agent, od, ad, &mut rng)?;
@@ -135,7 +138,6 @@ impl Trainer {
             agent,
             state,
             strategy: strategy::build(cfg.transfer.strategy),
-            context_window,
             maker,
             envs,
             eval_envs: None,
@@ -243,24 +245,18 @@ impl Trainer {
         Ok(self.collect(visits, false)?.0)
     }
 
-    /// Runs `visits` on the training envs. A visit whose first phase feeds the context
-    /// buffer starts from an empty one (PEARL refreshes a task's context every visit).
+    /// Runs `visits` on the training envs (see [`collect`] for how they share them).
     fn collect(
         &mut self,
         visits: Vec<Visit>,
         keep: bool,
     ) -> Result<(EpisodeSummary, Vec<Trajectory>)> {
-        let (od, ad) = (self.agent.obs_dim(), self.agent.act_dim());
-        for v in &visits {
-            if v.phases.iter().any(|p| p.0 > 0 && p.1.feeds_context()) {
-                self.state.context[v.task] = TaskBuffer::new(od, ad, self.context_window);
-            }
-        }
         let settings = CollectSettings {
             tasks: &self.tasks.train,
             seed: self.cfg.train.seed,
             context_size: self.cfg.train.context_size,
             keep_episodes: keep,
+            horizon: self.cfg.env.horizon,
         };
         let s = &mut self.state;
         let replay = Replay {
@@ -431,6 +427,21 @@ impl Trainer {
     pub fn maker(&self) -> &EnvMaker {
         &self.maker
     }
+}
+
+/// The most envs training collects on.
+pub const MAX_TRAIN_ENVS: usize = 32;
+
+/// Envs of training's collection: one per episode an iteration's visits can run side by side
+/// (`tasks_per_iteration × ceil(phase steps / horizon)`), at most [`MAX_TRAIN_ENVS`]. It does
+/// not depend on the thread count, so neither do the results.
+pub fn train_envs(cfg: &Config, n_train: usize) -> usize {
+    let tr = &cfg.train;
+    let per_visit = tr
+        .steps_prior
+        .max(tr.steps_posterior)
+        .div_ceil(cfg.env.horizon.max(1));
+    (tr.tasks_per_iteration.min(n_train) * per_visit.max(1)).clamp(1, MAX_TRAIN_ENVS)
 }
 
 /// `n` envs (made on train tasks, cycled; every episode sets its own task and reset seed) on
