@@ -557,6 +557,17 @@ fn run(cli: Cli) -> Result<()> {
             let tasks = maker.task_set()?;
             let mut env = maker.make(tasks.train[0].clone())?;
             let problems = check_env(env.as_mut(), 0, steps);
+            if let Some(m) = maker.robot() {
+                println!(
+                    "{}: {} bodies, {} actuated joints",
+                    m.name,
+                    m.links.len() - usize::from(m.root_is_world()),
+                    m.actuated_joints().len()
+                );
+                for note in &m.notes {
+                    println!("  note: {note}");
+                }
+            }
             if problems.is_empty() {
                 println!(
                     "ok: {} passes the env checker ({} obs, {} actions, {steps} steps)",

@@ -252,6 +252,11 @@ impl EnvMaker {
         })
     }
 
+    /// The robot description (none for the point robot).
+    pub fn robot(&self) -> Option<&RobotModel> {
+        self.robot.as_deref()
+    }
+
     /// The config envs are made from.
     pub fn config(&self) -> &Config {
         &self.cfg

@@ -1,24 +1,36 @@
-//! Robot descriptions: a small URDF reader that turns a `<robot>` into a [`RobotModel`] (links,
-//! joints, collision shapes, nominal masses). Building the Rapier multibody from the model is
-//! `world.rs`'s job; nothing here knows about rewards, tasks or learning.
+//! Robot descriptions: a URDF reader that turns a `<robot>` into a [`RobotModel`] (links,
+//! joints, collision shapes, nominal masses, visuals). Building the Rapier multibody from the
+//! model is `world.rs`'s job; nothing here knows about rewards, tasks or learning.
 //!
-//! Supported URDF subset (anything else is an error that names the element):
-//! - `<link>` with `<inertial>` (`<mass value>`, optional `<origin xyz>` and `<inertia ixx.. izz>`;
-//!   without `<inertia>` the inertia is computed from the collision shapes at the uniform density
-//!   that gives the stated mass) and `<collision>` elements with `<origin xyz rpy>` and one of
-//!   `<sphere radius>`, `<box size>`, `<cylinder radius length>`, `<capsule radius length>`
-//!   (capsule: the common urdf-rs extension; axis along the shape frame's z, `length` is the
-//!   cylindrical part). A link named `world` without inertial is the fixed world.
+//! What it reads (anything else inside a link or joint that changes the physics is an error
+//! that names the file and the element):
+//! - `<link>` with `<inertial>` (`<mass value>`, `<origin xyz rpy>`, `<inertia ixx.. izz>` given
+//!   in that frame; without `<inertia>` the inertia is computed from the collision shapes at the
+//!   uniform density that gives the stated mass; without `<inertial>` the link is massless,
+//!   which only a link welded to another or a root named `world` may be), `<collision>` with
+//!   `<origin>` and one of `<sphere radius>`, `<box size>`, `<cylinder radius length>`,
+//!   `<capsule radius length>` (the urdf-rs extension: axis along z, `length` the cylindrical
+//!   part), and `<visual>` (a primitive or `<mesh filename scale>`, with `<material>`: inline
+//!   `<color rgba>` or a top-level material's name) kept for pictures.
 //! - `<joint type="revolute|continuous|fixed|planar">` with `<parent>`, `<child>`, `<origin>`,
 //!   `<axis>` (the planar joint's axis is the plane normal), `<limit lower upper effort>` and
-//!   `<dynamics damping [armature]>`. `effort` is the actuator gear: an action of 1 applies
-//!   `effort` N·m. `armature` (reflected rotor inertia, kg·m², as in MuJoCo) is a drat extension
-//!   attribute that other URDF readers ignore.
+//!   `<dynamics damping [armature]>`. `effort` is the actuator's torque limit: an action of 1
+//!   applies `effort` N·m under torque control. `armature` (reflected rotor inertia, kg·m², as
+//!   in MuJoCo) is a drat extension attribute that other URDF readers ignore.
+//! - Fixed joints weld their child into the parent ([`merge_fixed`]): xacro output hangs IMU
+//!   frames, feet and dummy links on them, and a welded body costs the solver nothing.
+//! - `<transmission>` and `<gazebo>` are ignored, each kind with a line in
+//!   [`RobotModel::notes`] (`drat check` prints them); `<material>` definitions feed visuals.
 //! - The root link (the one that is no joint's child) floats freely unless it is `world`.
+//!
+//! Why our own reader rather than `urdf-rs` or `rapier3d-urdf`: the `armature` attribute (not
+//! part of URDF's `<dynamics>`, so a typed reader drops it), errors that name the file and the
+//! element, welding with exact mass/inertia combination, and per-task mass scaling on the
+//! model before Rapier sees it; the XML itself goes through `roxmltree`.
 
 use rapier3d::glamx::EulerRot;
-use rapier3d::math::{Pose, Real, Rotation, Vector};
-use rapier3d::prelude::SharedShape;
+use rapier3d::math::{Matrix, Pose, Real, Rotation, Vector};
+use rapier3d::prelude::{MassProperties, SharedShape};
 
 use crate::error::{Error, Result};
 
@@ -82,6 +94,32 @@ pub struct CollisionDesc {
     pub shape: ShapeDesc,
 }
 
+/// What a `<visual>` draws.
+#[derive(Clone, Debug, PartialEq)]
+pub enum VisualGeometry {
+    /// A primitive, as for collisions.
+    Shape(ShapeDesc),
+    /// A mesh file (path as written in the URDF, relative to it) scaled per axis.
+    Mesh {
+        /// `filename` as written (`package://` and relative paths are kept verbatim).
+        filename: String,
+        /// `scale`, 1 1 1 when absent.
+        scale: [Real; 3],
+    },
+}
+
+/// One `<visual>` of a link: kept for pictures, never simulated.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VisualDesc {
+    /// Pose in the link frame.
+    pub origin: Pose,
+    /// Shape or mesh.
+    pub geometry: VisualGeometry,
+    /// Colour from `<material><color rgba>` (inline, or a named material defined at the top
+    /// level), if any.
+    pub rgba: Option<[Real; 4]>,
+}
+
 /// A rigid link.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LinkDesc {
@@ -95,6 +133,42 @@ pub struct LinkDesc {
     pub inertia: Option<[Real; 6]>,
     /// Collision shapes.
     pub collisions: Vec<CollisionDesc>,
+    /// Visual elements (pictures only).
+    pub visuals: Vec<VisualDesc>,
+    /// Links welded into this one by fixed joints (see [`merge_fixed`]), with their frames in
+    /// this link's frame.
+    pub merged: Vec<(String, Pose)>,
+}
+
+impl LinkDesc {
+    /// Mass properties in the link frame with the mass scaled by `scale`; the inertia scales
+    /// with it (a uniform density change keeps the shape of the inertia ellipsoid). Without
+    /// an explicit `<inertia>`, uniform density over the collision shapes gives the mass.
+    pub fn mass_properties(&self, scale: Real) -> MassProperties {
+        let mass = self.mass_kg * scale;
+        if mass <= 0.0 {
+            return MassProperties::default();
+        }
+        if let Some(i) = self.inertia {
+            let m = rapier3d::math::Matrix::from_cols_array(&[
+                i[0], i[1], i[2], i[1], i[3], i[4], i[2], i[4], i[5],
+            ]) * scale;
+            return MassProperties::with_inertia_matrix(self.com, mass, m);
+        }
+        let at_density = |rho: Real| {
+            self.collisions
+                .iter()
+                .map(|c| {
+                    let (shape, shape_pose) = c.shape.to_shape();
+                    shape
+                        .mass_properties(rho)
+                        .transform_by(&(c.origin * shape_pose))
+                })
+                .fold(MassProperties::default(), |a, b| a + b)
+        };
+        let volume = at_density(1.0).mass();
+        at_density(mass / volume)
+    }
 }
 
 /// Kind of a joint.
@@ -154,6 +228,9 @@ pub struct RobotModel {
     pub links: Vec<LinkDesc>,
     /// Joints in parent-before-child order.
     pub joints: Vec<JointDesc>,
+    /// What was read but is not simulated, one line each (e.g. `<transmission>` elements:
+    /// drat drives joints from `<limit effort>`).
+    pub notes: Vec<String>,
 }
 
 impl RobotModel {
@@ -201,9 +278,25 @@ fn parse(text: &str, file: &str) -> Result<RobotModel> {
     }
     let name = robot.attribute("name").unwrap_or("robot").to_string();
 
+    let mut materials = std::collections::HashMap::new();
+    for m in robot.children().filter(|n| n.has_tag_name("material")) {
+        if let (Some(n), Some(c)) = (m.attribute("name"), material_rgba(m, file)?) {
+            materials.insert(n.to_string(), c);
+        }
+    }
     let mut links = Vec::new();
     for node in robot.children().filter(|n| n.has_tag_name("link")) {
-        links.push(parse_link(node, file)?);
+        links.push(parse_link(node, file, &materials)?);
+    }
+    let mut notes = Vec::new();
+    for (tag, why) in [
+        ("transmission", "joints are driven from <limit effort>"),
+        ("gazebo", "Gazebo settings"),
+    ] {
+        let n = robot.children().filter(|c| c.has_tag_name(tag)).count();
+        if n > 0 {
+            notes.push(format!("{n} <{tag}> element(s) ignored ({why})"));
+        }
     }
     if links.is_empty() {
         return Err(err("no <link> elements".into()));
@@ -355,11 +448,13 @@ fn parse(text: &str, file: &str) -> Result<RobotModel> {
         })
         .collect();
 
-    let model = RobotModel {
+    // Fixed joints weld links (IMU frames, feet, dummy links) into their parents.
+    let model = merge_fixed(RobotModel {
         name,
         links,
         joints,
-    };
+        notes,
+    });
     for (i, l) in model.links.iter().enumerate() {
         let is_world = i == 0 && l.name == "world";
         if !is_world && l.mass_kg <= 0.0 {
@@ -383,7 +478,11 @@ fn parse(text: &str, file: &str) -> Result<RobotModel> {
     Ok(model)
 }
 
-fn parse_link(node: roxmltree::Node, file: &str) -> Result<LinkDesc> {
+fn parse_link(
+    node: roxmltree::Node,
+    file: &str,
+    materials: &std::collections::HashMap<String, [Real; 4]>,
+) -> Result<LinkDesc> {
     let err = |msg: String| Error::asset(file, msg);
     let name = node
         .attribute("name")
@@ -402,7 +501,8 @@ fn parse_link(node: roxmltree::Node, file: &str) -> Result<LinkDesc> {
                 "{ctx} <mass>: value must be > 0, got {mass_kg}"
             )));
         }
-        com = parse_origin(inertial, file, &ctx)?.translation;
+        let frame = parse_origin(inertial, file, &ctx)?;
+        com = frame.translation;
         if let Some(i) = inertial.children().find(|n| n.has_tag_name("inertia")) {
             let ictx = format!("{ctx} <inertia>");
             let mut v = [0.0; 6];
@@ -415,20 +515,95 @@ fn parse_link(node: roxmltree::Node, file: &str) -> Result<LinkDesc> {
             if v[0] <= 0.0 || v[3] <= 0.0 || v[5] <= 0.0 {
                 return Err(err(format!("{ictx}: ixx, iyy, izz must be > 0")));
             }
-            inertia = Some(v);
+            // The tensor is given in the inertial frame; we keep it in the link frame.
+            inertia = Some(inertia_array(
+                Matrix::from_quat(frame.rotation)
+                    * inertia_matrix(v)
+                    * Matrix::from_quat(frame.rotation.inverse()),
+            ));
         }
     }
     let mut collisions = Vec::new();
     for c in node.children().filter(|n| n.has_tag_name("collision")) {
         let origin = parse_origin(c, file, &ctx)?;
-        let g = c
-            .children()
-            .find(|n| n.has_tag_name("geometry"))
-            .ok_or_else(|| err(format!("{ctx} <collision>: missing <geometry>")))?;
-        let s = g
-            .children()
-            .find(|n| n.is_element())
-            .ok_or_else(|| err(format!("{ctx} <geometry>: empty")))?;
+        let s = geometry(c, file, &format!("{ctx} <collision>"))?;
+        let shape = parse_shape(s, file, &ctx)?;
+        collisions.push(CollisionDesc { origin, shape });
+    }
+    let mut visuals = Vec::new();
+    for v in node.children().filter(|n| n.has_tag_name("visual")) {
+        let vctx = format!("{ctx} <visual>");
+        let origin = parse_origin(v, file, &vctx)?;
+        let g = geometry(v, file, &vctx)?;
+        let geometry = if g.has_tag_name("mesh") {
+            let filename = g
+                .attribute("filename")
+                .ok_or_else(|| err(format!("{vctx} <mesh>: missing `filename`")))?
+                .to_string();
+            let scale = match g.attribute("scale") {
+                Some(_) => parse_floats::<3>(g, "scale", file, &format!("{vctx} <mesh>"))?,
+                None => [1.0; 3],
+            };
+            VisualGeometry::Mesh { filename, scale }
+        } else {
+            VisualGeometry::Shape(parse_shape(g, file, &vctx)?)
+        };
+        let rgba = match v.children().find(|n| n.has_tag_name("material")) {
+            Some(m) => match material_rgba(m, file)? {
+                Some(c) => Some(c),
+                None => m.attribute("name").and_then(|n| materials.get(n).copied()),
+            },
+            None => None,
+        };
+        visuals.push(VisualDesc {
+            origin,
+            geometry,
+            rgba,
+        });
+    }
+    Ok(LinkDesc {
+        name,
+        mass_kg,
+        com,
+        inertia,
+        collisions,
+        visuals,
+        merged: Vec::new(),
+    })
+}
+
+/// The one shape element inside `node`'s `<geometry>`.
+fn geometry<'a, 'i>(
+    node: roxmltree::Node<'a, 'i>,
+    file: &str,
+    ctx: &str,
+) -> Result<roxmltree::Node<'a, 'i>> {
+    let err = |msg: String| Error::asset(file, msg);
+    node.children()
+        .find(|n| n.has_tag_name("geometry"))
+        .ok_or_else(|| err(format!("{ctx}: missing <geometry>")))?
+        .children()
+        .find(|n| n.is_element())
+        .ok_or_else(|| err(format!("{ctx} <geometry>: empty")))
+}
+
+/// `<color rgba>` inside a `<material>`, if it has one.
+fn material_rgba(m: roxmltree::Node, file: &str) -> Result<Option<[Real; 4]>> {
+    match m.children().find(|n| n.has_tag_name("color")) {
+        Some(c) => Ok(Some(parse_floats::<4>(
+            c,
+            "rgba",
+            file,
+            "<material> <color>",
+        )?)),
+        None => Ok(None),
+    }
+}
+
+/// A primitive shape element (`<sphere>`, `<box>`, `<cylinder>`, `<capsule>`).
+fn parse_shape(s: roxmltree::Node, file: &str, ctx: &str) -> Result<ShapeDesc> {
+    let err = |msg: String| Error::asset(file, msg);
+    {
         let gctx = format!("{ctx} <{}>", s.tag_name().name());
         let pos = |attr: &str| -> Result<Real> {
             let v = req_float(s, attr, file, &gctx)?;
@@ -462,15 +637,101 @@ fn parse_link(node: roxmltree::Node, file: &str) -> Result<LinkDesc> {
                 )))
             }
         };
-        collisions.push(CollisionDesc { origin, shape });
+        Ok(shape)
     }
-    Ok(LinkDesc {
+}
+
+/// The symmetric matrix of `[ixx, ixy, ixz, iyy, iyz, izz]`.
+fn inertia_matrix(i: [Real; 6]) -> Matrix {
+    Matrix::from_cols_array(&[i[0], i[1], i[2], i[1], i[3], i[4], i[2], i[4], i[5]])
+}
+
+/// `[ixx, ixy, ixz, iyy, iyz, izz]` of a symmetric matrix.
+fn inertia_array(m: Matrix) -> [Real; 6] {
+    [
+        m.x_axis.x, m.y_axis.x, m.z_axis.x, m.y_axis.y, m.z_axis.y, m.z_axis.z,
+    ]
+}
+
+/// Welds every fixed joint's child into its parent, deepest first (chains collapse): the
+/// masses add, the centre of mass and the inertia about it combine (parallel axes), the
+/// child's collision shapes and joints move to the parent with their frames composed, and the
+/// child is recorded in the parent's `merged`. A fixed joint to a root named `world` is kept
+/// (the world is not a body). Links and joints keep their relative order.
+pub fn merge_fixed(model: RobotModel) -> RobotModel {
+    let RobotModel {
         name,
-        mass_kg,
-        com,
-        inertia,
-        collisions,
-    })
+        mut links,
+        mut joints,
+        mut notes,
+    } = model;
+    let welded = joints.iter().filter(|j| j.kind == JointKind::Fixed).count();
+    let mut gone = vec![false; links.len()];
+    let world = links[0].name == "world";
+    for j in (0..joints.len()).rev() {
+        let jd = joints[j].clone();
+        if jd.kind != JointKind::Fixed || (world && jd.parent == 0) {
+            continue;
+        }
+        let (p, c, t) = (jd.parent, jd.child, jd.origin);
+        let child = links[c].clone();
+        let parent = &mut links[p];
+        let mp = parent.mass_properties(1.0) + child.mass_properties(1.0).transform_by(&t);
+        if child.mass_kg > 0.0 {
+            parent.mass_kg = mp.mass();
+            parent.com = mp.local_com;
+            parent.inertia = Some(inertia_array(mp.reconstruct_inertia_matrix()));
+        }
+        parent
+            .collisions
+            .extend(child.collisions.into_iter().map(|col| CollisionDesc {
+                origin: t * col.origin,
+                shape: col.shape,
+            }));
+        parent
+            .visuals
+            .extend(child.visuals.into_iter().map(|v| VisualDesc {
+                origin: t * v.origin,
+                ..v
+            }));
+        parent.merged.push((child.name, t));
+        parent
+            .merged
+            .extend(child.merged.into_iter().map(|(n, f)| (n, t * f)));
+        for other in joints.iter_mut().filter(|o| o.parent == c) {
+            other.parent = p;
+            other.origin = t * other.origin;
+        }
+        gone[c] = true;
+        joints[j].kind = JointKind::Fixed;
+        joints[j].child = usize::MAX; // marks the joint as merged
+    }
+    let mut new_index = vec![usize::MAX; links.len()];
+    let mut kept = Vec::new();
+    for (i, l) in links.into_iter().enumerate() {
+        if !gone[i] {
+            new_index[i] = kept.len();
+            kept.push(l);
+        }
+    }
+    joints.retain(|jd| jd.child != usize::MAX);
+    for jd in &mut joints {
+        jd.parent = new_index[jd.parent];
+        jd.child = new_index[jd.child];
+    }
+    let kept_fixed = joints.iter().filter(|j| j.kind == JointKind::Fixed).count();
+    if welded > kept_fixed {
+        notes.push(format!(
+            "{} fixed joint(s) welded into their parent links",
+            welded - kept_fixed
+        ));
+    }
+    RobotModel {
+        name,
+        links: kept,
+        joints,
+        notes,
+    }
 }
 
 /// `<origin xyz rpy>` child of `node`, identity when absent. URDF's rpy are fixed-axis

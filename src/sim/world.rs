@@ -473,7 +473,7 @@ fn build(model: &RobotModel, s: &SimSettings, dynamics: &DynamicsParams) -> Buil
         } else {
             let scale = dynamics.mass_scale[body_idx];
             body_idx += 1;
-            let mprops = link_mass_properties(link, scale);
+            let mprops = link.mass_properties(scale);
             let rb = RigidBodyBuilder::dynamic()
                 .pose(poses[li])
                 .additional_mass_properties(mprops)
@@ -679,30 +679,4 @@ fn validate_settings(s: &SimSettings) -> Result<()> {
 
 fn body_count(model: &RobotModel) -> usize {
     model.links.len() - usize::from(model.root_is_world())
-}
-
-/// Mass properties of a link with its mass scaled by `scale`; inertia scales with it (uniform
-/// density change), so the shape of the inertia ellipsoid is kept.
-fn link_mass_properties(link: &super::robot::LinkDesc, scale: Real) -> MassProperties {
-    let mass = link.mass_kg * scale;
-    if let Some(i) = link.inertia {
-        let m = rapier3d::math::Matrix::from_cols_array(&[
-            i[0], i[1], i[2], i[1], i[3], i[4], i[2], i[4], i[5],
-        ]) * scale;
-        return MassProperties::with_inertia_matrix(link.com, mass, m);
-    }
-    // Uniform density over the collision shapes that gives the stated mass.
-    let at_density = |rho: Real| {
-        link.collisions
-            .iter()
-            .map(|c| {
-                let (shape, shape_pose) = c.shape.to_shape();
-                shape
-                    .mass_properties(rho)
-                    .transform_by(&(c.origin * shape_pose))
-            })
-            .fold(MassProperties::default(), |a, b| a + b)
-    };
-    let volume = at_density(1.0).mass();
-    at_density(mass / volume)
 }
