@@ -1,6 +1,7 @@
 //! The A1 under position control: it stands at its default pose for 10 s at every corner of
 //! its dynamics ranges (no blow-up, torso height in a band, upright), the PD holds the pose
-//! and follows the action, and a wrong-length pose is a named error.
+//! and follows the action, a fixed trot walks it forward and heavier or more slippery tasks
+//! change how far, and a wrong-length pose is a named error.
 
 use std::sync::Arc;
 
@@ -10,7 +11,10 @@ use drat::env::{Env, Task};
 use drat::sim::{load_robot, DynamicsParams};
 
 fn a1_env(dynamics: DynamicsParams, horizon: usize) -> LocomotionEnv {
-    let mut cfg = Config::default_for("a1").unwrap();
+    a1_env_with(Config::default_for("a1").unwrap(), dynamics, horizon)
+}
+
+fn a1_env_with(mut cfg: Config, dynamics: DynamicsParams, horizon: usize) -> LocomotionEnv {
     cfg.env.horizon = horizon;
     cfg.env.reset_joint_vel_noise = 0.0;
     let model = Arc::new(load_robot(&Robot::A1).unwrap());
@@ -114,5 +118,52 @@ fn a_wrong_length_default_pose_names_its_field() {
     assert!(
         e.contains("env.pd.default_pose_rad") && e.contains("12 actuated"),
         "{e}"
+    );
+}
+
+/// Torso displacement (x, y) after 5 s of the fixed trot (kp 40, kd 1, action scale 0.5 rad;
+/// see `A1Trot`) with every body's mass × `mass`, mean over 3 reset seeds.
+fn trot_displacement(mass: f32, friction: f32) -> [f32; 2] {
+    let mut cfg = Config::default_for("a1").unwrap();
+    (cfg.env.pd.kp, cfg.env.pd.kd, cfg.env.pd.action_scale_rad) = (40.0, 1.0, 0.5);
+    let n = load_robot(&Robot::A1).unwrap().links.len();
+    let gait = drat::env::gait::A1Trot::default();
+    let mut sum = [0.0; 2];
+    for seed in 0..3 {
+        let d = DynamicsParams {
+            mass_scale: vec![mass; n],
+            friction_coef: friction,
+        };
+        let mut env = a1_env_with(cfg.clone(), d, 250);
+        env.reset(seed).unwrap();
+        let mut at = [0.0; 2];
+        for t in 0..250 {
+            let s = env.step(&gait.action(t as f32 * 0.02, 0.5)).unwrap();
+            assert!(
+                !s.info.blowup && !s.terminated,
+                "mass {mass} friction {friction}: fell at {t}"
+            );
+            at = s.info.achieved;
+        }
+        (sum[0], sum[1]) = (sum[0] + at[0] / 3.0, sum[1] + at[1] / 3.0);
+    }
+    sum
+}
+
+#[test]
+fn a_fixed_trot_walks_the_a1_forward_and_the_dynamics_change_how_far() {
+    let nominal = trot_displacement(1.0, 1.0);
+    let heavy = trot_displacement(1.5, 1.0);
+    let slippery = trot_displacement(1.0, 0.3);
+    println!("trot 5 s: nominal {nominal:?} m, mass ×1.5 {heavy:?} m, friction 0.3 {slippery:?} m");
+    assert!(nominal[0] > 0.7, "forward: {nominal:?}");
+    assert!(
+        heavy[0] < 0.5 * nominal[0],
+        "heavier: {heavy:?} vs {nominal:?}"
+    );
+    let moved = |a: [f32; 2], b: [f32; 2]| ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt();
+    assert!(
+        moved(slippery, nominal) > 0.5,
+        "friction 0.3: {slippery:?} vs {nominal:?}"
     );
 }
