@@ -125,7 +125,7 @@ fn a_wrong_length_default_pose_names_its_field() {
 /// see `A1Trot`) with every body's mass × `mass`, mean over 3 reset seeds.
 fn trot_displacement(mass: f32, friction: f32) -> [f32; 2] {
     let mut cfg = Config::default_for("a1").unwrap();
-    (cfg.env.pd.kp, cfg.env.pd.kd, cfg.env.pd.action_scale_rad) = (40.0, 1.0, 0.5);
+    drat::env::gait::A1Trot::tune(&mut cfg);
     let n = load_robot(&Robot::A1).unwrap().links.len();
     let gait = drat::env::gait::A1Trot::default();
     let mut sum = [0.0; 2];
@@ -138,7 +138,9 @@ fn trot_displacement(mass: f32, friction: f32) -> [f32; 2] {
         env.reset(seed).unwrap();
         let mut at = [0.0; 2];
         for t in 0..250 {
-            let s = env.step(&gait.action(t as f32 * 0.02, 0.5)).unwrap();
+            let s = env
+                .step(&gait.action(t as f32 * 0.02, cfg.env.pd.action_scale_rad))
+                .unwrap();
             assert!(
                 !s.info.blowup && !s.terminated,
                 "mass {mass} friction {friction}: fell at {t}"

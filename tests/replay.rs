@@ -23,6 +23,18 @@ fn quadruped(sets: &[&str]) -> Config {
 }
 
 #[test]
+fn the_a1_trot_replay_draws_its_13_bodies_and_walks_with_its_own_gains() {
+    let cfg = Config::from_toml_str("[env]\nrobot = \"a1\"\n", "test").unwrap();
+    let tasks = EnvMaker::new(&cfg).unwrap().task_set().unwrap().test[..1].to_vec();
+    let r = replay::scripted(&cfg, &tasks, 1, Scripted::Trot, 1).unwrap();
+    assert_eq!(r.bodies.len(), 13, "22 links, 9 welded");
+    assert!(r.title.contains("kp 40"), "{}", r.title);
+    let p = &r.tasks[0].episodes[0].record.path;
+    let moved = (p[p.len() - 1][0] - p[0][0]).hypot(p[p.len() - 1][1] - p[0][1]);
+    assert!(moved > 0.5, "A1 trot moved {moved} m in 5 s");
+}
+
+#[test]
 fn page_frames_equal_the_recorded_trajectory() {
     let cfg = quadruped(&["env.horizon=40"]);
     let tasks = EnvMaker::new(&cfg).unwrap().task_set().unwrap().test[..2].to_vec();

@@ -329,7 +329,8 @@ struct ReplayArgs {
     /// directory plots/trajectories.png).
     #[arg(long, value_name = "FILE.html")]
     out: Option<PathBuf>,
-    /// Replay the quadruped's fixed trot (PD on joint targets) instead of a run.
+    /// Replay a fixed trot instead of a run: the quadruped's (PD on joint targets) or the A1's
+    /// (position targets, run at the PD gains it is tuned for: kp 40, kd 1, scale 0.5 rad).
     #[arg(long, conflicts_with = "random")]
     trot: bool,
     /// Replay uniform random actions instead of a run.

@@ -89,6 +89,19 @@ impl Default for A1Trot {
 }
 
 impl A1Trot {
+    /// The PD gain the gait is tuned for (`env.pd.kp`).
+    pub const KP: f32 = 40.0;
+    /// The damping gain it is tuned for (`env.pd.kd`).
+    pub const KD: f32 = 1.0;
+    /// The action scale it is tuned for (`env.pd.action_scale_rad`).
+    pub const ACTION_SCALE_RAD: f32 = 0.5;
+
+    /// Sets `cfg`'s PD to the gains the gait is tuned for.
+    pub fn tune(cfg: &mut crate::config::Config) {
+        let pd = &mut cfg.env.pd;
+        (pd.kp, pd.kd, pd.action_scale_rad) = (Self::KP, Self::KD, Self::ACTION_SCALE_RAD);
+    }
+
     /// Actions at time `t_s` for an env whose action scale is `action_scale_rad`, in the A1's
     /// action order: FR, FL, RR, RL × (hip, thigh, calf).
     pub fn action(&self, t_s: f32, action_scale_rad: f32) -> [f32; 12] {

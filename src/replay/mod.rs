@@ -139,11 +139,22 @@ pub fn scripted(
     let first = tasks
         .first()
         .ok_or_else(|| Error::argument("--tasks", "no task to replay"))?;
+    // The A1's trot is position targets tuned for its own PD gains (`A1Trot`).
+    let a1_trot = how == Scripted::Trot && cfg.env.robot == crate::config::Robot::A1;
+    let mut cfg = cfg.clone();
+    if a1_trot {
+        crate::env::gait::A1Trot::tune(&mut cfg);
+    }
+    let cfg = &cfg;
     let maker = EnvMaker::new(cfg)?;
     let (mut env, log) = Recorder::new(maker.make(first.clone())?, true);
     let what = match how {
-        Scripted::Random => "random actions",
-        Scripted::Trot => "fixed trot",
+        Scripted::Random => "random actions".to_string(),
+        Scripted::Trot if a1_trot => format!(
+            "fixed trot (PD kp {}, kd {}, action scale {} rad)",
+            cfg.env.pd.kp, cfg.env.pd.kd, cfg.env.pd.action_scale_rad
+        ),
+        Scripted::Trot => "fixed trot".to_string(),
     };
     let title = format!("{} · {what}", cfg.env.robot);
     let mut replay = Replay::empty(cfg, &env, title, true);
@@ -151,7 +162,8 @@ pub fn scripted(
     for task in tasks {
         for e in 0..episodes {
             let s = episode_seed(seed, task.id, e as u64);
-            record::scripted_episode(&mut env, task, s, how, &mut rng)?;
+            let scale = a1_trot.then_some(cfg.env.pd.action_scale_rad);
+            record::scripted_episode(&mut env, task, s, how, scale, &mut rng)?;
         }
         let mut log = log
             .lock()

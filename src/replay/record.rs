@@ -176,32 +176,38 @@ pub enum Scripted {
     Trot,
 }
 
-/// Runs one episode of `env` (a recorder) on `task` with scripted actions.
+/// Runs one episode of `env` (a recorder) on `task` with scripted actions. The trot is the
+/// quadruped's torque gait, or with `a1_scale` (the env's action scale) the A1's position
+/// targets.
 pub fn scripted_episode(
     env: &mut Recorder,
     task: &Task,
     seed: u64,
     how: Scripted,
+    a1_scale: Option<f32>,
     rng: &mut impl Rng,
 ) -> Result<()> {
     env.set_task(task.clone())?;
     env.reset(seed)?;
     let ad = env.action_space().dim();
-    if how == Scripted::Trot && ad != 8 {
+    let wanted = if a1_scale.is_some() { 12 } else { 8 };
+    if how == Scripted::Trot && ad != wanted {
         return Err(Error::argument(
             "--trot",
             format!(
-                "the fixed trot drives the quadruped's 8 joints, this robot has {ad}; use --random"
+                "the fixed trots drive the quadruped's 8 joints or the A1's 12, this robot has {ad}; use --random"
             ),
         ));
     }
     let gait = crate::env::gait::TrotGait::default();
+    let a1 = crate::env::gait::A1Trot::default();
     let (mut q, mut qd) = (Vec::new(), Vec::new());
     let dt = env.control_dt_s();
     for t in 0..env.horizon() {
-        let action: Vec<f32> = match how {
-            Scripted::Random => (0..ad).map(|_| rng.random_range(-1.0..=1.0)).collect(),
-            Scripted::Trot => {
+        let action: Vec<f32> = match (how, a1_scale) {
+            (Scripted::Random, _) => (0..ad).map(|_| rng.random_range(-1.0..=1.0)).collect(),
+            (Scripted::Trot, Some(scale)) => a1.action(t as f32 * dt, scale).to_vec(),
+            (Scripted::Trot, None) => {
                 env.joint_state_or_err(&mut q, &mut qd)?;
                 gait.action(t as f32 * dt, &q, &qd).to_vec()
             }
