@@ -350,12 +350,8 @@ impl VecEnv {
     /// slices of `actions` (`len × act_dim`, env-major; inactive envs' slices are ignored).
     /// Nothing is reset automatically. Returns each active env's step in env order.
     pub fn step_active(&mut self, actions: &[f32], active: &[bool]) -> Result<Vec<Option<Step>>> {
-        let ad = self.act_dim;
-        let mut a = actions.to_vec();
-        self.step_active_with(&mut a, active, |r, out| {
-            out.copy_from_slice(&actions[r.start * ad..r.end * ad]);
-            Ok(())
-        })
+        // The actions are all given already: nothing to fill.
+        self.step_active_with(&mut actions.to_vec(), active, |_, _| Ok(()))
     }
 
     /// [`VecEnv::step_active`] with the actions computed block by block as the steps go out:

@@ -311,12 +311,11 @@ fn fma_block<const R: usize, const Q: usize>(
     c: usize,
 ) {
     use std::arch::x86_64::{_mm256_fmadd_ps, _mm256_loadu_ps};
-    let wc: &[f32; LANES] = w[c..c + LANES].try_into().expect("8 lanes");
-    // SAFETY: `wc` and each `xc` are 8 readable f32s (unaligned loads).
-    let wv = unsafe { _mm256_loadu_ps(wc.as_ptr()) };
+    // SAFETY: each load reads the 8 f32s of a bounds-checked slice (unaligned loads).
+    let wv = unsafe { _mm256_loadu_ps(w[c..c + LANES].as_ptr()) };
     for (a, row) in acc.iter_mut().zip(rows) {
-        let xc: &[f32; LANES] = row[c..c + LANES].try_into().expect("8 lanes");
-        a[Q] = _mm256_fmadd_ps(wv, unsafe { _mm256_loadu_ps(xc.as_ptr()) }, a[Q]);
+        let xv = unsafe { _mm256_loadu_ps(row[c..c + LANES].as_ptr()) };
+        a[Q] = _mm256_fmadd_ps(wv, xv, a[Q]);
     }
 }
 

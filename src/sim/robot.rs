@@ -703,7 +703,6 @@ pub fn merge_fixed(model: RobotModel) -> RobotModel {
             other.origin = t * other.origin;
         }
         gone[c] = true;
-        joints[j].kind = JointKind::Fixed;
         joints[j].child = usize::MAX; // marks the joint as merged
     }
     let mut new_index = vec![usize::MAX; links.len()];

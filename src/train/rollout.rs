@@ -1,7 +1,8 @@
-//! Episodes over a batch of envs ([`VecEnv`]): every live env's action comes from one batched
-//! policy forward pass, physics steps on the `VecEnv`'s worker threads, and the results are the
-//! same for any thread count (envs are processed in index order, every random number is drawn
-//! in that order from the caller's RNG, reset seeds are explicit).
+//! Episodes over a batch of envs ([`VecEnv`]): the live envs' actions come from one batched
+//! policy pass per env thread's block, physics steps on the `VecEnv`'s worker threads, and the
+//! results are the same for any thread count (envs are processed in index order, every random
+//! number is drawn in that order from the caller's RNG, a row's action does not depend on the
+//! rows beside it, reset seeds are explicit).
 //!
 //! [`run_episodes`] is the engine: a [`Schedule`] says what each free env runs next and receives
 //! each finished episode. [`collect`] is the meta-training schedule built on it — train-task
@@ -152,9 +153,9 @@ struct Live {
     logp: Vec<f32>,
 }
 
-/// Runs episodes on `venv` until `schedule` has nothing more: each round, one batched policy
-/// pass for the live policy-driven envs (noise from `rng`, in env order), one parallel physics
-/// step, then the finished episodes go to the schedule and the idle envs ask it for work (both
+/// Runs episodes on `venv` until `schedule` has nothing more: each round, the policy noise of
+/// the live policy-driven envs (from `rng`, in env order), one batched policy pass per env
+/// thread's block (each computed while the blocks before it step), one parallel physics step, then the finished episodes go to the schedule and the idle envs ask it for work (both
 /// in env order). Returns the number of rounds.
 pub fn run_episodes(
     venv: &mut VecEnv,
