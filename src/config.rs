@@ -565,8 +565,8 @@ impl Config {
                 return Err(Error::config(
                     "env.robot",
                     format!(
-                        "must be a string (quadruped, runner, point or a .urdf path), got {other}"
-                    ),
+                    "must be a string (quadruped, runner, a1, point or a .urdf path), got {other}"
+                ),
                 ))
             }
         };

@@ -1,8 +1,9 @@
 //! The replay page in a real browser (ignored by default; `.ci/run` runs it after installing
 //! Debian's `chromium`): headless Chromium with SwiftShader WebGL opens a generated quadruped
 //! replay, screenshots it at two times, and the 3-D view must be drawn (not blank) with the
-//! robot's orange torso in a different place in the second shot. The shots stay in
-//! `target/browser-test/` to be looked at.
+//! robot's orange torso in a different place in the second shot; an A1 replay must draw its
+//! visual meshes (the triangles WebGL drew, read back from the page) in the URDF's orange. The
+//! shots stay in `target/browser-test/` to be looked at.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -28,9 +29,16 @@ fn chromium() -> PathBuf {
     panic!("no chromium on PATH: install Debian's `chromium` (apt-get install -y chromium)");
 }
 
-fn screenshot(browser: &Path, page: &Path, hash: &str, png: &Path, profile: &Path) {
+/// Headless Chromium on `page#hash` with `what` (`--screenshot=…` or `--dump-dom`).
+fn chromium_on(
+    browser: &Path,
+    page: &Path,
+    hash: &str,
+    what: &str,
+    profile: &Path,
+) -> std::process::Output {
     let url = format!("file://{}#{hash}", page.display());
-    let o = Command::new(browser)
+    Command::new(browser)
         .args([
             "--headless",
             "--no-sandbox",
@@ -45,10 +53,15 @@ fn screenshot(browser: &Path, page: &Path, hash: &str, png: &Path, profile: &Pat
             "--virtual-time-budget=5000",
         ])
         .arg(format!("--user-data-dir={}", profile.display()))
-        .arg(format!("--screenshot={}", png.display()))
+        .arg(what)
         .arg(url)
         .output()
-        .expect("chromium runs");
+        .expect("chromium runs")
+}
+
+fn screenshot(browser: &Path, page: &Path, hash: &str, png: &Path, profile: &Path) {
+    let what = format!("--screenshot={}", png.display());
+    let o = chromium_on(browser, page, hash, &what, profile);
     assert!(
         png.exists(),
         "no screenshot: {}",
@@ -127,5 +140,81 @@ fn replay_page_draws_the_robot_and_it_moves() {
     println!(
         "screenshots in {}: torso moved {moved:.0} px",
         out.display()
+    );
+}
+
+/// The page's `<body data-NAME="…">` after it has drawn (`--dump-dom`).
+fn body_data(browser: &Path, page: &Path, hash: &str, name: &str, profile: &Path) -> String {
+    let o = chromium_on(browser, page, hash, "--dump-dom", profile);
+    let dom = String::from_utf8_lossy(&o.stdout);
+    let body = dom.find("<body").map(|at| &dom[at..]).unwrap_or("");
+    let body = &body[..body.find('>').unwrap_or(0)];
+    let key = format!("data-{name}=\"");
+    let at = body
+        .find(&key)
+        .unwrap_or_else(|| panic!("no {key} on the page's body: `{body}`"))
+        + key.len();
+    body[at..at + body[at..].find('"').unwrap()].to_string()
+}
+
+#[test]
+#[ignore = "needs chromium; .ci/run installs it and runs this"]
+fn the_a1_replay_draws_its_meshes() {
+    let browser = chromium();
+    let cfg = Config::from_toml_str("[env]\nrobot = \"a1\"\nhorizon = 100\n", "test").unwrap();
+    let tasks = EnvMaker::new(&cfg).unwrap().task_set().unwrap().test[..1].to_vec();
+    let r = replay::scripted(&cfg, &tasks, 1, Scripted::Trot, 1).unwrap();
+    // Triangles the meshes add, counting each use (4 legs share meshes).
+    let mesh_triangles: usize = r
+        .bodies
+        .iter()
+        .flat_map(|b| &b.visuals)
+        .filter_map(|v| v.mesh.as_ref())
+        .map(|m| r.meshes[m].mesh.triangles.len())
+        .sum();
+    let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/browser-test");
+    std::fs::create_dir_all(&out).unwrap();
+    let html = out.join("a1-trot.html");
+    page::write(&r, &html).unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let mut drawn = Vec::new();
+    for draw in ["visual", "collision"] {
+        let hash = format!("t=1.5&paused=1&camera=follow&draw={draw}");
+        let tris: usize = body_data(&browser, &html, &hash, "triangles", profile.path())
+            .parse()
+            .unwrap();
+        assert_eq!(
+            body_data(&browser, &html, &hash, "draw", profile.path()),
+            draw
+        );
+        let png = out.join(format!("a1-{draw}.png"));
+        let _ = std::fs::remove_file(&png);
+        screenshot(&browser, &html, &hash, &png, profile.path());
+        let (colours, orange, _) = inspect(&image::open(&png).unwrap().to_rgb8(), VIEW);
+        assert!(
+            colours > 50,
+            "{draw}: 3-D view looks blank ({colours} colours)"
+        );
+        assert!(
+            orange > 300,
+            "{draw}: robot not visible ({orange} orange pixels)"
+        );
+        drawn.push(tris);
+    }
+    assert!(
+        drawn[0] >= mesh_triangles,
+        "with meshes WebGL drew {} triangles, the meshes alone have {mesh_triangles}",
+        drawn[0]
+    );
+    assert!(
+        drawn[1] < mesh_triangles / 4,
+        "collision shapes drew {} triangles, as many as the meshes ({mesh_triangles})",
+        drawn[1]
+    );
+    println!(
+        "A1 shots in {}: {} triangles with meshes, {} with collision shapes",
+        out.display(),
+        drawn[0],
+        drawn[1]
     );
 }

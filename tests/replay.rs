@@ -35,6 +35,135 @@ fn the_a1_trot_replay_draws_its_13_bodies_and_walks_with_its_own_gains() {
 }
 
 #[test]
+fn the_a1_page_carries_its_meshes_decimated_in_the_link_frames() {
+    let cfg = Config::from_toml_str("[env]\nrobot = \"a1\"\nhorizon = 5\n", "test").unwrap();
+    let tasks = EnvMaker::new(&cfg).unwrap().task_set().unwrap().test[..1].to_vec();
+    let r = replay::scripted(&cfg, &tasks, 1, Scripted::Random, 1).unwrap();
+    assert!(r.notes.is_empty(), "{:?}", r.notes);
+    let names: Vec<&str> = r.meshes.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "meshes/calf.obj",
+            "meshes/hip.obj",
+            "meshes/thigh.obj",
+            "meshes/thigh_mirror.obj",
+            "meshes/trunk.obj"
+        ]
+    );
+    // Every body draws a mesh; 4 legs share hip, calf and two thigh meshes.
+    assert!(r
+        .bodies
+        .iter()
+        .all(|b| b.visuals.iter().any(|v| v.kind == "mesh")));
+    let trunk = &r.meshes["meshes/trunk.obj"];
+    assert_eq!(trunk.source_triangles, 28750);
+    assert!(trunk.mesh.triangles.len() <= replay::mesh::MAX_TRIANGLES);
+    assert!(trunk.mesh.triangles.len() > replay::mesh::MAX_TRIANGLES / 2);
+    // The page holds them as the replay does, and stays small.
+    let html = page::html(&r).unwrap();
+    assert!(html.len() < 2_000_000, "page is {} bytes", html.len());
+    let data = page::read_data(&html).unwrap();
+    for (name, m) in &r.meshes {
+        let d = &data["meshes"][name];
+        let pos = page::decode_f32(d["positions"].as_str().unwrap()).unwrap();
+        let idx = page::decode_u32(d["indices"].as_str().unwrap()).unwrap();
+        assert_eq!(pos, m.mesh.flat_positions(), "{name}");
+        assert_eq!(idx.len(), 3 * d["triangles"].as_u64().unwrap() as usize);
+        assert!(idx.iter().all(|&i| (i as usize) < pos.len() / 3), "{name}");
+    }
+    // In the link frames: the trunk mesh spans the trunk's collision box across (y, z) and
+    // at the back (x), and the calf reaches down to the bottom of the toe sphere, each within
+    // a decimation cell.
+    let (lo, hi) = trunk.mesh.bounds();
+    let half = [0.1335, 0.097, 0.057];
+    for (got, want) in [
+        (lo[0], -half[0]),
+        (lo[1], -half[1]),
+        (hi[1], half[1]),
+        (lo[2], -half[2]),
+        (hi[2], half[2]),
+    ] {
+        assert!(
+            (got - want).abs() < 0.008,
+            "trunk mesh bound {got} vs box {want}"
+        );
+    }
+    let calf = r.bodies.iter().find(|b| b.name == "FR_lower").unwrap();
+    let toe = calf.shapes.iter().find(|s| s.kind == "sphere").unwrap();
+    let bottom = toe.pos[2] - toe.radius;
+    let (lo, _) = r.meshes["meshes/calf.obj"].mesh.bounds();
+    assert!(
+        (lo[2] - bottom).abs() < 0.008,
+        "calf mesh bottom {} vs toe bottom {bottom}",
+        lo[2]
+    );
+}
+
+#[test]
+fn a_urdf_paths_meshes_are_read_beside_it_and_a_missing_one_is_a_note() {
+    // PKG/urdf/q.urdf with the quadruped's links; the torso draws an STL named by
+    // package://, a shin an OBJ that is not there.
+    let dir = tempfile::tempdir().unwrap();
+    let pkg = dir.path().join("pkg");
+    std::fs::create_dir_all(pkg.join("urdf")).unwrap();
+    std::fs::create_dir_all(pkg.join("meshes")).unwrap();
+    let mut stl = vec![0u8; 80];
+    stl.extend_from_slice(&2u32.to_le_bytes());
+    for tri in [
+        [0.0f32, 0.0, 0.0, 0.2, 0.0, 0.0, 0.0, 0.2, 0.0],
+        [0.0, 0.0, 0.0, 0.0, 0.2, 0.0, 0.0, 0.0, 0.2],
+    ] {
+        stl.extend_from_slice(&[0u8; 12]);
+        for x in tri {
+            stl.extend_from_slice(&x.to_le_bytes());
+        }
+        stl.extend_from_slice(&[0, 0]);
+    }
+    std::fs::write(pkg.join("meshes/torso.stl"), stl).unwrap();
+    let urdf = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/robots/quadruped.urdf"))
+        .unwrap()
+        .replacen(
+            "<collision><geometry><sphere radius=\"0.25\"/>",
+            "<visual><geometry><mesh filename=\"package://pkg/meshes/torso.stl\" scale=\"2 2 2\"/></geometry>\
+             <material name=\"teal\"><color rgba=\"0 0.5 0.5 1\"/></material></visual>\
+             <collision><geometry><sphere radius=\"0.25\"/>",
+            1,
+        )
+        .replacen(
+            "<link name=\"shin_fl\">",
+            "<link name=\"shin_fl\"><visual><geometry><mesh filename=\"meshes/missing.obj\"/></geometry></visual>",
+            1,
+        );
+    let path = pkg.join("urdf/q.urdf");
+    std::fs::write(&path, urdf).unwrap();
+    let toml = format!(
+        "[env]\nrobot = {:?}\nhorizon = 3\n",
+        path.display().to_string()
+    );
+    let cfg = Config::from_toml_str(&toml, "test").unwrap();
+    let tasks = EnvMaker::new(&cfg).unwrap().task_set().unwrap().test[..1].to_vec();
+    let r = replay::scripted(&cfg, &tasks, 1, Scripted::Random, 1).unwrap();
+    let torso = &r.meshes["package://pkg/meshes/torso.stl"];
+    assert_eq!((torso.source_triangles, torso.mesh.triangles.len()), (2, 2));
+    let v = &r.bodies[0].visuals[0];
+    assert_eq!(
+        (v.scale, v.rgba),
+        (Some([2.0; 3]), Some([0.0, 0.5, 0.5, 1.0]))
+    );
+    assert_eq!(r.notes.len(), 1, "{:?}", r.notes);
+    assert!(
+        r.notes[0].contains("meshes/missing.obj") && r.notes[0].contains("collision shapes"),
+        "{}",
+        r.notes[0]
+    );
+    assert!(!r.meshes.contains_key("meshes/missing.obj"));
+    // The page still renders the data (the shin falls back to its collision shapes there).
+    let data = page::read_data(&page::html(&r).unwrap()).unwrap();
+    assert_eq!(data["notes"][0].as_str().unwrap(), r.notes[0]);
+}
+
+#[test]
 fn page_frames_equal_the_recorded_trajectory() {
     let cfg = quadruped(&["env.horizon=40"]);
     let tasks = EnvMaker::new(&cfg).unwrap().task_set().unwrap().test[..2].to_vec();

@@ -235,7 +235,7 @@ enum ConfigCmd {
 /// Where the config comes from: a robot's embedded default, a file, and `--set` overrides.
 #[derive(Args, Clone)]
 struct ConfigArgs {
-    /// Robot whose default config is used: quadruped, runner, point, or a .urdf path.
+    /// Robot whose default config is used: quadruped, runner, a1, point, or a .urdf path.
     #[arg(long, default_value = "quadruped")]
     robot: String,
     /// A TOML config file (merged over the default of its `env.robot`; overrides --robot).
@@ -994,6 +994,9 @@ fn write_replay(
         bytes as f64 / 1e6,
         png.display()
     );
+    for note in &r.notes {
+        eprintln!("note: {note}");
+    }
     Ok(())
 }
 

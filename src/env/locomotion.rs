@@ -57,8 +57,9 @@ use super::{
 use crate::config::{Config, ControlMode, RewardConfig};
 use crate::env::reward;
 use crate::error::Result;
-use crate::sim::robot::{LinkDesc, ShapeDesc};
+use crate::sim::robot::{LinkDesc, ShapeDesc, VisualGeometry};
 use crate::sim::{RobotModel, SimWorld};
+use rapier3d::math::Pose;
 
 /// A legged robot reaching for a goal.
 pub struct LocomotionEnv {
@@ -361,35 +362,60 @@ impl Env for LocomotionEnv {
     }
 }
 
-/// A link's collision geometry as replays draw it.
+/// A link's collision geometry and visuals as replays draw them.
 fn body_shapes(link: &LinkDesc) -> BodyShapes {
     let shapes = link
         .collisions
         .iter()
-        .map(|c| {
-            let (kind, radius, length, size) = match c.shape {
-                ShapeDesc::Sphere { radius_m } => ("sphere", radius_m, 0.0, [0.0; 3]),
-                ShapeDesc::Box { size_m } => ("box", 0.0, 0.0, size_m),
-                ShapeDesc::Cylinder { radius_m, length_m } => {
-                    ("cylinder", radius_m, length_m, [0.0; 3])
-                }
-                ShapeDesc::Capsule { radius_m, length_m } => {
-                    ("capsule", radius_m, length_m, [0.0; 3])
-                }
+        .map(|c| drawn(&c.shape, &c.origin))
+        .collect();
+    let visuals = link
+        .visuals
+        .iter()
+        .map(|v| {
+            let mut d = match &v.geometry {
+                VisualGeometry::Shape(shape) => drawn(shape, &v.origin),
+                VisualGeometry::Mesh { filename, scale } => DrawnShape {
+                    kind: "mesh".into(),
+                    mesh: Some(filename.clone()),
+                    scale: Some(*scale),
+                    ..drawn_at(&v.origin)
+                },
             };
-            let (t, q) = (c.origin.translation, c.origin.rotation);
-            DrawnShape {
-                kind: kind.into(),
-                radius,
-                length,
-                size,
-                pos: [t.x, t.y, t.z],
-                quat: [q.x, q.y, q.z, q.w],
-            }
+            d.rgba = v.rgba;
+            d
         })
         .collect();
     BodyShapes {
         name: link.name.clone(),
         shapes,
+        visuals,
+    }
+}
+
+/// A primitive at `origin`.
+fn drawn(shape: &ShapeDesc, origin: &Pose) -> DrawnShape {
+    let (kind, radius, length, size) = match *shape {
+        ShapeDesc::Sphere { radius_m } => ("sphere", radius_m, 0.0, [0.0; 3]),
+        ShapeDesc::Box { size_m } => ("box", 0.0, 0.0, size_m),
+        ShapeDesc::Cylinder { radius_m, length_m } => ("cylinder", radius_m, length_m, [0.0; 3]),
+        ShapeDesc::Capsule { radius_m, length_m } => ("capsule", radius_m, length_m, [0.0; 3]),
+    };
+    DrawnShape {
+        kind: kind.into(),
+        radius,
+        length,
+        size,
+        ..drawn_at(origin)
+    }
+}
+
+/// Nothing yet, at `origin`.
+fn drawn_at(origin: &Pose) -> DrawnShape {
+    let (t, q) = (origin.translation, origin.rotation);
+    DrawnShape {
+        pos: [t.x, t.y, t.z],
+        quat: [q.x, q.y, q.z, q.w],
+        ..DrawnShape::default()
     }
 }

@@ -167,12 +167,16 @@ pub struct BodyShapes {
     pub name: String,
     /// The shapes (the URDF's collision geometry).
     pub shapes: Vec<DrawnShape>,
+    /// What the URDF's `<visual>` elements draw (primitives and meshes); empty when it has
+    /// none.
+    #[serde(default)]
+    pub visuals: Vec<DrawnShape>,
 }
 
 /// A shape to draw: URDF conventions (cylinders and capsules along the shape frame's z).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct DrawnShape {
-    /// `sphere`, `box`, `cylinder` or `capsule`.
+    /// `sphere`, `box`, `cylinder`, `capsule` or `mesh`.
     pub kind: String,
     /// Radius (sphere, cylinder, capsule), m.
     #[serde(default)]
@@ -187,6 +191,15 @@ pub struct DrawnShape {
     pub pos: [f32; 3],
     /// Orientation in the body frame (`qx qy qz qw`).
     pub quat: [f32; 4],
+    /// The mesh file as the URDF names it (`mesh` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mesh: Option<String>,
+    /// Per-axis scale of the mesh (`mesh` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale: Option<[f32; 3]>,
+    /// Colour from the URDF `<material>` (visuals only), `r g b a` in 0..=1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rgba: Option<[f32; 4]>,
 }
 
 /// Checks an action and writes its clipped copy into `out`; returns how many were clipped.

@@ -228,11 +228,10 @@ impl Env for PointEnv {
             shapes: vec![DrawnShape {
                 kind: "sphere".into(),
                 radius: 0.05,
-                length: 0.0,
-                size: [0.0; 3],
-                pos: [0.0; 3],
                 quat: [0.0, 0.0, 0.0, 1.0],
+                ..DrawnShape::default()
             }],
+            visuals: Vec::new(),
         }]
     }
 

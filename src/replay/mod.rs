@@ -7,6 +7,7 @@
 //! random stream of [`crate::train::trainer::Trainer::evaluate_tasks`], so it shows the episodes behind
 //! the reported figure.
 
+pub mod mesh;
 pub mod page;
 pub mod record;
 
@@ -60,19 +61,31 @@ pub struct Replay {
     pub bodies: Vec<BodyShapes>,
     /// Whether frames hold poses (false: paths only).
     pub poses: bool,
+    /// The visual meshes the bodies draw, decimated, by `<mesh filename>` (empty without
+    /// poses).
+    pub meshes: std::collections::BTreeMap<String, mesh::PageMesh>,
+    /// What the page cannot show as the robot description says (e.g. a mesh file not found).
+    pub notes: Vec<String>,
     /// The tasks.
     pub tasks: Vec<TaskReplay>,
 }
 
 impl Replay {
     fn empty(cfg: &Config, env: &dyn Env, title: String, poses: bool) -> Self {
+        let bodies = env.bodies();
+        let (meshes, notes) = match poses {
+            true => mesh::load(&cfg.env.robot, &bodies),
+            false => Default::default(),
+        };
         Replay {
             title,
             robot: cfg.env.robot.to_string(),
             control_dt_s: env.control_dt_s(),
             goal_radius_m: cfg.reward.goal_radius_m,
-            bodies: env.bodies(),
+            bodies,
             poses,
+            meshes,
+            notes,
             tasks: Vec::new(),
         }
     }

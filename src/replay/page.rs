@@ -4,6 +4,7 @@
 //! replay as JSON. Frames travel as base64 of little-endian f32 (`x y z qx qy qz qw` per body
 //! per frame), about 0.4 MB for ten 100-step quadruped episodes.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Serialize;
@@ -33,7 +34,19 @@ struct PageData<'a> {
     goal_radius_m: f32,
     view: &'static str,
     bodies: &'a [crate::env::BodyShapes],
+    meshes: BTreeMap<&'a str, PageMeshData>,
+    notes: &'a [String],
     tasks: Vec<PageTask<'a>>,
+}
+
+/// A visual mesh as the page reads it: base64 of little-endian f32 positions (`x y z`) and
+/// u32 triangle indices.
+#[derive(Serialize)]
+struct PageMeshData {
+    positions: String,
+    indices: String,
+    triangles: usize,
+    source_triangles: usize,
 }
 
 #[derive(Serialize)]
@@ -102,6 +115,20 @@ pub fn html(replay: &Replay) -> Result<String> {
         goal_radius_m: replay.goal_radius_m,
         view: if three_d { "3d" } else { "2d" },
         bodies: &replay.bodies,
+        meshes: replay
+            .meshes
+            .iter()
+            .map(|(name, m)| {
+                let data = PageMeshData {
+                    positions: encode_f32(&m.mesh.flat_positions()),
+                    indices: encode_u32(&m.mesh.flat_indices()),
+                    triangles: m.mesh.triangles.len(),
+                    source_triangles: m.source_triangles,
+                };
+                (name.as_str(), data)
+            })
+            .collect(),
+        notes: &replay.notes,
         tasks,
     };
     // `</` cannot appear inside a script element; JSON allows `<\/`.
@@ -145,8 +172,30 @@ pub fn encode_f32(xs: &[f32]) -> String {
     base64(&bytes)
 }
 
+/// Base64 (standard alphabet, padded) of `xs` as little-endian u32.
+pub fn encode_u32(xs: &[u32]) -> String {
+    let bytes: Vec<u8> = xs.iter().flat_map(|x| x.to_le_bytes()).collect();
+    base64(&bytes)
+}
+
+/// The inverse of [`encode_u32`].
+pub fn decode_u32(s: &str) -> Result<Vec<u32>> {
+    Ok(decode_words(s)?
+        .into_iter()
+        .map(u32::from_le_bytes)
+        .collect())
+}
+
 /// The inverse of [`encode_f32`].
 pub fn decode_f32(s: &str) -> Result<Vec<f32>> {
+    Ok(decode_words(s)?
+        .into_iter()
+        .map(f32::from_le_bytes)
+        .collect())
+}
+
+/// Base64 to 4-byte words.
+fn decode_words(s: &str) -> Result<Vec<[u8; 4]>> {
     let bytes = unbase64(s)?;
     if bytes.len() % 4 != 0 {
         return Err(Error::argument(
@@ -156,7 +205,7 @@ pub fn decode_f32(s: &str) -> Result<Vec<f32>> {
     }
     Ok(bytes
         .chunks_exact(4)
-        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .map(|c| [c[0], c[1], c[2], c[3]])
         .collect())
 }
 
