@@ -8,7 +8,7 @@ use drat::config::Config;
 use drat::data::buffer::TaskBuffer;
 use drat::env::vec_env::VecEnv;
 use drat::env::EnvMaker;
-use drat::train::rollout::{collect, CollectSettings, Collected, Draw, Replay, Visit};
+use drat::train::rollout::{collect, CollectSettings, Buffers, Collected, Draw, Visit};
 use rand::SeedableRng;
 use rand_pcg::Pcg64;
 
@@ -60,14 +60,14 @@ fn run(
         horizon: HORIZON,
     };
     let mut episodes = 0;
-    let replay = Replay {
+    let buffers = Buffers {
         rl: &mut rl,
         context: &mut context,
     };
     collect(
         &mut venv,
         &agent,
-        replay,
+        buffers,
         vec![old],
         &settings,
         &mut episodes,
@@ -81,14 +81,14 @@ fn run(
             phases: phases.clone(),
         })
         .collect();
-    let replay = Replay {
+    let buffers = Buffers {
         rl: &mut rl,
         context: &mut context,
     };
     let out = collect(
         &mut venv,
         &agent,
-        replay,
+        buffers,
         visits,
         &settings,
         &mut episodes,

@@ -402,8 +402,8 @@ pub struct Visit {
     pub phases: Vec<(usize, Draw)>,
 }
 
-/// The per-task replay a collection writes into.
-pub struct Replay<'a> {
+/// The per-task buffers a collection writes into (RL replay and context).
+pub struct Buffers<'a> {
     /// RL replay per train task.
     pub rl: &'a mut [TaskBuffer],
     /// Context buffer per train task.
@@ -450,7 +450,7 @@ pub struct Collected {
 pub fn collect(
     venv: &mut VecEnv,
     agent: &Agent,
-    replay: Replay<'_>,
+    buffers: Buffers<'_>,
     visits: Vec<Visit>,
     settings: &CollectSettings<'_>,
     episodes: &mut u64,
@@ -458,7 +458,7 @@ pub fn collect(
 ) -> Result<Collected> {
     let mut s = TrainSchedule {
         agent,
-        replay,
+        buffers,
         settings,
         queue: visits.into(),
         visits: Vec::new(),
@@ -469,7 +469,7 @@ pub fn collect(
     s.out.rounds = run_episodes(venv, agent, rng, &mut s)?;
     for v in s.visits {
         if let Some(c) = v.context {
-            s.replay.context[v.task] = c;
+            s.buffers.context[v.task] = c;
         }
     }
     Ok(s.out)
@@ -503,7 +503,7 @@ impl Running {
 
 struct TrainSchedule<'a, 'b> {
     agent: &'a Agent,
-    replay: Replay<'b>,
+    buffers: Buffers<'b>,
     settings: &'a CollectSettings<'a>,
     queue: VecDeque<Visit>,
     /// Visits in the order they started.
@@ -519,7 +519,7 @@ impl TrainSchedule<'_, '_> {
     fn draw(&self, v: &Running, draw: Draw, rng: &mut Pcg64) -> Result<Actor> {
         // ALGORITHM: z ~ prior for exploration, z ~ posterior(context) for RL data (PEARL).
         let (agent, k) = (self.agent, v.task);
-        let context = v.context.as_ref().unwrap_or(&self.replay.context[k]);
+        let context = v.context.as_ref().unwrap_or(&self.buffers.context[k]);
         let post = match draw {
             Draw::HeldUniform => {
                 let a = (0..agent.act_dim())
@@ -536,7 +536,7 @@ impl TrainSchedule<'_, '_> {
             }
             Draw::Posterior => {
                 let n = self.settings.context_size;
-                let ctx = recent_context(context, &self.replay.rl[k], n, rng)?;
+                let ctx = recent_context(context, &self.buffers.rl[k], n, rng)?;
                 agent.posterior(&ctx, n)?
             }
         };
@@ -563,7 +563,7 @@ impl TrainSchedule<'_, '_> {
             running(q.task).all(|v| own && v.context.is_some())
         })?;
         let q = self.queue.remove(i)?;
-        let context = feeds_context(&q).then(|| self.replay.context[q.task].empty_like());
+        let context = feeds_context(&q).then(|| self.buffers.context[q.task].empty_like());
         let phases: VecDeque<_> = q.phases.into_iter().filter(|p| p.0 > 0).collect();
         if phases.is_empty() {
             return self.visit_for_next_episode();
@@ -611,7 +611,7 @@ impl Schedule for TrainSchedule<'_, '_> {
             ));
         };
         let (k, (steps, draw)) = (v.task, v.phases.front().copied().unwrap_or_default());
-        ep.push_into(&mut self.replay.rl[k]);
+        ep.push_into(&mut self.buffers.rl[k]);
         if let (true, Some(c)) = (draw.feeds_context(), v.context.as_mut()) {
             ep.push_into(c);
         }

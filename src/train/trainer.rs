@@ -12,7 +12,7 @@ use rand_pcg::Pcg64;
 use serde::{Deserialize, Serialize};
 
 use super::meta_test::{meta_test, TaskEval, MAX_EVAL_ENVS};
-use super::rollout::{collect, CollectSettings, Draw, EpisodeSummary, Replay, Visit};
+use super::rollout::{collect, CollectSettings, Draw, EpisodeSummary, Buffers, Visit};
 use crate::agent::{Agent, MetaBatch, UpdateStats};
 use crate::config::{Config, Exploration, InitialActions};
 use crate::data::buffer::TaskBuffer;
@@ -259,14 +259,14 @@ impl Trainer {
             horizon: self.cfg.env.horizon,
         };
         let s = &mut self.state;
-        let replay = Replay {
+        let buffers = Buffers {
             rl: &mut s.rl,
             context: &mut s.context,
         };
         let out = collect(
             &mut self.envs,
             &self.agent,
-            replay,
+            buffers,
             visits,
             &settings,
             &mut s.episodes,
