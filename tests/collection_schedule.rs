@@ -8,7 +8,7 @@ use drat::config::Config;
 use drat::data::buffer::TaskBuffer;
 use drat::env::vec_env::VecEnv;
 use drat::env::EnvMaker;
-use drat::train::rollout::{collect, CollectSettings, Buffers, Collected, Draw, Visit};
+use drat::train::rollout::{collect, Buffers, CollectSettings, Collected, Draw, Visit};
 use rand::SeedableRng;
 use rand_pcg::Pcg64;
 

@@ -178,15 +178,10 @@ pub fn read_obj(text: &str, file: &str) -> Result<TriMesh> {
         let mut words = raw.split_whitespace();
         match words.next() {
             Some("v") => {
-                let xyz: Vec<f32> = words
-                    .take(3)
-                    .map(|w| w.parse::<f32>().ok().filter(|x| x.is_finite()))
-                    .collect::<Option<_>>()
-                    .filter(|v: &Vec<f32>| v.len() == 3)
-                    .ok_or_else(|| {
-                        bad(line, format!("`{raw}`: a vertex needs 3 finite numbers"))
-                    })?;
-                m.positions.push([xyz[0], xyz[1], xyz[2]]);
+                let p = three_floats(words).ok_or_else(|| {
+                    bad(line, format!("`{raw}`: a vertex needs 3 finite numbers"))
+                })?;
+                m.positions.push(p);
             }
             Some("f") => {
                 let n = m.positions.len() as i64;
@@ -260,18 +255,13 @@ pub fn read_stl(bytes: &[u8], file: &str) -> Result<TriMesh> {
         if words.next() != Some("vertex") {
             continue;
         }
-        let xyz: Vec<f32> = words
-            .take(3)
-            .map(|w| w.parse::<f32>().ok().filter(|x| x.is_finite()))
-            .collect::<Option<_>>()
-            .filter(|v: &Vec<f32>| v.len() == 3)
-            .ok_or_else(|| {
-                bad(format!(
-                    "line {}: `{raw}`: a vertex needs 3 finite numbers",
-                    i + 1
-                ))
-            })?;
-        m.positions.push([xyz[0], xyz[1], xyz[2]]);
+        let p = three_floats(words).ok_or_else(|| {
+            bad(format!(
+                "line {}: `{raw}`: a vertex needs 3 finite numbers",
+                i + 1
+            ))
+        })?;
+        m.positions.push(p);
     }
     if m.positions.len() % 3 != 0 {
         return Err(bad(format!(
@@ -283,6 +273,12 @@ pub fn read_stl(bytes: &[u8], file: &str) -> Result<TriMesh> {
         .map(|t| [3 * t, 3 * t + 1, 3 * t + 2])
         .collect();
     Ok(m)
+}
+
+/// The next three words as finite numbers.
+fn three_floats<'a>(mut words: impl Iterator<Item = &'a str>) -> Option<[f32; 3]> {
+    let mut next = || words.next()?.parse::<f32>().ok().filter(|x| x.is_finite());
+    Some([next()?, next()?, next()?])
 }
 
 /// The meshes `bodies` draw, read and decimated, by `<mesh filename>`; plus one note per

@@ -12,7 +12,7 @@ use rand_pcg::Pcg64;
 use serde::{Deserialize, Serialize};
 
 use super::meta_test::{meta_test, TaskEval, MAX_EVAL_ENVS};
-use super::rollout::{collect, CollectSettings, Draw, EpisodeSummary, Buffers, Visit};
+use super::rollout::{collect, Buffers, CollectSettings, Draw, EpisodeSummary, Visit};
 use crate::agent::{Agent, MetaBatch, UpdateStats};
 use crate::config::{Config, Exploration, InitialActions};
 use crate::data::buffer::TaskBuffer;
