@@ -382,6 +382,10 @@ pub struct EnvConfig {
     /// 0 = never.
     #[serde(default)]
     pub min_torso_height_m: f32,
+    /// End the episode (`terminated`, a fall) when the torso's up axis tilts more than this
+    /// from vertical (degrees, pitch and roll together); 0 = never.
+    #[serde(default)]
+    pub max_tilt_deg: f32,
     /// Blow-up threshold on any body's speed (m/s).
     pub max_linvel_m_s: f32,
     /// Blow-up threshold on any body's spin (rad/s).
@@ -614,6 +618,7 @@ impl Config {
             100.0,
         )?;
         finite_in("env.min_torso_height_m", e.min_torso_height_m, 0.0, 10.0)?;
+        finite_in("env.max_tilt_deg", e.max_tilt_deg, 0.0, 180.0)?;
         finite_in("env.point.accel_m", e.point.accel_m, 1e-6, 100.0)?;
         finite_in(
             "env.point.velocity_damping",

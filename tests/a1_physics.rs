@@ -169,3 +169,44 @@ fn a_fixed_trot_walks_the_a1_forward_and_the_dynamics_change_how_far() {
         "friction 0.3: {slippery:?} vs {nominal:?}"
     );
 }
+
+/// Steps `env` with `action` until it ends; returns the step it ended at and the torso's
+/// height and tilt from upright (degrees) in the last observation.
+fn run_until_done(env: &mut LocomotionEnv, action: &[f32]) -> (usize, bool, f32, f32) {
+    env.reset(0).unwrap();
+    for t in 1..=env.horizon() {
+        let s = env.step(action).unwrap();
+        assert!(!s.info.blowup, "blew up at {t}");
+        if s.done() {
+            let (x, y) = (s.obs[4], s.obs[5]);
+            let tilt = (1.0 - 2.0 * (x * x + y * y)).clamp(-1.0, 1.0).acos().to_degrees();
+            return (t, s.terminated, s.obs[2], tilt);
+        }
+    }
+    unreachable!("the horizon ends the episode")
+}
+
+#[test]
+fn an_a1_pitched_onto_its_nose_has_fallen_before_its_torso_is_low() {
+    // The rear calves stretch: it tips forward onto the front of its trunk (as policies
+    // trained without this rule "reach" near goals), the torso's centre still well up.
+    let mut cfg = Config::default_for("a1").unwrap();
+    drat::env::gait::A1Trot::tune(&mut cfg);
+    assert_eq!(cfg.env.max_tilt_deg, 60.0);
+    let nominal = DynamicsParams {
+        mass_scale: vec![1.0; load_robot(&Robot::A1).unwrap().links.len()],
+        friction_coef: 1.0,
+    };
+    let dive = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 1.0];
+    let mut env = a1_env_with(cfg.clone(), nominal.clone(), 250);
+    let (t, terminated, z, tilt) = run_until_done(&mut env, &dive);
+    println!("dive: ended at step {t}, height {z:.3} m, tilt {tilt:.1}°");
+    assert!(terminated && t < 250, "never fell: step {t}");
+    assert!((60.0..75.0).contains(&tilt), "ended at tilt {tilt}°");
+    assert!(z > cfg.env.min_torso_height_m, "the height rule caught it ({z} m)");
+    // Without the tilt rule the same dive runs on past that step.
+    cfg.env.max_tilt_deg = 0.0;
+    let mut env = a1_env_with(cfg, nominal, 250);
+    let (t_off, _, _, _) = run_until_done(&mut env, &dive);
+    assert!(t_off > t, "without the tilt rule it ended at {t_off}, with it at {t}");
+}

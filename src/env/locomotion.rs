@@ -43,7 +43,8 @@
 //! (`q₀` = `env.pd.default_pose_rad`, `scale` = `env.pd.action_scale_rad`; the quadruped and
 //! runner default to torque, the A1 to position control.) `achieved` is the torso's (x, y)
 //! (the runner: (x, 0)). The episode ends (`terminated`) when the torso flips over
-//! (`env.terminate_when_flipped`) or drops below `env.min_torso_height_m` (a fall).
+//! (`env.terminate_when_flipped`), tilts more than `env.max_tilt_deg` from upright or drops
+//! below `env.min_torso_height_m` (a fall).
 
 use std::sync::Arc;
 
@@ -69,6 +70,8 @@ pub struct LocomotionEnv {
     horizon: usize,
     reset_noise: f32,
     terminate_when_flipped: bool,
+    /// cos of `env.max_tilt_deg` (below it the torso has fallen); `None` when 0 (never).
+    min_up_z: Option<f32>,
     min_torso_height_m: f32,
     planar: bool,
     obs_space: BoxSpace,
@@ -114,6 +117,7 @@ impl LocomotionEnv {
             horizon: cfg.env.horizon,
             reset_noise: cfg.env.reset_joint_vel_noise,
             terminate_when_flipped: cfg.env.terminate_when_flipped,
+            min_up_z: (cfg.env.max_tilt_deg > 0.0).then(|| cfg.env.max_tilt_deg.to_radians().cos()),
             min_torso_height_m: cfg.env.min_torso_height_m,
             planar,
             obs_space,
@@ -170,9 +174,13 @@ impl LocomotionEnv {
         o
     }
 
+    /// The z component of the torso's up axis (cos of its tilt from upright).
+    fn up_z(&self) -> f32 {
+        (self.world.root_state().rotation * rapier3d::math::Vector::Z).z
+    }
+
     fn flipped(&self) -> bool {
-        let up = self.world.root_state().rotation * rapier3d::math::Vector::Z;
-        up.z < 0.0
+        self.up_z() < 0.0
     }
 }
 
@@ -320,7 +328,8 @@ impl Env for LocomotionEnv {
                     reward::is_success(info.achieved, self.task.goal, self.reward.goal_radius_m);
                 self.last_obs.clone_from(&o);
                 self.last_achieved = info.achieved;
-                let fell = self.world.root_state().position.z < self.min_torso_height_m;
+                let fell = self.world.root_state().position.z < self.min_torso_height_m
+                    || self.min_up_z.is_some_and(|z| self.up_z() < z);
                 let terminated = (self.terminate_when_flipped && self.flipped()) || fell;
                 (o, terminated, self.ep.t >= self.horizon)
             }
