@@ -179,7 +179,10 @@ fn run_until_done(env: &mut LocomotionEnv, action: &[f32]) -> (usize, bool, f32,
         assert!(!s.info.blowup, "blew up at {t}");
         if s.done() {
             let (x, y) = (s.obs[4], s.obs[5]);
-            let tilt = (1.0 - 2.0 * (x * x + y * y)).clamp(-1.0, 1.0).acos().to_degrees();
+            let tilt = (1.0 - 2.0 * (x * x + y * y))
+                .clamp(-1.0, 1.0)
+                .acos()
+                .to_degrees();
             return (t, s.terminated, s.obs[2], tilt);
         }
     }
@@ -203,10 +206,16 @@ fn an_a1_pitched_onto_its_nose_has_fallen_before_its_torso_is_low() {
     println!("dive: ended at step {t}, height {z:.3} m, tilt {tilt:.1}°");
     assert!(terminated && t < 250, "never fell: step {t}");
     assert!((60.0..75.0).contains(&tilt), "ended at tilt {tilt}°");
-    assert!(z > cfg.env.min_torso_height_m, "the height rule caught it ({z} m)");
+    assert!(
+        z > cfg.env.min_torso_height_m,
+        "the height rule caught it ({z} m)"
+    );
     // Without the tilt rule the same dive runs on past that step.
     cfg.env.max_tilt_deg = 0.0;
     let mut env = a1_env_with(cfg, nominal, 250);
     let (t_off, _, _, _) = run_until_done(&mut env, &dive);
-    assert!(t_off > t, "without the tilt rule it ended at {t_off}, with it at {t}");
+    assert!(
+        t_off > t,
+        "without the tilt rule it ended at {t_off}, with it at {t}"
+    );
 }

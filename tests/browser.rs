@@ -69,6 +69,15 @@ fn screenshot(browser: &Path, page: &Path, hash: &str, png: &Path, profile: &Pat
     );
 }
 
+/// Writes `r`'s page as `name` in `target/browser-test/`; returns that folder and the page.
+fn write_page(r: &replay::Replay, name: &str) -> (PathBuf, PathBuf) {
+    let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/browser-test");
+    std::fs::create_dir_all(&out).unwrap();
+    let html = out.join(name);
+    page::write(r, &html).unwrap();
+    (out, html)
+}
+
 /// Distinct colours and the torso's (orange) pixel count and centroid inside `r`.
 fn inspect(img: &image::RgbImage, r: (u32, u32, u32, u32)) -> (usize, usize, (f64, f64)) {
     let mut colours = std::collections::HashSet::new();
@@ -102,10 +111,7 @@ fn replay_page_draws_the_robot_and_it_moves() {
         Config::from_toml_str_with_sets("[env]\nrobot = \"quadruped\"\n", "test", &sets).unwrap();
     let tasks = EnvMaker::new(&cfg).unwrap().task_set().unwrap().test[..1].to_vec();
     let r = replay::scripted(&cfg, &tasks, 1, Scripted::Trot, 1).unwrap();
-    let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/browser-test");
-    std::fs::create_dir_all(&out).unwrap();
-    let html = out.join("trot.html");
-    page::write(&r, &html).unwrap();
+    let (out, html) = write_page(&r, "trot.html");
     let profile = tempfile::tempdir().unwrap();
     let mut shots = Vec::new();
     for t in ["0", "4.5"] {
@@ -172,10 +178,7 @@ fn the_a1_replay_draws_its_meshes() {
         .filter_map(|v| v.mesh.as_ref())
         .map(|m| r.meshes[m].mesh.triangles.len())
         .sum();
-    let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/browser-test");
-    std::fs::create_dir_all(&out).unwrap();
-    let html = out.join("a1-trot.html");
-    page::write(&r, &html).unwrap();
+    let (out, html) = write_page(&r, "a1-trot.html");
     let profile = tempfile::tempdir().unwrap();
     let mut drawn = Vec::new();
     for draw in ["visual", "collision"] {
