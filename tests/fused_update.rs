@@ -2,7 +2,8 @@
 //! the plain candle-autograd update: same parameters after several steps on fixed batches.
 
 use drat::agent::bench::random_meta_batch;
-use drat::agent::{Agent, MetaBatch, UpdateStats};
+use drat::agent::{Agent, UpdateStats};
+use drat::data::meta_batch::MetaBatch;
 use drat::config::Config;
 use rand::SeedableRng;
 use rand_pcg::Pcg64;

@@ -185,7 +185,7 @@ fn page_frames_equal_the_recorded_trajectory() {
             assert_eq!(d["steps"].as_u64().unwrap() as usize, 40);
             // The torso's x-y in every frame is the achieved position the env reported.
             for (f, xy) in rec.path.iter().enumerate() {
-                let torso = replay::record::pose(rec, nb, f, 0);
+                let torso = drat::env::recording::pose(rec, nb, f, 0);
                 assert_eq!([torso[0], torso[1]], *xy, "frame {f}");
             }
             // Orientations are unit quaternions.

@@ -213,7 +213,7 @@ fn drae_trainer(extra: &[&str]) -> Trainer {
 
 #[test]
 fn rho_pi_is_one_on_a_trajectory_relabeled_to_its_own_task_with_its_stored_z() {
-    use drat::transfer::drat::{Scorer, Tally};
+    use drat::transfer::scorer::{Scorer, Tally};
     let mut t = drae_trainer(&[]);
     let (_, episodes) = t.collect_iteration().unwrap();
     assert!(!episodes.is_empty());

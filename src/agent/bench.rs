@@ -8,7 +8,8 @@ use std::time::Instant;
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
 
-use super::{context_features, Agent, MetaBatch};
+use super::model::{context_features, Agent};
+use crate::data::meta_batch::MetaBatch;
 use crate::config::Config;
 use crate::data::buffer::Batch;
 use crate::error::Result;

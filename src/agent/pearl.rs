@@ -74,7 +74,7 @@ impl ContextEncoder {
 }
 
 /// `z = μ + σ·ε`, with ε `[tasks, latent]` drawn by the caller.
-pub fn sample_z(p: &Posterior, eps: &Tensor) -> Result<Tensor> {
+pub fn reparameterize(p: &Posterior, eps: &Tensor) -> Result<Tensor> {
     Ok((&p.mean + (p.var.sqrt()? * eps)?)?)
 }
 

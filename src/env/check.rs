@@ -3,7 +3,7 @@
 
 use rand::{Rng, SeedableRng};
 
-use super::Env;
+use super::contract::Env;
 
 /// Runs the checks with `n_steps` random-action steps; returns the problems found (empty = pass).
 pub fn check_env(env: &mut dyn Env, seed: u64, n_steps: usize) -> Vec<String> {

@@ -51,12 +51,13 @@ use std::sync::Arc;
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
 
-use super::{
+use super::contract::{
     clip_action, BodyShapes, BoxSpace, DrawnShape, Env, EpisodeState, Reset, ResetInfo, Step,
-    StepInfo, Task,
+    StepInfo,
 };
+use super::task::Task;
 use crate::config::{Config, ControlMode, RewardConfig};
-use crate::env::reward;
+use super::reward;
 use crate::error::Result;
 use crate::sim::robot::{LinkDesc, ShapeDesc, VisualGeometry};
 use crate::sim::{RobotModel, SimWorld};

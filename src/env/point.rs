@@ -22,12 +22,13 @@ use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
 use rand_pcg::Pcg64;
 
-use super::{
+use super::contract::{
     clip_action, BodyShapes, BoxSpace, DrawnShape, Env, EpisodeState, Reset, ResetInfo, Step,
-    StepInfo, Task,
+    StepInfo,
 };
+use super::task::Task;
 use crate::config::{Config, PointConfig, RewardConfig};
-use crate::env::reward;
+use super::reward;
 use crate::error::{Error, Result};
 use crate::sim::DynamicsParams;
 

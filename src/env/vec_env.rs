@@ -18,7 +18,8 @@ use std::ops::Range;
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::thread::JoinHandle;
 
-use super::{Env, Reset, Step, Task};
+use super::contract::{Env, Reset, Step};
+use super::task::Task;
 use crate::error::{Error, Result};
 
 /// One env's result of a `VecEnv::step`.

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::Replay;
+use super::data::Replay;
 use crate::error::{Error, Result};
 
 /// three.js as vendored (an ES module ending in one `export{…}` statement).

@@ -13,16 +13,17 @@ use serde::{Deserialize, Serialize};
 
 use super::meta_test::{meta_test, TaskEval, MAX_EVAL_ENVS};
 use super::rollout::{collect, Buffers, CollectSettings, Draw, EpisodeSummary, Visit};
-use crate::agent::{Agent, MetaBatch, UpdateStats};
+use crate::agent::{Agent, UpdateStats};
 use crate::config::{Config, Exploration, InitialActions};
 use crate::data::buffer::TaskBuffer;
+use crate::data::meta_batch::MetaBatch;
+use crate::data::moved::MovedBuffer;
 use crate::data::trajectory::Trajectory;
 use crate::env::vec_env::VecEnv;
 use crate::env::{Env, EnvMaker, Task, TaskSet};
 use crate::error::{Error, Result};
-use crate::replay::{EpisodeRecord, Recorder};
-use crate::transfer::drat::TransferStats;
-use crate::transfer::strategy::{self, BatchRows, MovedBuffer, Strategy, TrainView};
+use crate::env::recording::{EpisodeRecord, RecordingEnv};
+use crate::transfer::strategy::{Strategy, TrainView, TransferStats};
 
 /// What one iteration did.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -137,7 +138,7 @@ impl Trainer {
             tasks,
             agent,
             state,
-            strategy: strategy::build(cfg.transfer.strategy),
+            strategy: crate::transfer::build(cfg.transfer.strategy),
             maker,
             envs,
             eval_envs: None,
@@ -291,18 +292,12 @@ impl Trainer {
         } else {
             (0..mb).map(|_| rng.random_range(0..n_train)).collect()
         };
-        let mut rows = BatchRows::default();
+        let mut batch = MetaBatch::with_sizes(per_task, context_len);
         for &k in &ids {
-            strategy.task_batch(&view, k, moved, &mut rows, rng)?;
+            strategy.task_batch(&view, k, moved, &mut batch, rng)?;
         }
-        Ok(MetaBatch {
-            n_tasks: ids.len(),
-            per_task,
-            rl: rows.rl,
-            target: rows.target,
-            context_len,
-            context: rows.context,
-        })
+        batch.n_tasks = ids.len();
+        Ok(batch)
     }
 
     fn check_finite(&self, u: &UpdateStats) -> Result<()> {
@@ -356,7 +351,7 @@ impl Trainer {
         let mut logs = Vec::with_capacity(n);
         let mut envs: Vec<Box<dyn Env>> = Vec::with_capacity(n);
         for k in 0..n {
-            let (env, log) = Recorder::new(self.maker.make(train[k % train.len()].clone())?, poses);
+            let (env, log) = RecordingEnv::new(self.maker.make(train[k % train.len()].clone())?, poses);
             envs.push(Box::new(env));
             logs.push(log);
         }

@@ -12,9 +12,11 @@
 use rand::Rng;
 use rand_pcg::Pcg64;
 
-use super::drat::{DrValue, DraeValue, Scorer, StepInputs, Tally, Valuation};
+use super::drae::{DrValue, DraeValue};
+use super::scorer::{own_z, Scorer, StepInputs, Tally, Valuation};
 use super::estimators::{dr_estimate, DraeVariant, Reward};
-use super::strategy::{own_z, MovedBuffer, TrainView};
+use super::strategy::TrainView;
+use crate::data::moved::MovedBuffer;
 use crate::config::Robot;
 use crate::data::trajectory::Trajectory;
 use crate::env::point::PointEnv;

@@ -45,18 +45,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::config::{IntervalRule, Reward};
 use crate::error::{Error, Result};
-
-/// How to pick ρ̂d from the interval of minimisers implied by `[v_lo, v_hi]`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum IntervalRule {
-    /// The point of the interval closest to 1.
-    #[default]
-    ClosestToOne,
-    /// The interval's midpoint.
-    Midpoint,
-}
 
 /// Which minimiser of the MSE bound.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,17 +57,6 @@ pub enum DraeVariant {
     Derived,
     /// `(γV_j − r_j) / (2γṼ)`, the seed slide taken literally.
     Slide,
-}
-
-/// What a step's reward depends on, which decides what the dynamics ratio weights.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Reward {
-    /// `r(s_t, a_t)`: ρd weights only the next value (the specification's form).
-    OfStep,
-    /// `r(s_{t+1})` (the robots' goal reward): ρd weights reward and next value.
-    #[default]
-    OfNextState,
 }
 
 /// The one-step backup every estimator and every stored critic target uses:

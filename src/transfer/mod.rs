@@ -13,58 +13,38 @@
 //! index order.) `tests/transfer_estimators.rs` and `tests/transfer_convention.rs` show that
 //! this order is unbiased for task j's value and the reversed one is not.
 
-use serde::{Deserialize, Serialize};
-
 pub mod diagnose;
-pub mod drat;
+pub mod drae;
 pub mod estimators;
 pub mod hfr;
 pub mod htr;
+pub mod mover;
+pub mod pearl;
 pub mod relabel;
+pub mod scorer;
+pub mod softmax;
 pub mod strategy;
 pub mod tabular;
 
-/// How the meta-training loop moves experience between tasks.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum TransferStrategy {
-    /// Plain PEARL: every task learns from its own data.
-    #[default]
-    None,
-    /// Hindsight task relabeling: episodes become pseudo-tasks whose goal they reached.
-    Htr,
-    /// Hindsight foresight relabeling: trajectories go to the task whose inferred z values
-    /// them most; the critic bootstraps as usual (dynamics shift is ignored).
-    Hfr,
-    /// Like DRaT but with the exact dynamics ratio (needs exact transition densities: the
-    /// noisy point robot). The oracle reference.
-    Dr,
-    /// DRaT: target task chosen and transferred samples valued with DRaE (derived ρ̂d).
-    Drae,
-    /// DRaT with the seed slide's literal ρ̂d (ablation).
-    DraeSlide,
-}
+pub use crate::config::TransferStrategy;
+use drae::{DrValue, DraeValue};
+use estimators::DraeVariant;
+use hfr::HfrValue;
+use htr::Htr;
+use mover::Mover;
+use pearl::NoTransfer;
+use strategy::Strategy;
 
-impl TransferStrategy {
-    /// The name used in configs and reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            TransferStrategy::None => "none",
-            TransferStrategy::Htr => "htr",
-            TransferStrategy::Hfr => "hfr",
-            TransferStrategy::Dr => "dr",
-            TransferStrategy::Drae => "drae",
-            TransferStrategy::DraeSlide => "drae-slide",
-        }
-    }
-
-    /// The method a run of this strategy is named and grouped by: `sac` without context,
-    /// `pearl` without transfer, else the strategy's name.
-    pub fn method_name(self, use_context: bool) -> &'static str {
-        match (use_context, self) {
-            (false, _) => "sac",
-            (true, TransferStrategy::None) => "pearl",
-            (true, s) => s.name(),
+/// The strategy a config names.
+pub fn build(kind: TransferStrategy) -> Box<dyn Strategy> {
+    match kind {
+        TransferStrategy::None => Box::new(NoTransfer),
+        TransferStrategy::Htr => Box::new(Htr),
+        TransferStrategy::Hfr => Box::new(Mover::new("hfr", HfrValue)),
+        TransferStrategy::Dr => Box::new(Mover::new("dr", DrValue)),
+        TransferStrategy::Drae => Box::new(Mover::new("drae", DraeValue(DraeVariant::Derived))),
+        TransferStrategy::DraeSlide => {
+            Box::new(Mover::new("drae-slide", DraeValue(DraeVariant::Slide)))
         }
     }
 }

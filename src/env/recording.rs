@@ -1,14 +1,15 @@
-//! Recording episodes for replays: [`Recorder`] wraps any [`Env`] and logs, per episode, every
-//! body's pose at the reset and after each step, the achieved position, the rewards, and where
-//! the goal was first reached or the physics blew up. Training never wraps its envs; replays and
-//! trajectory pictures do.
+//! Recording episodes (a Brax-style env wrapper): [`RecordingEnv`] wraps any [`Env`] and logs,
+//! per episode, every body's pose at the reset and after each step, the achieved position, the
+//! rewards, and where the goal was first reached or the physics blew up. Training never wraps its
+//! envs; meta-test with recording (`Trainer::evaluate_recorded`), replay pages and trajectory
+//! pictures do.
 
 use std::sync::{Arc, Mutex};
 
-use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::env::{BodyShapes, BoxSpace, Env, Reset, Step, Task, POSE_LEN};
+use super::contract::{BodyShapes, BoxSpace, Env, Reset, Step, POSE_LEN};
+use super::task::Task;
 use crate::error::{Error, Result};
 
 /// One recorded episode.
@@ -49,21 +50,21 @@ impl EpisodeRecord {
 }
 
 /// The episodes one recorder has seen, in order.
-pub type Log = Arc<Mutex<Vec<EpisodeRecord>>>;
+pub type EpisodeLog = Arc<Mutex<Vec<EpisodeRecord>>>;
 
 /// An env that records what it does (see the module doc).
-pub struct Recorder {
+pub struct RecordingEnv {
     inner: Box<dyn Env>,
     poses: bool,
-    log: Log,
+    log: EpisodeLog,
     seed: u64,
 }
 
-impl Recorder {
+impl RecordingEnv {
     /// Wraps `inner`; with `poses` false only paths and rewards are kept (trajectory pictures).
-    pub fn new(inner: Box<dyn Env>, poses: bool) -> (Self, Log) {
-        let log = Log::default();
-        let r = Recorder {
+    pub fn new(inner: Box<dyn Env>, poses: bool) -> (Self, EpisodeLog) {
+        let log = EpisodeLog::default();
+        let r = RecordingEnv {
             inner,
             poses,
             log: log.clone(),
@@ -84,7 +85,7 @@ impl Recorder {
     }
 }
 
-impl Env for Recorder {
+impl Env for RecordingEnv {
     fn observation_space(&self) -> &BoxSpace {
         self.inner.observation_space()
     }
@@ -165,71 +166,9 @@ impl Env for Recorder {
     fn control_dt_s(&self) -> f32 {
         self.inner.control_dt_s()
     }
-}
 
-/// What acts in an episode without an agent.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Scripted {
-    /// Uniform random actions in [-1, 1].
-    Random,
-    /// The quadruped's fixed trot (PD on joint targets).
-    Trot,
-}
-
-/// Runs one episode of `env` (a recorder) on `task` with scripted actions. The trot is the
-/// quadruped's torque gait, or with `a1_scale` (the env's action scale) the A1's position
-/// targets.
-pub fn scripted_episode(
-    env: &mut Recorder,
-    task: &Task,
-    seed: u64,
-    how: Scripted,
-    a1_scale: Option<f32>,
-    rng: &mut impl Rng,
-) -> Result<()> {
-    env.set_task(task.clone())?;
-    env.reset(seed)?;
-    let ad = env.action_space().dim();
-    let wanted = if a1_scale.is_some() { 12 } else { 8 };
-    if how == Scripted::Trot && ad != wanted {
-        return Err(Error::argument(
-            "--trot",
-            format!(
-                "the fixed trots drive the quadruped's 8 joints or the A1's 12, this robot has {ad}; use --random"
-            ),
-        ));
-    }
-    let gait = crate::env::gait::TrotGait::default();
-    let a1 = crate::env::gait::A1Trot::default();
-    let (mut q, mut qd) = (Vec::new(), Vec::new());
-    let dt = env.control_dt_s();
-    for t in 0..env.horizon() {
-        let action: Vec<f32> = match (how, a1_scale) {
-            (Scripted::Random, _) => (0..ad).map(|_| rng.random_range(-1.0..=1.0)).collect(),
-            (Scripted::Trot, Some(scale)) => a1.action(t as f32 * dt, scale).to_vec(),
-            (Scripted::Trot, None) => {
-                env.joint_state_or_err(&mut q, &mut qd)?;
-                gait.action(t as f32 * dt, &q, &qd).to_vec()
-            }
-        };
-        if env.step(&action)?.done() {
-            break;
-        }
-    }
-    Ok(())
-}
-
-impl Recorder {
-    /// Joint angles and velocities in action order (the trot's PD needs them).
-    fn joint_state_or_err(&self, q: &mut Vec<f32>, qd: &mut Vec<f32>) -> Result<()> {
-        if self.inner.joint_state(q, qd) {
-            Ok(())
-        } else {
-            Err(Error::argument(
-                "--trot",
-                "the fixed trot needs a legged robot (the quadruped); use --random",
-            ))
-        }
+    fn joint_state(&self, q: &mut Vec<f32>, qd: &mut Vec<f32>) -> bool {
+        self.inner.joint_state(q, qd)
     }
 }
 

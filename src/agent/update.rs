@@ -18,7 +18,7 @@
 //!   `log π = Σ −½e² − ℓ − ½log 2π − log(1 − tanh² u)`, and `∂ log(1 − tanh² u)/∂u = −2a`, so
 //!   `∂L/∂μ = ∂L/∂a·(1 − a²) + ∂L/∂log π·2a` and `∂L/∂ℓ = ∂L/∂μ·σ·e − ∂L/∂log π` (0 where the
 //!   clamp holds);
-//! - posterior (per task and latent dimension) `pᵢ = 1/max(softplus(sᵢ), 1e-7)`, `P = Σpᵢ`,
+//! - posterior (per task and latent dimension) `pᵢ = 1/max(softplus_scalar(sᵢ), 1e-7)`, `P = Σpᵢ`,
 //!   `S = Σμᵢpᵢ`, `V = 1/P`, `m = V·S`, `z = m + √V·e`, `KL = ½(V + m² − 1 − log V)`:
 //!   `∂m = ∂z + λm`, `∂V = ∂z·e/(2√V) + ½λ(1 − 1/V) + ∂m·S`, `∂μᵢ = ∂m·V·pᵢ`,
 //!   `∂pᵢ = ∂m·V·μᵢ − ∂V·V²`, `∂sᵢ = −∂pᵢ·pᵢ²·sigmoid(sᵢ)`.
@@ -26,39 +26,66 @@
 use std::ops::Range;
 
 use rand::Rng;
+use serde::{Deserialize, Serialize};
 
-use super::{normal_vec, Agent, MetaBatch, UpdateStats, LOG_STD_MAX, LOG_STD_MIN};
+use super::model::{normal_vec, Agent, LOG_STD_MAX, LOG_STD_MIN};
+use super::workspace::{Critic, Workspace};
+use crate::data::meta_batch::MetaBatch;
 use crate::error::{Error, Result};
-use crate::nn::dense::{backward, forward, Layer, LayerGrad, Par, TensorSlices, Trace, Want};
+use crate::nn::dense::{backward, forward, Layer, LayerGrad, Par, TensorSlices, Want};
 use crate::nn::{tanh_gaussian::HALF_LOG_2PI, Mlp};
 
-/// Buffers of the fused update, kept between updates.
-#[derive(Default)]
-pub struct Workspace {
-    x_pi: Vec<f32>,
-    x_q: Vec<f32>,
-    y: Vec<f32>,
-    actions: Vec<f32>,
-    logp: Vec<f32>,
-    d_out: Vec<f32>,
-    policy: Trace,
-    policy_grads: Vec<LayerGrad>,
-    encoder: Trace,
-    encoder_grads: Vec<LayerGrad>,
-    critics: [Critic; 2],
+/// Losses and statistics of one update.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct UpdateStats {
+    /// Q1 regression loss.
+    pub q1: f32,
+    /// Q2 regression loss.
+    pub q2: f32,
+    /// Policy loss.
+    pub policy: f32,
+    /// Temperature loss.
+    pub alpha_loss: f32,
+    /// KL of the task posteriors to the prior (sum over tasks).
+    pub kl: f32,
+    /// Temperature α after the update.
+    pub alpha: f32,
+    /// Mean policy entropy estimate (−log π).
+    pub entropy: f32,
+    /// Mean Q of the batch.
+    pub q_mean: f32,
 }
 
-/// One critic's buffers.
-#[derive(Default)]
-struct Critic {
-    trace: Trace,
-    grads: Vec<LayerGrad>,
-    dq: Vec<f32>,
-    dx: Vec<f32>,
+impl UpdateStats {
+    /// Adds `o` field by field (for means over updates).
+    pub fn add(&mut self, o: &UpdateStats) {
+        self.q1 += o.q1;
+        self.q2 += o.q2;
+        self.policy += o.policy;
+        self.alpha_loss += o.alpha_loss;
+        self.kl += o.kl;
+        self.alpha += o.alpha;
+        self.entropy += o.entropy;
+        self.q_mean += o.q_mean;
+    }
+
+    /// Every field times `k`.
+    pub fn scaled(&self, k: f32) -> UpdateStats {
+        UpdateStats {
+            q1: self.q1 * k,
+            q2: self.q2 * k,
+            policy: self.policy * k,
+            alpha_loss: self.alpha_loss * k,
+            kl: self.kl * k,
+            alpha: self.alpha * k,
+            entropy: self.entropy * k,
+            q_mean: self.q_mean * k,
+        }
+    }
 }
 
 /// The task posterior of one update, per task and latent dimension.
-struct Posterior {
+struct PosteriorPass {
     /// `Σ pᵢ` and `Σ μᵢ pᵢ`.
     p: Vec<f32>,
     s: Vec<f32>,
@@ -115,7 +142,7 @@ fn concat_rows(out: &mut Vec<f32>, d: Dims, parts: &[(&[f32], usize)], z: &[f32]
     }
 }
 
-fn softplus(x: f32) -> f32 {
+fn softplus_scalar(x: f32) -> f32 {
     x.max(0.0) + (-x.abs()).exp().ln_1p()
 }
 
@@ -129,8 +156,8 @@ fn squash(out: &[f32], eps: &[f32], ad: usize, actions: &mut Vec<f32>, logp: &mu
         for i in 0..ad {
             let ls = row[ad + i].clamp(LOG_STD_MIN as f32, LOG_STD_MAX as f32);
             let u = row[i] + ls.exp() * e[i];
-            // log(1 − tanh² u) = 2·(log 2 − u − softplus(−2u))
-            let log_det = 2.0 * (std::f32::consts::LN_2 - u - softplus(-2.0 * u));
+            // log(1 − tanh² u) = 2·(log 2 − u − softplus_scalar(−2u))
+            let log_det = 2.0 * (std::f32::consts::LN_2 - u - softplus_scalar(-2.0 * u));
             lp += -0.5 * e[i] * e[i] - ls - HALF_LOG_2PI as f32 - log_det;
             actions.push(u.tanh());
         }
@@ -145,8 +172,22 @@ fn named<'a>(net: &Mlp, grads: &'a [LayerGrad]) -> Vec<(String, &'a [f32])> {
 }
 
 impl Agent {
+    /// One gradient step of critic (+ encoder), policy and temperature, then target averaging.
+    /// `rng` draws the reparameterisation noise. Gradients are written out by hand, buffers are
+    /// reused and the twin critics run side by side on two threads (`fused.rs`); the result
+    /// equals [`Agent::update_reference`]'s up to float rounding.
+    pub fn update(
+        &mut self,
+        batch: &MetaBatch,
+        rng: &mut (impl Rng + Send),
+    ) -> Result<UpdateStats> {
+        self.update_fused(batch, rng)
+    }
+}
+
+impl Agent {
     /// The fused update (see the module docs).
-    pub(super) fn update_fused(
+    fn update_fused(
         &mut self,
         batch: &MetaBatch,
         rng: &mut (impl Rng + Send),
@@ -168,7 +209,7 @@ impl Agent {
         let (od, ad, l) = (self.obs_dim, self.act_dim, self.latent_dim());
         let n = batch.n_tasks * batch.per_task;
         let rl = &batch.rl;
-        let f = super::context_features(od, ad);
+        let f = super::model::context_features(od, ad);
         let ok = n > 0
             && rl.obs.len() == n * od
             && rl.next_obs.len() == n * od
@@ -244,7 +285,7 @@ impl Agent {
         d: Dims,
         rng: &mut impl Rng,
         ws: &mut Workspace,
-    ) -> Result<Option<Posterior>> {
+    ) -> Result<Option<PosteriorPass>> {
         let Some(enc) = &self.encoder else {
             return Ok(None);
         };
@@ -253,7 +294,7 @@ impl Agent {
         let g = TensorSlices::new(enc.net().tensors());
         forward(&g.layers()?, &batch.context, t * c, &mut ws.encoder, d.par);
         let out = ws.encoder.output();
-        let mut p = Posterior {
+        let mut p = PosteriorPass {
             p: vec![0.0; t * l],
             s: vec![0.0; t * l],
             mean: vec![0.0; t * l],
@@ -266,7 +307,7 @@ impl Agent {
             let task = row / c;
             for j in 0..l {
                 let (mu, s) = (out[row * 2 * l + j], out[row * 2 * l + l + j]);
-                let prec = 1.0 / softplus(s).max(1e-7);
+                let prec = 1.0 / softplus_scalar(s).max(1e-7);
                 p.p[task * l + j] += prec;
                 p.s[task * l + j] += mu * prec;
             }
@@ -344,7 +385,7 @@ impl Agent {
         &mut self,
         batch: &MetaBatch,
         d: Dims,
-        post: Option<&Posterior>,
+        post: Option<&PosteriorPass>,
         ws: &mut Workspace,
     ) -> Result<(f32, f32, f32)> {
         let (n, rl) = (d.n, &batch.rl);
@@ -382,7 +423,7 @@ impl Agent {
         &self,
         batch: &MetaBatch,
         d: Dims,
-        p: &Posterior,
+        p: &PosteriorPass,
         ws: &mut Workspace,
     ) -> Result<()> {
         let Some(enc) = &self.encoder else {
@@ -413,7 +454,7 @@ impl Agent {
             let dp_sum = -dvar * var * var;
             for row in task * c..(task + 1) * c {
                 let (mu, s) = (out[row * 2 * l + j], out[row * 2 * l + l + j]);
-                let sp = softplus(s);
+                let sp = softplus_scalar(s);
                 let prec = 1.0 / sp.max(1e-7);
                 let dprec = ds * mu + dp_sum;
                 let dsp = if sp < 1e-7 { 0.0 } else { -dprec * prec * prec };

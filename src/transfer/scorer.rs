@@ -1,13 +1,8 @@
-//! DRaT, doubly robust augmented transfer: each iteration, a share of the freshly collected
-//! trajectories is offered to every training task; the target task is drawn like HFR's
-//! (softmax of utility minus the task's log-partition), but the utility of task j comes from
-//! the **DRaE estimates** `Ṽ_ij(t)` of the trajectory relabeled to j, which account for the
-//! dynamics shift between the data's task i and j. Moved trajectories are kept whole in j's
-//! transfer buffer; their critic targets are recomputed with the *current* networks on a fixed
-//! cadence (`transfer.refresh_every`), never frozen from the iteration they moved in:
-//!
-//! `y_t = backup(s·r_j(t), ρ̂d(t), γ·Ṽ_ij(t+1))`, `Ṽ_ij(T)` = the bootstrap value after a
-//! time-limit truncation, 0 after termination — the same [`backup`] the estimators use.
+//! The valuation machinery the relabeling strategies share (HFR, oracle DR, DRaE): a
+//! [`Scorer`] over the trainer's learner and tasks computes every trajectory's per-step
+//! inputs for every task (relabeled rewards, ρπ, soft values, the twins' interval), each
+//! strategy's [`Valuation`] turns them into values and utilities, and the scorer draws the
+//! target task and the critic targets of moved rows.
 //!
 //! Inputs of the estimators, for task j (z_j = the mean posterior of j's own context, so the
 //! value functions describe j's goal *and* dynamics), all as the critic's own target forms
@@ -18,47 +13,20 @@
 //! - `V̂(s_t) = min(Q̄1,Q̄2)(s_t,a′,z_j) − α·log π(a′|s_t,z_j)` with `a′ ~ π(·|s_t,z_j)`,
 //!   `Q̂(s_t,a_t) = min(Q̄1,Q̄2)(s_t,a_t,z_j)`; the interval for the unknown true `V_j(s_{t+1})`
 //!   is the pair of the twins' soft values at `s_{t+1}`.
-//!
-//! The same machinery runs HFR (utility from z inferred from τ relabeled to j, ordinary
-//! bootstrapping; its [`Valuation`] lives in `hfr.rs`) and the oracle DR (exact ρd from the
-//! point robot's transition densities): each is one [`Valuation`].
 
 use rand_pcg::Pcg64;
-use serde::{Deserialize, Serialize};
 
-use super::estimators::{backup, dr_estimate, drae_estimate, DraeParams, DraeVariant, Reward};
-use super::hfr::{log_mean_exp, sample_index, target_distribution};
+use super::estimators::backup;
 use super::relabel::rewards_for_goal;
+use super::softmax::{log_mean_exp, sample_index, target_distribution};
+use super::strategy::{TrainView, TransferStats};
 use crate::agent::Agent;
-use crate::config::{Config, Utility};
-use crate::data::buffer::Batch;
+use crate::config::{Config, Reward, Utility};
+use crate::data::buffer::{recent_context, Batch};
 use crate::data::trajectory::Trajectory;
 use crate::env::point::transition_log_density;
 use crate::env::Task;
 use crate::error::Result;
-
-/// What one iteration's transfer did (logged per iteration).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct TransferStats {
-    /// Trajectories offered to the other tasks.
-    pub offered: usize,
-    /// Trajectories moved to a task other than their own.
-    pub moved: usize,
-    /// Transitions moved.
-    pub samples: usize,
-    /// Mean |ρd| of the refreshed targets (ρ̂d for DRaE, the exact ratio for DR, 1 for HFR).
-    pub rho_d_mean: f32,
-    /// Share of ρπ values that hit the clip range (all scored and refreshed steps).
-    pub rho_pi_clip_rate: f32,
-    /// Share of DRaE steps where the near-zero guard set ρ̂d = 1.
-    pub guard_rate: f32,
-    /// How often each train task was chosen as target.
-    pub chosen: Vec<u32>,
-    /// Moved transitions whose targets were recomputed this iteration.
-    pub refreshed: usize,
-    /// Wall time of scoring, moving and refreshing (s).
-    pub time_s: f64,
-}
 
 /// A trajectory relabeled to its chosen task, ready for that task's transfer buffer.
 #[derive(Clone, Debug)]
@@ -129,12 +97,12 @@ pub trait Valuation {
 /// Running sums behind [`TransferStats`].
 #[derive(Default)]
 pub struct Tally {
-    rho_d_abs: f64,
-    rho_d_n: usize,
-    pi_clipped: usize,
-    pi_n: usize,
-    guarded: usize,
-    drae_n: usize,
+    pub(super) rho_d_abs: f64,
+    pub(super) rho_d_n: usize,
+    pub(super) pi_clipped: usize,
+    pub(super) pi_n: usize,
+    pub(super) guarded: usize,
+    pub(super) drae_n: usize,
 }
 
 impl Tally {
@@ -205,7 +173,7 @@ pub fn row_targets(
 
 impl<'a> Scorer<'a> {
     /// A scorer over what `view` lends, with each train task's own z.
-    pub fn new(view: &super::strategy::TrainView<'a>, z_own: &'a [f32]) -> Self {
+    pub fn new(view: &TrainView<'a>, z_own: &'a [f32]) -> Self {
         Scorer {
             agent: view.agent,
             cfg: view.cfg,
@@ -410,126 +378,13 @@ impl<'a> Scorer<'a> {
     }
 }
 
-/// The oracle DR: exact ρd from the noisy point robot's transition densities; the reward of
-/// the next state is weighted by ρd (see tests/transfer_convention.rs).
-pub struct DrValue;
-
-impl Valuation for DrValue {
-    fn reward(&self, _: &Config) -> Reward {
-        Reward::OfNextState
+/// Each train task's own z: the posterior mean of a context from its buffers (`n × latent`).
+pub fn own_z(view: &TrainView<'_>, rng: &mut Pcg64) -> Result<Vec<f32>> {
+    let n = view.tasks.len();
+    let cs = view.cfg.train.context_size;
+    let mut ctx = Vec::new();
+    for k in 0..n {
+        ctx.extend(recent_context(&view.context[k], &view.rl[k], cs, rng)?);
     }
-
-    fn values(
-        &self,
-        s: &Scorer<'_>,
-        traj: &Trajectory,
-        j: usize,
-        x: &StepInputs,
-        _: &mut Tally,
-    ) -> Result<Option<(Vec<f32>, Vec<f32>)>> {
-        let rho_d = s.exact_rho_d(&traj.rows, traj.task, j);
-        let gamma = s.cfg.agent.gamma as f32;
-        let vals = dr_estimate(
-            Reward::OfNextState,
-            &x.r,
-            &x.rho_pi,
-            &rho_d,
-            &x.v,
-            &x.q,
-            gamma,
-            x.bootstrap,
-        )?;
-        Ok(Some((vals, rho_d)))
-    }
-}
-
-/// DRaE: ρ̂d estimated from the twin critics' interval (`variant`: derived or the slide's).
-pub struct DraeValue(pub DraeVariant);
-
-impl DraeValue {
-    fn params(&self, cfg: &Config) -> DraeParams {
-        let c = &cfg.transfer;
-        DraeParams {
-            gamma: cfg.agent.gamma as f32,
-            rho_max: c.rho_d_max,
-            eps: c.eps,
-            rule: c.interval_rule,
-            variant: self.0,
-            reward: c.reward,
-        }
-    }
-}
-
-impl Valuation for DraeValue {
-    fn reward(&self, cfg: &Config) -> Reward {
-        self.params(cfg).backup_reward()
-    }
-
-    fn values(
-        &self,
-        s: &Scorer<'_>,
-        _: &Trajectory,
-        _: usize,
-        x: &StepInputs,
-        tally: &mut Tally,
-    ) -> Result<Option<(Vec<f32>, Vec<f32>)>> {
-        let p = self.params(s.cfg);
-        let out = drae_estimate(&x.r, &x.rho_pi, &x.v, &x.q, &x.lo, &x.hi, &p, x.bootstrap)?;
-        tally.guarded += out.guarded;
-        tally.drae_n += x.r.len();
-        Ok(Some((out.values, out.rho_d)))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The trainer's stored targets and the estimator's recursion use the same backup:
-    /// `Ṽ(t) = V̂(t) + ρπ(t)·(y_t − Q̂(t))` for every step, on hand-made numbers.
-    #[test]
-    fn row_targets_and_the_estimator_agree_on_a_hand_case() {
-        let x = StepInputs {
-            r: vec![0.0, 2.0],
-            rho_pi: vec![0.5, 2.0],
-            v: vec![0.1, 0.2],
-            q: vec![0.3, 0.4],
-            lo: vec![0.0, 0.0],
-            hi: vec![0.0, 0.0],
-            bootstrap: 1.0,
-            terminal: vec![false, false],
-        };
-        let rho_d = [3.0, 0.5];
-        let g = 0.5;
-        let vals = dr_estimate(
-            Reward::OfNextState,
-            &x.r,
-            &x.rho_pi,
-            &rho_d,
-            &x.v,
-            &x.q,
-            g,
-            x.bootstrap,
-        )
-        .unwrap();
-        // Hand: y1 = 0.5·(2 + 0.5·1) = 1.25, V1 = 0.2 + 2·(1.25 − 0.4) = 1.9;
-        // y0 = 3·(0 + 0.5·1.9) = 2.85, V0 = 0.1 + 0.5·(2.85 − 0.3) = 1.375.
-        let y = row_targets(Reward::OfNextState, &x, &vals, &rho_d, g);
-        assert!(
-            (y[1] - 1.25).abs() < 1e-6 && (y[0] - 2.85).abs() < 1e-6,
-            "{y:?}"
-        );
-        assert!((vals[1] - 1.9).abs() < 1e-6 && (vals[0] - 1.375).abs() < 1e-6);
-        for t in 0..2 {
-            let back = x.v[t] + x.rho_pi[t] * (y[t] - x.q[t]);
-            assert!((back - vals[t]).abs() < 1e-6, "step {t}");
-        }
-        // A terminal last step backs up nothing after it.
-        let end = StepInputs {
-            terminal: vec![false, true],
-            ..x.clone()
-        };
-        let y = row_targets(Reward::OfNextState, &end, &vals, &rho_d, g);
-        assert!((y[1] - 0.5 * 2.0).abs() < 1e-6);
-    }
+    view.agent.posterior_means(&ctx, n, cs)
 }

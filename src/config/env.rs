@@ -1,0 +1,163 @@
+//! Robot, simulation, reward and task-family settings (`[env]`, `[reward]`, `[tasks]`).
+
+use serde::{Deserialize, Serialize};
+
+use crate::sim::dynamics::DynamicsRanges;
+pub use crate::sim::Robot;
+
+/// Robot and simulation settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvConfig {
+    /// `quadruped`, `runner`, `point`, or a path to a `.urdf` file (then treated like the
+    /// quadruped: a free-floating root).
+    pub robot: Robot,
+    /// Physics step (s).
+    pub dt_s: f32,
+    /// Physics steps per control step; control period = `substeps × dt_s`.
+    pub substeps: usize,
+    /// Rapier solver iterations per physics step.
+    pub solver_iterations: usize,
+    /// Control steps per episode (time limit → `truncated`).
+    pub horizon: usize,
+    /// Height of the free root at reset (m).
+    pub spawn_height_m: f32,
+    /// Initial joint velocities are drawn from U(−x, x) rad/s at reset.
+    pub reset_joint_vel_noise: f32,
+    /// End the episode (`terminated`) when the torso's up axis points below the horizon.
+    pub terminate_when_flipped: bool,
+    /// End the episode (`terminated`, a fall) when the torso's height drops below this (m);
+    /// 0 = never.
+    #[serde(default)]
+    pub min_torso_height_m: f32,
+    /// End the episode (`terminated`, a fall) when the torso's up axis tilts more than this
+    /// from vertical (degrees, pitch and roll together); 0 = never.
+    #[serde(default)]
+    pub max_tilt_deg: f32,
+    /// Blow-up threshold on any body's speed (m/s).
+    pub max_linvel_m_s: f32,
+    /// Blow-up threshold on any body's spin (rad/s).
+    pub max_angvel_rad_s: f32,
+    /// Multiplies every joint's URDF damping (an ablation knob; 1 = as described).
+    pub joint_damping_scale: f32,
+    /// Multiplies every joint's URDF armature (an ablation knob; 1 = as described).
+    pub armature_scale: f32,
+    /// How actions drive the joints: `torque` (action × the URDF `effort`, N·m) or
+    /// `position` (legged_gym's: the action sets a joint position target around
+    /// `pd.default_pose_rad`, a PD law at every physics step makes the torque, clipped to the
+    /// URDF `effort`).
+    #[serde(default)]
+    pub control: ControlMode,
+    /// Position control's gains and pose (ignored with `control = "torque"`).
+    #[serde(default)]
+    pub pd: PdConfig,
+    /// Point-robot dynamics (ignored by the other robots).
+    pub point: PointConfig,
+}
+
+/// How actions drive the joints (see `EnvConfig::control`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ControlMode {
+    /// Action × effort is the joint torque.
+    #[default]
+    Torque,
+    /// Action → joint position target, PD torque clipped to the effort.
+    Position,
+}
+
+/// Position control: `τ = clip(kp·(q₀ + scale·a − q) − kd·q̇, ±effort)` per actuated joint.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PdConfig {
+    /// Stiffness (N·m/rad), all joints.
+    pub kp: f32,
+    /// Damping (N·m·s/rad), all joints.
+    pub kd: f32,
+    /// Target offset per unit action (rad).
+    pub action_scale_rad: f32,
+    /// The pose an action of 0 holds, one angle per actuated joint in action order (rad);
+    /// empty = all zeros.
+    #[serde(default)]
+    pub default_pose_rad: Vec<f32>,
+}
+
+impl Default for PdConfig {
+    fn default() -> Self {
+        // legged_gym's A1 gains and action scale.
+        PdConfig {
+            kp: 20.0,
+            kd: 0.5,
+            action_scale_rad: 0.25,
+            default_pose_rad: Vec::new(),
+        }
+    }
+}
+
+/// The point robot's analytic dynamics, per control step:
+/// `v' = exp(−velocity_damping·μ)·v + (accel_m / m)·a + σ·ε`, `p' = p + v'`, with μ the task's
+/// friction coefficient, m its mass scale and ε ~ N(0, I).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PointConfig {
+    /// Velocity change per unit action at mass scale 1 (m per step).
+    pub accel_m: f32,
+    /// Friction-like velocity decay rate per unit friction coefficient.
+    pub velocity_damping: f32,
+    /// Standard deviation σ of the Gaussian velocity noise (m per step); 0 = deterministic.
+    pub noise_std: f32,
+    /// Observations are clipped to ±this (m, m/step): the point lives in a bounded arena.
+    pub arena_m: f32,
+}
+
+/// Reward definition.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RewardConfig {
+    /// `sparse` (1 inside the goal radius, 0 outside) or `dense` (−distance; ablations only).
+    pub kind: RewardKind,
+    /// Goal radius (m) of the sparse reward.
+    pub goal_radius_m: f32,
+    /// Weight of the control cost term `−w·Σa²` (reported separately).
+    pub ctrl_cost_weight: f32,
+}
+
+/// Goal-reward variant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RewardKind {
+    /// 1 inside the goal radius, 0 outside.
+    Sparse,
+    /// Negative distance to the goal.
+    Dense,
+}
+
+/// Task family.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TasksConfig {
+    /// Seed of the task draw (train and test come from this one seed).
+    pub seed: u64,
+    /// Number of meta-training tasks.
+    pub n_train: usize,
+    /// Number of held-out test tasks.
+    pub n_test: usize,
+    /// Goal positions.
+    pub goal: GoalConfig,
+    /// Dynamics ranges of the training tasks.
+    pub dynamics: DynamicsRanges,
+    /// Dynamics ranges of the test tasks; absent = same as training (set a wider range to
+    /// test extrapolation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_dynamics: Option<DynamicsRanges>,
+}
+
+/// Goals on an arc in front of the start: distance and heading (0° = +x, counter-clockwise).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GoalConfig {
+    /// `[min, max]` distance from the start (m).
+    pub distance_m: [f32; 2],
+    /// `[min, max]` heading (degrees).
+    pub angle_deg: [f32; 2],
+}

@@ -1,0 +1,280 @@
+//! The whole configuration of a run and how it is read: the embedded default of the robot,
+//! then the user's file merged over it, then `--set key=value` overrides, then
+//! [`Config::validate`].
+
+use serde::{Deserialize, Serialize};
+
+use super::env::{ControlMode, EnvConfig, RewardConfig, Robot, TasksConfig};
+use super::learning::{AgentConfig, EvalConfig, TrainConfig};
+use super::transfer::TransferConfig;
+use crate::error::{Error, Result};
+use crate::sim::{Control, SimSettings};
+
+/// Default config of the quadruped task family.
+pub const QUADRUPED_TOML: &str = include_str!("../../assets/configs/quadruped.toml");
+/// Default config of the runner task family.
+pub const RUNNER_TOML: &str = include_str!("../../assets/configs/runner.toml");
+/// Default config of the Unitree A1 family.
+pub const A1_TOML: &str = include_str!("../../assets/configs/a1.toml");
+/// Default config of the point-robot task family.
+pub const POINT_TOML: &str = include_str!("../../assets/configs/point.toml");
+
+/// A whole run's configuration.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Robot and simulation.
+    pub env: EnvConfig,
+    /// Reward terms.
+    pub reward: RewardConfig,
+    /// Task family: goals, dynamics ranges, train/test split.
+    pub tasks: TasksConfig,
+    /// Networks and losses of the learner.
+    pub agent: AgentConfig,
+    /// The meta-training loop.
+    pub train: TrainConfig,
+    /// Meta-test: how held-out tasks are evaluated (never changes what is trained).
+    pub eval: EvalConfig,
+    /// Moving experience between tasks (off by default: plain PEARL).
+    #[serde(default)]
+    pub transfer: TransferConfig,
+}
+
+impl Config {
+    /// The embedded default for a robot (`quadruped`, `runner`, `point`; a `.urdf` path gets
+    /// the quadruped's defaults with `env.robot` set to the path).
+    pub fn default_for(robot: &str) -> Result<Config> {
+        let parsed = Robot::parse(robot)?;
+        let mut table = default_table(&parsed);
+        if matches!(parsed, Robot::Urdf(_)) {
+            set_value(&mut table, "env.robot", toml::Value::String(robot.into()))?;
+        }
+        Self::from_table(table, &format!("embedded default for `{robot}`"))
+    }
+
+    /// Parses a config text merged over the default of its `env.robot` (default `quadruped`).
+    pub fn from_toml_str(text: &str, source_name: &str) -> Result<Config> {
+        Self::from_toml_str_with_sets(text, source_name, &[])
+    }
+
+    /// Like [`Config::from_toml_str`], then applies `key=value` overrides (`--set`).
+    pub fn from_toml_str_with_sets(
+        text: &str,
+        source_name: &str,
+        sets: &[String],
+    ) -> Result<Config> {
+        let values = sets
+            .iter()
+            .map(|s| parse_set(s))
+            .collect::<Result<Vec<_>>>()?;
+        Self::from_toml_str_with_values(text, source_name, &values)
+    }
+
+    /// Like [`Config::from_toml_str`], then sets each dotted key to its TOML value (what
+    /// `--set` and grid axes do).
+    pub fn from_toml_str_with_values(
+        text: &str,
+        source_name: &str,
+        values: &[(String, toml::Value)],
+    ) -> Result<Config> {
+        let user: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| Error::ConfigParse {
+                source_name: source_name.into(),
+                msg: e.to_string(),
+            })?;
+        let mut overrides = user;
+        for (k, v) in values {
+            set_value(&mut overrides, k, v.clone())?;
+        }
+        let robot = match overrides.get("env").and_then(|e| e.get("robot")) {
+            None => Robot::Quadruped,
+            Some(toml::Value::String(r)) => Robot::parse(r)?,
+            Some(other) => {
+                return Err(Error::config(
+                    "env.robot",
+                    format!(
+                    "must be a string (quadruped, runner, a1, point or a .urdf path), got {other}"
+                ),
+                ))
+            }
+        };
+        let mut table = default_table(&robot);
+        merge(&mut table, overrides);
+        Self::from_table(table, source_name)
+    }
+
+    /// Reads a config file.
+    pub fn load(path: &std::path::Path, sets: &[String]) -> Result<Config> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Self::from_toml_str_with_sets(&text, &path.display().to_string(), sets)
+    }
+
+    fn from_table(table: toml::Table, source_name: &str) -> Result<Config> {
+        let cfg: Config = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| Error::ConfigParse {
+                source_name: source_name.into(),
+                msg: e.to_string().trim().to_string(),
+            })?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// The resolved config as TOML (what a run directory stores).
+    pub fn to_toml_string(&self) -> String {
+        toml::to_string_pretty(self).expect("config structs serialize: plain data, string keys")
+    }
+
+    /// The simulation settings this config describes.
+    pub fn sim_settings(&self) -> SimSettings {
+        SimSettings {
+            dt_s: self.env.dt_s,
+            substeps: self.env.substeps,
+            solver_iterations: self.env.solver_iterations,
+            spawn_height_m: self.env.spawn_height_m,
+            max_linvel_m_s: self.env.max_linvel_m_s,
+            max_angvel_rad_s: self.env.max_angvel_rad_s,
+            joint_damping_scale: self.env.joint_damping_scale,
+            armature_scale: self.env.armature_scale,
+            control: match self.env.control {
+                ControlMode::Torque => Control::Torque,
+                ControlMode::Position => Control::Position {
+                    kp: self.env.pd.kp,
+                    kd: self.env.pd.kd,
+                    scale: self.env.pd.action_scale_rad,
+                    pose: self.env.pd.default_pose_rad.clone(),
+                },
+            },
+        }
+    }
+}
+
+fn default_table(robot: &Robot) -> toml::Table {
+    let text = match robot {
+        Robot::Runner => RUNNER_TOML,
+        Robot::Point => POINT_TOML,
+        Robot::A1 => A1_TOML,
+        Robot::Quadruped | Robot::Urdf(_) => QUADRUPED_TOML,
+    };
+    text.parse()
+        .expect("embedded default configs are valid TOML (checked by tests)")
+}
+
+/// Deep merge: tables merge key by key, everything else is replaced.
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (k, v) in over {
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
+    }
+}
+
+/// Splits `a.b.c=value`; the value is parsed as TOML (number, bool, array, quoted string) and
+/// falls back to a bare string.
+pub fn parse_set(s: &str) -> Result<(String, toml::Value)> {
+    let (k, v) = s
+        .split_once('=')
+        .ok_or_else(|| Error::argument("--set", format!("`{s}` must look like key.path=value")))?;
+    let k = k.trim();
+    if k.is_empty() || k.split('.').any(str::is_empty) {
+        return Err(Error::argument("--set", format!("`{s}`: empty key")));
+    }
+    let v = v.trim();
+    let value = format!("x = {v}")
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|mut t| t.remove("x"))
+        .unwrap_or_else(|| toml::Value::String(v.to_string()));
+    Ok((k.to_string(), value))
+}
+
+fn set_value(table: &mut toml::Table, key: &str, value: toml::Value) -> Result<()> {
+    let mut parts: Vec<&str> = key.split('.').collect();
+    let last = parts.pop().expect("split yields at least one part");
+    let mut t = table;
+    for p in parts {
+        let entry = t
+            .entry(p.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        t = entry
+            .as_table_mut()
+            .ok_or_else(|| Error::argument("--set", format!("`{key}`: `{p}` is not a table")))?;
+    }
+    t.insert(last.to_string(), value);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::RewardKind;
+
+    #[test]
+    fn embedded_defaults_parse_and_validate() {
+        for r in ["quadruped", "runner", "point"] {
+            let c = Config::default_for(r).unwrap();
+            assert_eq!(c.env.robot.to_string(), r);
+            // Round trip through the resolved TOML.
+            let back = Config::from_toml_str(&c.to_toml_string(), "roundtrip").unwrap();
+            assert_eq!(back, c);
+        }
+    }
+
+    #[test]
+    fn user_file_overrides_only_what_it_states() {
+        let c = Config::from_toml_str("[env]\nsubsteps = 3\n", "u.toml").unwrap();
+        let d = Config::default_for("quadruped").unwrap();
+        assert_eq!(c.env.substeps, 3);
+        assert_eq!(c.reward, d.reward);
+        let p = Config::from_toml_str("[env]\nrobot = \"point\"\n", "u.toml").unwrap();
+        assert_eq!(p, Config::default_for("point").unwrap());
+    }
+
+    #[test]
+    fn set_overrides_apply_and_parse_types() {
+        let sets = vec![
+            "tasks.n_train=7".to_string(),
+            "reward.kind=dense".to_string(),
+        ];
+        let c = Config::from_toml_str_with_sets("", "x", &sets).unwrap();
+        assert_eq!(c.tasks.n_train, 7);
+        assert_eq!(c.reward.kind, RewardKind::Dense);
+        assert!(parse_set("novalue").is_err());
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let e = Config::from_toml_str("[env]\nsubstepz = 3\n", "u.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("u.toml") && e.contains("substepz"), "{e}");
+        let e = Config::from_toml_str("[env]\nsubsteps = -1\n", "u.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("substeps"), "{e}");
+        let e = Config::from_toml_str("[tasks.dynamics]\nfriction = [1.5, 0.3]\n", "u")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("tasks.dynamics.friction") && e.contains("min ≤ max"),
+            "{e}"
+        );
+        let e = Config::from_toml_str("[env]\nrobot = \"spider\"\n", "u")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("env.robot"), "{e}");
+        let e = Config::from_toml_str("[reward]\nkind = \"shaped\"\n", "u")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("kind") && e.contains("sparse"), "{e}");
+        let e = Config::from_toml_str("[env]\ndt_s = 0.5\n", "u")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("env.dt_s"), "{e}");
+    }
+}
+

@@ -1,0 +1,27 @@
+//! Every knob of a run, as serde structs read from TOML. Defaults are the embedded files in
+//! `assets/configs/` (one per robot); a user file only states what it changes: it is merged
+//! over the default of its `env.robot`, then checked with [`Config::validate`]. Unknown fields
+//! are errors that name the field.
+//!
+//! One file per part: [`load`] (the whole [`Config`], reading and merging files and `--set`s),
+//! [`env`] (robot, simulation, reward, tasks), [`learning`] (agent, training loop, meta-test),
+//! [`transfer`] (moving experience between tasks, and the names of the transfer methods and
+//! estimator variants, which the `transfer` module implements) and [`validate`] (ranges and
+//! consistency). Config knows the simulator's settings types and nothing above them.
+
+pub mod env;
+pub mod learning;
+pub mod load;
+pub mod transfer;
+pub mod validate;
+
+pub use env::{
+    ControlMode, EnvConfig, GoalConfig, PdConfig, PointConfig, RewardConfig, RewardKind, Robot,
+    TasksConfig,
+};
+pub use learning::{
+    AgentConfig, CriticReward, EvalConfig, Exploration, InitialActions, PosteriorContext,
+    TrainConfig,
+};
+pub use load::{parse_set, Config, A1_TOML, POINT_TOML, QUADRUPED_TOML, RUNNER_TOML};
+pub use transfer::{IntervalRule, Reward, TransferConfig, TransferStrategy, Utility};
