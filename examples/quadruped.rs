@@ -18,9 +18,8 @@ use drat::env::locomotion::LocomotionEnv;
 use drat::env::{Env, TaskSet};
 use drat::replay;
 use drat::sim::load_robot;
-use drat::train::checkpoint;
-use drat::train::run::{train, RunOptions};
-use drat::train::trainer::{collection_speed, Trainer};
+use drat::train::run::{train, Run, RunOptions};
+use drat::train::trainer::collection_speed;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -189,8 +188,7 @@ fn main() -> Result<()> {
         );
     }
     // The trained agent's meta-test episodes: the replay page and the top-down paths.
-    let mut t = Trainer::new(&cfg)?;
-    checkpoint::load(&mut t, &checkpoint::latest(&out)?)?;
+    let mut t = Run::open(&out)?.trainer;
     let (after, _) = replay::meta_test(&mut t, &held_out, None, true)?;
     replay::page::write(&after, &out.join("replay.html"))?;
     replay::trajectories_png(&after, &out.join("plots").join("trajectories.png"))?;

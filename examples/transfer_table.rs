@@ -1,8 +1,8 @@
 //! RMSE of the start-state value estimate of task j from task-i trajectories, on random
-//! tabular MDPs with exact values (see `drat::transfer::tabular`), for each estimator and
+//! tabular MDPs with exact values (see `drat::diagnostics::tabular`), for each estimator and
 //! dynamics shift. Run: `cargo run --release --example transfer_table`.
 
-use drat::transfer::tabular::{error_stats, experiment, Setup, METHODS};
+use drat::diagnostics::tabular::{error_stats, experiment, Setup, METHODS};
 use rand::SeedableRng;
 
 fn main() {

@@ -5,8 +5,10 @@
 //! [`env::Env`] / [`env::vec_env::VecEnv`] → rollouts → reports.
 
 pub mod agent;
+pub mod cli;
 pub mod config;
 pub mod data;
+pub mod diagnostics;
 pub mod env;
 pub mod error;
 pub mod grid;

@@ -3,8 +3,8 @@
 
 use drat::agent::bench::random_meta_batch;
 use drat::agent::{Agent, UpdateStats};
-use drat::data::meta_batch::MetaBatch;
 use drat::config::Config;
+use drat::data::meta_batch::MetaBatch;
 use rand::SeedableRng;
 use rand_pcg::Pcg64;
 

@@ -173,7 +173,7 @@ fn a_grid_runs_records_summarises_skips_and_resumes() {
 
     // Merge: the remaining runs from `a` and the resumed one from `b` give `a`'s results.
     let merged = tmp.path().join("merged");
-    drat::grid::merge(&[&out_b, &out], &merged).unwrap();
+    drat::grid::merge(&[&out_b, &out], &merged, 1).unwrap();
     assert_eq!(scores(&read_all(&merged).unwrap()), scores(&recs));
     assert_eq!(
         std::fs::read_to_string(merged.join("results.csv")).unwrap(),

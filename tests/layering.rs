@@ -40,7 +40,10 @@ fn strip(src: &str) -> String {
                 i += 1;
             }
             i += 2;
-        } else if b[i] == b'r' && (b.get(i + 1) == Some(&b'"') || b.get(i + 1) == Some(&b'#')) && (i == 0 || !is_ident(b[i - 1])) {
+        } else if b[i] == b'r'
+            && (b.get(i + 1) == Some(&b'"') || b.get(i + 1) == Some(&b'#'))
+            && (i == 0 || !is_ident(b[i - 1]))
+        {
             // raw string r"…", r#"…"#
             let mut j = i + 1;
             let mut hashes = 0;
@@ -54,7 +57,9 @@ fn strip(src: &str) -> String {
                 continue;
             }
             j += 1;
-            let close: Vec<u8> = std::iter::once(b'"').chain(std::iter::repeat_n(b'#', hashes)).collect();
+            let close: Vec<u8> = std::iter::once(b'"')
+                .chain(std::iter::repeat_n(b'#', hashes))
+                .collect();
             while j < b.len() && !b[j..].starts_with(&close) {
                 j += 1;
             }
@@ -111,16 +116,33 @@ fn child_mods(code: &str) -> Vec<String> {
 }
 
 fn load(root_file: &Path, root: ModPath, c: &mut Crate) {
-    let text = std::fs::read_to_string(root_file).unwrap_or_else(|e| panic!("{}: {e}", root_file.display()));
+    let text = std::fs::read_to_string(root_file)
+        .unwrap_or_else(|e| panic!("{}: {e}", root_file.display()));
     let code = strip(&text);
-    let dir = if root_file.file_name().is_some_and(|n| n == "mod.rs" || n == "lib.rs" || n == "main.rs") || root.is_empty() {
-        root_file.parent().expect("a file has a parent").to_path_buf()
+    let dir = if root_file
+        .file_name()
+        .is_some_and(|n| n == "mod.rs" || n == "lib.rs" || n == "main.rs")
+        || root.is_empty()
+    {
+        root_file
+            .parent()
+            .expect("a file has a parent")
+            .to_path_buf()
     } else {
         root_file.with_extension("")
     };
     for child in child_mods(&code) {
-        let (a, b) = (dir.join(format!("{child}.rs")), dir.join(&child).join("mod.rs"));
-        let file = if a.exists() { a } else if b.exists() { b } else { panic!("{}: mod {child}; has no file", root_file.display()) };
+        let (a, b) = (
+            dir.join(format!("{child}.rs")),
+            dir.join(&child).join("mod.rs"),
+        );
+        let file = if a.exists() {
+            a
+        } else if b.exists() {
+            b
+        } else {
+            panic!("{}: mod {child}; has no file", root_file.display())
+        };
         let mut p = root.clone();
         p.push(child);
         load(&file, p, c);
@@ -169,7 +191,12 @@ fn expand(s: &str, prefix: &[String], out: &mut Vec<Vec<String>>) -> usize {
 }
 
 /// The absolute module paths a file's code names.
-fn references(module: &ModPath, code: &str, children: &[String], lib_name: Option<&str>) -> Vec<Vec<String>> {
+fn references(
+    module: &ModPath,
+    code: &str,
+    children: &[String],
+    lib_name: Option<&str>,
+) -> Vec<Vec<String>> {
     let b = code.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
@@ -219,7 +246,9 @@ fn references(module: &ModPath, code: &str, children: &[String], lib_name: Optio
 
 /// The file a module path resolves to: its longest prefix that has a file.
 fn resolve<'a>(c: &'a Crate, path: &[String]) -> Option<&'a ModPath> {
-    (0..=path.len()).rev().find_map(|n| c.files.get_key_value(&path[..n].to_vec()).map(|(k, _)| k))
+    (0..=path.len())
+        .rev()
+        .find_map(|n| c.files.get_key_value(&path[..n]).map(|(k, _)| k))
 }
 
 fn graph(c: &Crate, lib_name: Option<&str>) -> BTreeMap<ModPath, BTreeSet<ModPath>> {
@@ -290,7 +319,14 @@ fn cycles(g: &BTreeMap<ModPath, BTreeSet<ModPath>>) -> Vec<Vec<ModPath>> {
             }
         }
     }
-    let mut t = T { g, index: BTreeMap::new(), low: BTreeMap::new(), stack: vec![], on: BTreeSet::new(), out: vec![] };
+    let mut t = T {
+        g,
+        index: BTreeMap::new(),
+        low: BTreeMap::new(),
+        stack: vec![],
+        on: BTreeSet::new(),
+        out: vec![],
+    };
     for v in g.keys() {
         if !t.index.contains_key(v) {
             visit(&mut t, v);
@@ -316,12 +352,27 @@ fn allowed(arch: &str) -> BTreeMap<String, Option<BTreeSet<String>>> {
             continue;
         }
         let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
-        let folder = cells[0].trim_matches('`').trim_end_matches('/').trim_end_matches(".rs").to_string();
+        let folder = cells[0]
+            .trim_matches('`')
+            .trim_end_matches('/')
+            .trim_end_matches(".rs")
+            .to_string();
         let may = cells.last().expect("a row has cells");
         let set = if may.contains("everything") {
             None
         } else {
-            Some(may.split(',').map(|s| s.trim().trim_matches('`').trim_end_matches('/').trim_end_matches(".rs").to_string()).filter(|s| !s.is_empty() && s != "—").collect())
+            Some(
+                may.split(',')
+                    .map(|s| {
+                        s.trim()
+                            .trim_matches('`')
+                            .trim_end_matches('/')
+                            .trim_end_matches(".rs")
+                            .to_string()
+                    })
+                    .filter(|s| !s.is_empty() && s != "—")
+                    .collect(),
+            )
         };
         out.insert(folder, set);
     }
@@ -332,7 +383,13 @@ fn top(c: &Crate, m: &ModPath) -> String {
     // `src/sim/world.rs` → `sim`; `src/error.rs` → `error`; `src/lib.rs` → `lib`.
     let f = &c.files[m];
     let rel = f.strip_prefix("src").expect("under src");
-    let first = rel.components().next().expect("a component").as_os_str().to_string_lossy().to_string();
+    let first = rel
+        .components()
+        .next()
+        .expect("a component")
+        .as_os_str()
+        .to_string_lossy()
+        .to_string();
     first.trim_end_matches(".rs").to_string()
 }
 
@@ -340,21 +397,34 @@ fn top(c: &Crate, m: &ModPath) -> String {
 fn the_crate_has_no_file_level_import_cycle_and_follows_architecture_md() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     std::env::set_current_dir(root).expect("the manifest dir exists");
-    let mut lib = Crate { files: BTreeMap::new(), code: BTreeMap::new() };
+    let mut lib = Crate {
+        files: BTreeMap::new(),
+        code: BTreeMap::new(),
+    };
     load(Path::new("src/lib.rs"), vec![], &mut lib);
     let mut bins = Vec::new();
-    let mut entries: Vec<PathBuf> = std::fs::read_dir("src/bin").map(|d| d.map(|e| e.expect("readable").path()).collect()).unwrap_or_default();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir("src/bin")
+        .map(|d| d.map(|e| e.expect("readable").path()).collect())
+        .unwrap_or_default();
     entries.sort();
     for e in entries {
-        let f = if e.is_dir() { e.join("main.rs") } else { e.clone() };
+        let f = if e.is_dir() {
+            e.join("main.rs")
+        } else {
+            e.clone()
+        };
         if f.extension().is_some_and(|x| x == "rs") && f.exists() {
-            let mut b = Crate { files: BTreeMap::new(), code: BTreeMap::new() };
+            let mut b = Crate {
+                files: BTreeMap::new(),
+                code: BTreeMap::new(),
+            };
             load(&f, vec![], &mut b);
             bins.push(b);
         }
     }
 
-    let arch = std::fs::read_to_string("ARCHITECTURE.md").expect("ARCHITECTURE.md at the repository root");
+    let arch =
+        std::fs::read_to_string("ARCHITECTURE.md").expect("ARCHITECTURE.md at the repository root");
     let rules = allowed(&arch);
     let mut problems = Vec::new();
 
@@ -374,14 +444,25 @@ fn the_crate_has_no_file_level_import_cycle_and_follows_architecture_md() {
                 None => {}
                 Some(None) => {}
                 Some(Some(ok)) if ok.contains(&to) => {}
-                Some(Some(_)) => problems.push(format!("{} imports {} (`{to}`), which ARCHITECTURE.md does not allow `{from}`", name(&lib, m), name(&lib, d))),
+                Some(Some(_)) => problems.push(format!(
+                    "{} imports {} (`{to}`), which ARCHITECTURE.md does not allow `{from}`",
+                    name(&lib, m),
+                    name(&lib, d)
+                )),
             }
         }
     }
-    let folders: BTreeSet<String> = lib.files.keys().map(|m| top(&lib, m)).filter(|t| t != "lib").collect();
+    let folders: BTreeSet<String> = lib
+        .files
+        .keys()
+        .map(|m| top(&lib, m))
+        .filter(|t| t != "lib")
+        .collect();
     for f in &folders {
         if !rules.contains_key(f) {
-            problems.push(format!("src/{f} is not in ARCHITECTURE.md's layering table"));
+            problems.push(format!(
+                "src/{f} is not in ARCHITECTURE.md's layering table"
+            ));
         }
     }
     if !bins.is_empty() && !rules.contains_key("bin") {
@@ -390,25 +471,49 @@ fn the_crate_has_no_file_level_import_cycle_and_follows_architecture_md() {
     let mut n_cycles = 0;
     for comp in cycles(&g) {
         n_cycles += 1;
-        problems.push(format!("import cycle: {}", comp.iter().map(|m| name(&lib, m)).collect::<Vec<_>>().join(" ↔ ")));
+        problems.push(format!(
+            "import cycle: {}",
+            comp.iter()
+                .map(|m| name(&lib, m))
+                .collect::<Vec<_>>()
+                .join(" ↔ ")
+        ));
     }
     for b in &bins {
         let gb = graph(b, Some("drat"));
         for comp in cycles(&gb) {
             n_cycles += 1;
-            problems.push(format!("import cycle: {}", comp.iter().map(|m| name(b, m)).collect::<Vec<_>>().join(" ↔ ")));
+            problems.push(format!(
+                "import cycle: {}",
+                comp.iter()
+                    .map(|m| name(b, m))
+                    .collect::<Vec<_>>()
+                    .join(" ↔ ")
+            ));
         }
     }
     println!("layering: {} library files, {edges} file-level imports, {} folders, {n_cycles} file-level import cycles", lib.files.len(), folders.len());
-    assert!(problems.is_empty(), "layering problems:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "layering problems:\n{}",
+        problems.join("\n")
+    );
 }
 
 #[test]
 fn the_reader_sees_use_trees_super_paths_and_cycles() {
     let mut out = Vec::new();
     expand("a::{b, c::{D, e::F}}, g", &[], &mut out);
-    assert_eq!(out, vec![vec!["a", "b"], vec!["a", "c", "D"], vec!["a", "c", "e", "F"]]);
-    let code = strip("use super::x::Y; // crate::no\nfn f() { crate::z::w(); let s = \"crate::no\"; }");
+    assert_eq!(
+        out,
+        vec![
+            vec!["a", "b"],
+            vec!["a", "c", "D"],
+            vec!["a", "c", "e", "F"]
+        ]
+    );
+    let code =
+        strip("use super::x::Y; // crate::no\nfn f() { crate::z::w(); let s = \"crate::no\"; }");
     let refs = references(&vec!["m".into(), "n".into()], &code, &[], None);
     assert_eq!(refs, vec![vec!["m", "x", "Y"], vec!["z", "w"]]);
     let mut g: BTreeMap<ModPath, BTreeSet<ModPath>> = BTreeMap::new();

@@ -8,7 +8,7 @@ use std::process::Command;
 use drat::config::Config;
 use drat::env::{EnvMaker, POSE_LEN};
 use drat::replay::{self, page, Scripted};
-use drat::train::{checkpoint, run, trainer::Trainer};
+use drat::train::run;
 
 fn drat(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_drat"))
@@ -246,9 +246,7 @@ fn a_meta_test_replay_reproduces_the_reported_evaluation() {
     let o = drat(&args);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 
-    let cfg = run::run_config(&out).unwrap();
-    let mut t = Trainer::new(&cfg).unwrap();
-    checkpoint::load(&mut t, &checkpoint::latest(&out).unwrap()).unwrap();
+    let mut t = run::Run::open(&out).unwrap().trainer;
     let tasks = t.tasks.test.clone();
     let (plain, records) = t.evaluate_tasks(&tasks, None).unwrap();
     let (r, recorded) = replay::meta_test(&mut t, &tasks, None, true).unwrap();
@@ -262,7 +260,7 @@ fn a_meta_test_replay_reproduces_the_reported_evaluation() {
         let scored = &task.episodes[2].record;
         assert_eq!(scored.ret(), rec.ret);
         assert_eq!(f32::from(u8::from(scored.success())), rec.success);
-        assert_eq!(task.eval.as_ref().unwrap().z.len(), cfg.agent.latent_dim);
+        assert_eq!(task.eval.as_ref().unwrap().z.len(), t.cfg.agent.latent_dim);
     }
 
     // The command: page and picture where it says.

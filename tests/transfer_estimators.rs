@@ -1,6 +1,6 @@
 //! Estimator identities on random tabular MDPs with exact values (dynamic programming).
 
-use drat::transfer::tabular::{error_stats, experiment, Setup, METHODS};
+use drat::diagnostics::tabular::{error_stats, experiment, Setup, METHODS};
 use rand::SeedableRng;
 
 fn idx(name: &str) -> usize {
@@ -155,7 +155,7 @@ fn correlation(x: &[f64], y: &[f64]) -> f64 {
 /// `Ṽ_ij(0)` alone, which leans on the critic at the one start state every episode shares.
 #[test]
 fn trajectory_utility_tracks_the_relabeled_return_better_than_the_start_value() {
-    use drat::transfer::tabular::utility_experiment;
+    use drat::diagnostics::tabular::utility_experiment;
     let (mut c_start, mut c_traj) = (Vec::new(), Vec::new());
     for seed in 0..6 {
         let setup = Setup {

@@ -9,9 +9,9 @@ use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
 
 use super::model::{context_features, Agent};
-use crate::data::meta_batch::MetaBatch;
 use crate::config::Config;
 use crate::data::buffer::Batch;
+use crate::data::meta_batch::MetaBatch;
 use crate::error::Result;
 use crate::nn::dense;
 

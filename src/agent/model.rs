@@ -181,7 +181,13 @@ impl Agent {
         Ok((mean, log_std))
     }
 
-    pub(super) fn q(&self, net: &Mlp, obs: &Tensor, act: &Tensor, z: Option<&Tensor>) -> Result<Tensor> {
+    pub(super) fn q(
+        &self,
+        net: &Mlp,
+        obs: &Tensor,
+        act: &Tensor,
+        z: Option<&Tensor>,
+    ) -> Result<Tensor> {
         Ok(net.forward(&self.with_z(&Tensor::cat(&[obs, act], 1)?, z)?)?)
     }
 

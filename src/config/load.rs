@@ -19,6 +19,17 @@ pub const A1_TOML: &str = include_str!("../../assets/configs/a1.toml");
 /// Default config of the point-robot task family.
 pub const POINT_TOML: &str = include_str!("../../assets/configs/point.toml");
 
+/// Keys that moved from `[train]` to `[eval]`: (old, new). A config that still uses one gets
+/// an error naming its new place rather than a bare "unknown field".
+pub const MOVED_EVAL_KEYS: [(&str, &str); 6] = [
+    ("train.eval_every", "eval.every"),
+    ("train.eval_tasks", "eval.tasks"),
+    ("train.eval_prior_episodes", "eval.exploration_episodes"),
+    ("train.eval_posterior_episodes", "eval.scored_episodes"),
+    ("train.eval_exploration", "eval.exploration"),
+    ("train.eval_posterior_context", "eval.posterior_context"),
+];
+
 /// A whole run's configuration.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -87,6 +98,7 @@ impl Config {
         for (k, v) in values {
             set_value(&mut overrides, k, v.clone())?;
         }
+        reject_moved_keys(&overrides)?;
         let robot = match overrides.get("env").and_then(|e| e.get("robot")) {
             None => Robot::Quadruped,
             Some(toml::Value::String(r)) => Robot::parse(r)?,
@@ -119,6 +131,16 @@ impl Config {
             })?;
         cfg.validate()?;
         Ok(cfg)
+    }
+
+    /// Whether `changed` differs from this config only in meta-test settings (`[eval]` and
+    /// the number of held-out tasks: train tasks are drawn first, so they stay the same),
+    /// compared as typed configs. What `drat eval --set` may change.
+    pub fn differs_only_in_meta_test(&self, changed: &Config) -> bool {
+        let mut c = changed.clone();
+        c.eval = self.eval.clone();
+        c.tasks.n_test = self.tasks.n_test;
+        c == *self
     }
 
     /// The resolved config as TOML (what a run directory stores).
@@ -159,6 +181,22 @@ fn default_table(robot: &Robot) -> toml::Table {
     };
     text.parse()
         .expect("embedded default configs are valid TOML (checked by tests)")
+}
+
+/// An old `train.eval_*` key is an error that names its new place.
+fn reject_moved_keys(t: &toml::Table) -> Result<()> {
+    let Some(train) = t.get("train").and_then(|v| v.as_table()) else {
+        return Ok(());
+    };
+    for (old, new) in MOVED_EVAL_KEYS {
+        if train.contains_key(&old["train.".len()..]) {
+            return Err(Error::config(
+                old,
+                format!("meta-test settings moved to [eval]: use `{new}`"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Deep merge: tables merge key by key, everything else is replaced.
@@ -277,4 +315,3 @@ mod tests {
         assert!(e.contains("env.dt_s"), "{e}");
     }
 }
-

@@ -55,9 +55,9 @@ use super::contract::{
     clip_action, BodyShapes, BoxSpace, DrawnShape, Env, EpisodeState, Reset, ResetInfo, Step,
     StepInfo,
 };
+use super::reward;
 use super::task::Task;
 use crate::config::{Config, ControlMode, RewardConfig};
-use super::reward;
 use crate::error::Result;
 use crate::sim::robot::{LinkDesc, ShapeDesc, VisualGeometry};
 use crate::sim::{RobotModel, SimWorld};

@@ -7,7 +7,7 @@ use super::task::{Task, TaskSet};
 use super::{locomotion, point};
 use crate::config::Config;
 use crate::error::Result;
-use crate::sim::{load_robot, RobotModel, Robot};
+use crate::sim::{load_robot, Robot, RobotModel};
 
 /// Makes envs of one configured family: loads the robot once and shares it.
 #[derive(Clone)]

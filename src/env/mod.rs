@@ -20,8 +20,7 @@ pub mod task;
 pub mod vec_env;
 
 pub use contract::{
-    clip_action, BodyShapes, BoxSpace, DrawnShape, Env, Reset, ResetInfo, Step, StepInfo,
-    POSE_LEN,
+    clip_action, BodyShapes, BoxSpace, DrawnShape, Env, Reset, ResetInfo, Step, StepInfo, POSE_LEN,
 };
 pub use maker::EnvMaker;
 pub use reward::RewardTerms;

@@ -26,9 +26,9 @@ use super::contract::{
     clip_action, BodyShapes, BoxSpace, DrawnShape, Env, EpisodeState, Reset, ResetInfo, Step,
     StepInfo,
 };
+use super::reward;
 use super::task::Task;
 use crate::config::{Config, PointConfig, RewardConfig};
-use super::reward;
 use crate::error::{Error, Result};
 use crate::sim::DynamicsParams;
 

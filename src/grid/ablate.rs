@@ -69,6 +69,27 @@ pub struct Level {
     pub config: Config,
 }
 
+impl Level {
+    /// The level's directory name under `drat ablate --train`: `factor-label`, file-name safe.
+    pub fn slug(&self) -> String {
+        slug(&format!("{}-{}", self.factor, self.label), &['.'])
+    }
+}
+
+/// A file-name-safe form of `s`: ASCII letters, digits and the `keep` characters stay, every
+/// other character becomes `-`.
+pub fn slug(s: &str, keep: &[char]) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || keep.contains(&c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
 /// A checked ablation.
 #[derive(Clone, Debug)]
 pub struct Ablation {
@@ -322,16 +343,7 @@ pub fn write_outputs(out: &Path, figs: &[Figures], title: &str) -> Result<()> {
     }
     for factor in factors {
         let rows: Vec<&Figures> = figs.iter().filter(|f| f.factor == factor).collect();
-        let slug: String = factor
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() {
-                    c.to_ascii_lowercase()
-                } else {
-                    '-'
-                }
-            })
-            .collect();
+        let slug = slug(&factor.to_ascii_lowercase(), &[]);
         crate::report::plots::ablation_factor(
             &rows,
             &out.join(format!("factor-{slug}.png")),

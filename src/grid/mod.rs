@@ -18,37 +18,50 @@ use record::{Record, Status};
 use runner::{read_spec_file, GridSpecFile};
 use spec::Grid;
 
-/// Gathers the records of grid directories `dirs` into `out` (which may be one of them) and
-/// regenerates the tables and figures there. A run recorded in several places keeps its done
-/// record; the same run id with different config hashes is an error that names both places.
-pub fn merge(dirs: &[&Path], out: &Path) -> Result<Vec<results::CellStats>> {
-    let mut spec: Option<GridSpecFile> = None;
+/// Gathers the records of `dirs` into `out` (which may be one of them) and regenerates the
+/// tables and figures there. Each of `dirs` is a grid directory (its `records/`) or a plain
+/// run directory (`drat train`'s: one record, its cell the run's method, scored over its last
+/// `last` evaluations). A run recorded in several places keeps its done record; the same run
+/// id with different config hashes is an error that names both places.
+pub fn merge(dirs: &[&Path], out: &Path, last: usize) -> Result<Vec<results::CellStats>> {
+    let records = gather(dirs, last)?;
+    let spec = gather_spec(dirs)?;
+    for r in &records {
+        r.write(out)?;
+    }
+    let (title, baselines) = spec
+        .as_ref()
+        .map_or(("merged grid".to_string(), Vec::new()), |s| {
+            (s.title.clone(), s.baselines.clone())
+        });
+    if let Some(s) = &spec {
+        let text =
+            serde_json::to_string_pretty(s).map_err(|e| Error::argument("merge", e.to_string()))?;
+        crate::report::write_atomic(&out.join("grid-spec.json"), text.as_bytes())?;
+    }
+    results::write_all(out, &records, &baselines, &title)
+}
+
+/// The records of `dirs` (grid or plain run directories, see [`merge`]), in grid order.
+pub fn gather(dirs: &[&Path], last: usize) -> Result<Vec<Record>> {
     let mut all: Vec<(Record, &Path)> = Vec::new();
-    for &dir in dirs {
-        if !dir.join("records").is_dir() {
+    for (k, &dir) in dirs.iter().enumerate() {
+        let found = if dir.join("records").is_dir() {
+            record::read_all(dir)?
+        } else if dir.join("config.toml").is_file() {
+            let mut r = Record::of_run_dir(dir, last)?;
+            r.index = k;
+            vec![r]
+        } else {
             return Err(Error::argument(
                 "merge",
-                format!("{}: not a grid directory (no records/)", dir.display()),
+                format!(
+                    "{}: neither a grid directory (records/) nor a run directory (config.toml)",
+                    dir.display()
+                ),
             ));
-        }
-        if let Some(s) = read_spec_file(dir)? {
-            match &spec {
-                Some(have) if have.seed_key != s.seed_key || have.baselines != s.baselines => {
-                    return Err(Error::argument(
-                        "merge",
-                        format!(
-                            "{}: another grid ({} vs {})",
-                            dir.display(),
-                            s.grid,
-                            have.grid
-                        ),
-                    ))
-                }
-                Some(_) => {}
-                None => spec = Some(s),
-            }
-        }
-        for r in record::read_all(dir)? {
+        };
+        for r in found {
             match all.iter_mut().find(|(x, _)| x.id == r.id) {
                 Some((x, from)) if x.config_hash != r.config_hash => {
                     return Err(Error::argument(
@@ -75,20 +88,33 @@ pub fn merge(dirs: &[&Path], out: &Path) -> Result<Vec<results::CellStats>> {
     }
     let mut records: Vec<Record> = all.into_iter().map(|(r, _)| r).collect();
     records.sort_by(|a, b| (a.index, &a.id).cmp(&(b.index, &b.id)));
-    for r in &records {
-        r.write(out)?;
+    Ok(records)
+}
+
+/// The grid spec the grid directories among `dirs` share (none for plain run directories);
+/// two different grids are an error.
+fn gather_spec(dirs: &[&Path]) -> Result<Option<GridSpecFile>> {
+    let mut spec: Option<GridSpecFile> = None;
+    for &dir in dirs {
+        if let Some(s) = read_spec_file(dir)? {
+            match &spec {
+                Some(have) if have.seed_key != s.seed_key || have.baselines != s.baselines => {
+                    return Err(Error::argument(
+                        "merge",
+                        format!(
+                            "{}: another grid ({} vs {})",
+                            dir.display(),
+                            s.grid,
+                            have.grid
+                        ),
+                    ))
+                }
+                Some(_) => {}
+                None => spec = Some(s),
+            }
+        }
     }
-    let (title, baselines) = spec
-        .as_ref()
-        .map_or(("merged grid".to_string(), Vec::new()), |s| {
-            (s.title.clone(), s.baselines.clone())
-        });
-    if let Some(s) = &spec {
-        let text =
-            serde_json::to_string_pretty(s).map_err(|e| Error::argument("merge", e.to_string()))?;
-        crate::report::write_atomic(&out.join("grid-spec.json"), text.as_bytes())?;
-    }
-    results::write_all(out, &records, &baselines, &title)
+    Ok(spec)
 }
 
 /// Slurm settings of `drat grid --slurm`.

@@ -132,6 +132,48 @@ impl Record {
     /// The record of a finished run, from its `metrics.csv`.
     pub fn done(grid: &Grid, spec: &RunSpec, run_dir: &Path, wall_s: f64) -> Result<Record> {
         let mut r = Self::base(grid, spec, Status::Done, wall_s);
+        r.read_metrics(run_dir, grid.last)?;
+        Ok(r)
+    }
+
+    /// The record of a plain run directory (`drat train`'s, not a grid's): its id is the
+    /// directory's name, its cell the run's method (`sac`, `pearl`, `htr`, …, as run names
+    /// say), its seed `train.seed`; scored over its last `last` evaluations.
+    pub fn of_run_dir(run_dir: &Path, last: usize) -> Result<Record> {
+        let cfg = crate::train::run::run_config(run_dir)?;
+        let id = run_dir.file_name().map_or_else(
+            || run_dir.display().to_string(),
+            |n| n.to_string_lossy().to_string(),
+        );
+        let mut r = Record {
+            id,
+            index: 0,
+            axes: Vec::new(),
+            cell: cfg
+                .transfer
+                .strategy
+                .method_name(cfg.agent.use_context)
+                .to_string(),
+            seed: cfg.train.seed.to_string(),
+            status: Status::Done,
+            error: None,
+            config_hash: config_hash(&cfg),
+            git_commit: git_commit(),
+            wall_s: 0.0,
+            iterations: 0,
+            env_steps: 0,
+            success: None,
+            ret: None,
+            curve: Vec::new(),
+        };
+        r.read_metrics(run_dir, last)?;
+        Ok(r)
+    }
+
+    /// Fills the counters, the meta-test curve and the score (mean of the last `last`
+    /// evaluations) from `run_dir/metrics.csv`.
+    fn read_metrics(&mut self, run_dir: &Path, last: usize) -> Result<()> {
+        let r = self;
         let csv = run_dir.join("metrics.csv");
         let (header, rows) = read_csv(&csv)?
             .ok_or_else(|| Error::Checkpoint(format!("{}: no metrics", csv.display())))?;
@@ -154,13 +196,13 @@ impl Record {
                 r.curve.push(Point(it as usize, steps as u64, s, ret));
             }
         }
-        let tail = &r.curve[r.curve.len().saturating_sub(grid.last)..];
+        let tail = &r.curve[r.curve.len().saturating_sub(last)..];
         if !tail.is_empty() {
             let k = tail.len() as f64;
             r.success = Some(tail.iter().map(|p| p.2).sum::<f64>() / k);
             r.ret = Some(tail.iter().map(|p| p.3).sum::<f64>() / k);
         }
-        Ok(r)
+        Ok(())
     }
 
     /// Writes `records/<id>.json` in `grid_dir` (atomically).

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use super::record::{Record, Status};
 use crate::error::{Error, Result};
-use crate::report::summary::{mean_ci95, method_curves, Curve};
+use crate::report::stats::{mean_ci95, method_curves, Curve};
 use crate::report::{plots, write_atomic};
 
 /// Mean and 95 % CI half-width.

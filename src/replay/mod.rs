@@ -13,6 +13,8 @@ pub mod meta_test;
 pub mod page;
 pub mod scripted;
 
-pub use data::{pick_tasks, trajectories_png, Replay, ReplayEpisode, TaskReplay, MAX_PICTURE_TASKS};
+pub use data::{
+    pick_tasks, trajectories_png, Replay, ReplayEpisode, TaskReplay, MAX_PICTURE_TASKS,
+};
 pub use meta_test::meta_test;
 pub use scripted::{scripted, Scripted};

@@ -3,7 +3,7 @@
 
 pub mod metrics;
 pub mod plots;
-pub mod summary;
+pub mod stats;
 
 use std::io::Write;
 use std::path::Path;

@@ -233,7 +233,7 @@ const LINE_COLORS: [RGBColor; 10] = [
 
 /// Draws the per-method meta-test curves of a comparison (mean over seeds, shaded 95 % CI)
 /// into `png` and the `.svg` beside it.
-pub fn comparison(curves: &[super::summary::MethodCurve], png: &Path, title: &str) -> Result<()> {
+pub fn comparison(curves: &[super::stats::MethodCurve], png: &Path, title: &str) -> Result<()> {
     register_fonts();
     if let Some(dir) = png.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
@@ -245,7 +245,7 @@ pub fn comparison(curves: &[super::summary::MethodCurve], png: &Path, title: &st
 
 fn draw_comparison<DB: DrawingBackend>(
     root: DrawingArea<DB, plotters::coord::Shift>,
-    curves: &[super::summary::MethodCurve],
+    curves: &[super::stats::MethodCurve],
     title: &str,
 ) -> DrawResult
 where

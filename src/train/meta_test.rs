@@ -231,6 +231,30 @@ fn rewarded_rows(b: &Batch) -> Batch {
     out
 }
 
+/// One CSV row per test task (goal, first exploration episode that reached it, rewarded
+/// context steps, success, return): `drat eval --per-task`.
+pub fn per_task_csv(records: &[TaskEval]) -> String {
+    let mut csv = String::from(
+        "task,goal_x,goal_y,goal_angle_deg,found_at_episode,context_steps,context_rewarded,success,return\n",
+    );
+    for r in records {
+        let angle = r.goal[1].atan2(r.goal[0]).to_degrees();
+        let found = r.found_at.map_or(String::new(), |e| e.to_string());
+        csv.push_str(&format!(
+            "{},{},{},{:.1},{found},{},{},{},{}\n",
+            r.task,
+            r.goal[0],
+            r.goal[1],
+            angle,
+            r.context_steps,
+            r.context_rewarded,
+            r.success,
+            r.ret
+        ));
+    }
+    csv
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

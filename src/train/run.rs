@@ -77,23 +77,55 @@ pub fn run_config_with(dir: &Path, sets: &[String]) -> Result<Config> {
     Config::load(&p, sets)
 }
 
-/// An open run directory: the trainer and its one writer per file (metrics rows go to the
-/// CSV and, tagged, to the event log).
-struct Run {
+/// A run directory opened at its latest checkpoint: what `drat eval`, `drat replay`,
+/// `drat diagnose` and the example read a trained run through.
+pub struct Run {
+    /// The run directory.
+    pub dir: PathBuf,
+    /// The checkpoint that was loaded.
+    pub checkpoint: PathBuf,
+    /// Config, tasks, agent and state as the checkpoint saved them.
+    pub trainer: Trainer,
+}
+
+impl Run {
+    /// Opens `dir` at its latest checkpoint, with its resolved config.
+    pub fn open(dir: &Path) -> Result<Run> {
+        Self::open_with(dir, &[])
+    }
+
+    /// [`Run::open`] with `key=value` overrides applied to the run's config first.
+    pub fn open_with(dir: &Path, sets: &[String]) -> Result<Run> {
+        let mut trainer = Trainer::new(&run_config_with(dir, sets)?)?;
+        let checkpoint = checkpoint::latest(dir)?;
+        checkpoint::load(&mut trainer, &checkpoint)?;
+        Ok(Run {
+            dir: dir.to_path_buf(),
+            checkpoint,
+            trainer,
+        })
+    }
+}
+
+/// A run directory being trained: the trainer and its one writer per file (metrics rows go to
+/// the CSV and, tagged, to the event log).
+struct Training {
     t: Trainer,
     out: PathBuf,
     csv: CsvRecorder,
     events: JsonlRecorder,
 }
 
-impl Run {
+impl Training {
     /// Starts a new run in `out`, or with `opts.resume` reopens the one there at its latest
     /// checkpoint.
-    fn open(cfg: &Config, out: &Path, opts: &RunOptions) -> Result<Run> {
+    fn open(cfg: &Config, out: &Path, opts: &RunOptions) -> Result<Training> {
         let (t, mut events) = if opts.resume {
-            let mut t = Trainer::new(&run_config(out)?)?;
-            let ck = checkpoint::latest(out)?;
-            checkpoint::load(&mut t, &ck)?;
+            let Run {
+                trainer: t,
+                checkpoint: ck,
+                ..
+            } = Run::open(out)?;
             let it = t.state.iteration;
             truncate_csv(&out.join("metrics.csv"), "iteration", it as f64)?;
             let mut events = JsonlRecorder::append(&out.join("events.jsonl"), "iteration")?;
@@ -135,7 +167,7 @@ impl Run {
         }
         let csv = CsvRecorder::append(&out.join("metrics.csv"))?;
         let out = out.to_path_buf();
-        Ok(Run {
+        Ok(Training {
             t,
             out,
             csv,
@@ -206,7 +238,7 @@ fn progress_bar(total: usize, at: usize, show: bool) -> ProgressBar {
 /// Trains `cfg` into `out` (or resumes the run there).
 pub fn train(cfg: &Config, out: &Path, opts: &RunOptions) -> Result<RunSummary> {
     let wall = Instant::now();
-    let mut run = Run::open(cfg, out, opts)?;
+    let mut run = Training::open(cfg, out, opts)?;
     let cfg = run.t.cfg.clone();
     let mut summary = RunSummary {
         dir: out.to_path_buf(),

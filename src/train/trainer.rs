@@ -19,10 +19,10 @@ use crate::data::buffer::TaskBuffer;
 use crate::data::meta_batch::MetaBatch;
 use crate::data::moved::MovedBuffer;
 use crate::data::trajectory::Trajectory;
+use crate::env::recording::{EpisodeRecord, RecordingEnv};
 use crate::env::vec_env::VecEnv;
 use crate::env::{Env, EnvMaker, Task, TaskSet};
 use crate::error::{Error, Result};
-use crate::env::recording::{EpisodeRecord, RecordingEnv};
 use crate::transfer::strategy::{Strategy, TrainView, TransferStats};
 
 /// What one iteration did.
@@ -351,7 +351,8 @@ impl Trainer {
         let mut logs = Vec::with_capacity(n);
         let mut envs: Vec<Box<dyn Env>> = Vec::with_capacity(n);
         for k in 0..n {
-            let (env, log) = RecordingEnv::new(self.maker.make(train[k % train.len()].clone())?, poses);
+            let (env, log) =
+                RecordingEnv::new(self.maker.make(train[k % train.len()].clone())?, poses);
             envs.push(Box::new(env));
             logs.push(log);
         }

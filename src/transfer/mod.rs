@@ -13,7 +13,6 @@
 //! index order.) `tests/transfer_estimators.rs` and `tests/transfer_convention.rs` show that
 //! this order is unbiased for task j's value and the reversed one is not.
 
-pub mod diagnose;
 pub mod drae;
 pub mod estimators;
 pub mod hfr;
@@ -24,7 +23,6 @@ pub mod relabel;
 pub mod scorer;
 pub mod softmax;
 pub mod strategy;
-pub mod tabular;
 
 pub use crate::config::TransferStrategy;
 use drae::{DrValue, DraeValue};

@@ -11,7 +11,7 @@
 use rand::Rng;
 use rand_distr::StandardNormal;
 
-use super::estimators::{
+use crate::transfer::estimators::{
     dr_estimate, drae_estimate, is_estimate, DraeParams, DraeVariant, IntervalRule, Reward,
 };
 

@@ -11,17 +11,18 @@
 
 use rand::Rng;
 use rand_pcg::Pcg64;
+use std::path::Path;
 
-use super::drae::{DrValue, DraeValue};
-use super::scorer::{own_z, Scorer, StepInputs, Tally, Valuation};
-use super::estimators::{dr_estimate, DraeVariant, Reward};
-use super::strategy::TrainView;
-use crate::data::moved::MovedBuffer;
 use crate::config::Robot;
+use crate::data::moved::MovedBuffer;
 use crate::data::trajectory::Trajectory;
 use crate::env::point::PointEnv;
 use crate::env::{Env, Task};
 use crate::error::{Error, Result};
+use crate::transfer::drae::{DrValue, DraeValue};
+use crate::transfer::estimators::{dr_estimate, DraeVariant, Reward};
+use crate::transfer::scorer::{own_z, Scorer, StepInputs, Tally, Valuation};
+use crate::transfer::strategy::TrainView;
 
 /// The estimates compared, in report order.
 pub const ESTIMATES: [&str; 5] = ["naive relabel", "drae", "drae-slide", "oracle dr", "critic"];
@@ -251,6 +252,110 @@ pub const FRICTION_EDGES: [f32; 2] = [0.3, 0.6];
 /// The bucket (0, 1, 2) of a shift size.
 pub fn bucket(x: f32, edges: [f32; 2]) -> usize {
     usize::from(x >= edges[0]) + usize::from(x >= edges[1])
+}
+
+/// Writes `diagnosis` into `out`: `samples.csv` (one row per moved row: tasks, shifts, the
+/// Monte-Carlo truth and every estimate), `summary.csv` (bias and RMSE per estimate by shift
+/// bucket, and the critic on the tasks' own data), `by_mass.png` and `by_friction.png`.
+/// Returns the tables as text, for the terminal.
+pub fn write_report(diagnosis: &Diagnosis, out: &Path, title: &str) -> Result<String> {
+    use std::fmt::Write as _;
+    let fmt = |e: std::fmt::Error| Error::argument("diagnose", e.to_string());
+    let samples = &diagnosis.samples;
+    let mut text = String::new();
+    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+    let mut csv = String::from("source,target,mass_shift,friction_shift,truth");
+    for e in ESTIMATES {
+        csv.push_str(&format!(",{}", e.replace(' ', "_")));
+    }
+    csv.push('\n');
+    for s in samples {
+        csv.push_str(&format!(
+            "{},{},{},{},{}",
+            s.tasks.0, s.tasks.1, s.mass_shift, s.friction_shift, s.truth
+        ));
+        for e in s.estimates {
+            csv.push_str(&format!(",{e}"));
+        }
+        csv.push('\n');
+    }
+    crate::report::write_atomic(&out.join("samples.csv"), csv.as_bytes())?;
+    let mut table = String::from("shift,bucket,estimate,n,bias,rmse\n");
+    type Shift = fn(&Sample) -> f32;
+    let shifts: [(&str, Shift, [f32; 2]); 2] = [
+        ("|Δ mass scale|", |s| s.mass_shift, MASS_EDGES),
+        ("|Δ friction|", |s| s.friction_shift, FRICTION_EDGES),
+    ];
+    for (name, shift, edges) in shifts {
+        let labels = [
+            format!("< {}", edges[0]),
+            format!("{}–{}", edges[0], edges[1]),
+            format!("≥ {}", edges[1]),
+        ];
+        writeln!(text, "\nby {name}: bias / RMSE (n)").map_err(fmt)?;
+        write!(text, "{:<14}", "estimate").map_err(fmt)?;
+        for l in &labels {
+            write!(text, " {l:>22}").map_err(fmt)?;
+        }
+        writeln!(text, " {:>22}", "all").map_err(fmt)?;
+        let mut series = Vec::new();
+        for (k, e) in ESTIMATES.iter().enumerate() {
+            write!(text, "{e:<14}").map_err(fmt)?;
+            let mut pts = Vec::new();
+            for (b, label) in labels.iter().enumerate() {
+                let part: Vec<&Sample> = samples
+                    .iter()
+                    .filter(|s| bucket(shift(s), edges) == b)
+                    .collect();
+                let (n, bias, rmse) = error_stats(&part, k);
+                write!(text, " {:>22}", format!("{bias:+.3} / {rmse:.3} ({n})")).map_err(fmt)?;
+                table.push_str(&format!("{name},{label},{e},{n},{bias},{rmse}\n"));
+                if n > 0 {
+                    pts.push((b as f64, bias, rmse));
+                }
+            }
+            let all: Vec<&Sample> = samples.iter().collect();
+            let (n, bias, rmse) = error_stats(&all, k);
+            writeln!(text, " {:>22}", format!("{bias:+.3} / {rmse:.3} ({n})")).map_err(fmt)?;
+            table.push_str(&format!("{name},all,{e},{n},{bias},{rmse}\n"));
+            series.push((e.to_string(), pts));
+        }
+        let file = if name.contains("mass") {
+            "by_mass.png"
+        } else {
+            "by_friction.png"
+        };
+        let x_desc = format!(
+            "{name} bucket: 0 = {}, 1 = {}, 2 = {}",
+            labels[0], labels[1], labels[2]
+        );
+        crate::report::plots::estimate_errors(
+            &series,
+            &x_desc,
+            &out.join(file),
+            &format!("transfer estimates vs Monte-Carlo values · {title}"),
+        )?;
+    }
+    let own = &diagnosis.own;
+    let n = own.len().max(1) as f64;
+    let bias = own.iter().map(|(e, v)| (e - v) as f64).sum::<f64>() / n;
+    let rmse = (own
+        .iter()
+        .map(|(e, v)| ((e - v) as f64).powi(2))
+        .sum::<f64>()
+        / n)
+        .sqrt();
+    writeln!(
+        text,
+        "\ncontrol, the critic on the tasks' own data (no transfer): bias {bias:+.3} / RMSE {rmse:.3} ({})",
+        own.len()
+    ).map_err(fmt)?;
+    table.push_str(&format!(
+        "none,own data,critic,{},{bias},{rmse}\n",
+        own.len()
+    ));
+    crate::report::write_atomic(&out.join("summary.csv"), table.as_bytes())?;
+    Ok(text)
 }
 
 #[cfg(test)]

@@ -1,0 +1,9 @@
+//! Studies of the simulator and the estimators, apart from training: the physics ablation
+//! ([`ablate`]), transfer's value estimates against Monte-Carlo truth on a trained run
+//! ([`diagnose`]), the estimators on tabular MDPs with exact values ([`tabular`]) and env
+//! stepping speed ([`env_speed`]). Each answers one question with numbers a person reads;
+//! nothing below imports this folder.
+
+pub mod diagnose;
+pub mod env_speed;
+pub mod tabular;
