@@ -3,6 +3,8 @@
 
 pub mod dynamics;
 pub mod robot;
+pub mod urdf;
+pub mod weld;
 pub mod world;
 
 pub use dynamics::{DynamicsParams, DynamicsRanges};
