@@ -3,6 +3,7 @@
 
 pub mod dynamics;
 pub mod robot;
+pub mod settings;
 pub mod urdf;
 pub mod weld;
 pub mod world;
