@@ -59,6 +59,7 @@ impl SimSettings {
     }
 }
 
+/// The PD gains and default pose of position control (for `n_actuators` actuated joints).
 pub(super) fn validate_control(c: &Control, n_actuators: usize) -> Result<()> {
     let Control::Position {
         kp,
@@ -99,6 +100,7 @@ pub(super) fn validate_control(c: &Control, n_actuators: usize) -> Result<()> {
     Ok(())
 }
 
+/// Every field of `s` but the control (see [`validate_control`]).
 pub(super) fn validate_settings(s: &SimSettings) -> Result<()> {
     if !(s.dt_s.is_finite() && s.dt_s > 0.0 && s.dt_s <= 0.1) {
         return Err(Error::config(
