@@ -342,7 +342,15 @@ pub fn write_outputs(out: &Path, figs: &[Figures], title: &str) -> Result<()> {
         }
     }
     for factor in factors {
-        let rows: Vec<&Figures> = figs.iter().filter(|f| f.factor == factor).collect();
+        let rows: Vec<crate::report::plots::AblationRow> = figs
+            .iter()
+            .filter(|f| f.factor == factor)
+            .map(|f| crate::report::plots::AblationRow {
+                label: f.level.clone(),
+                gait_divergence_m: f.gait_divergence_m,
+                steps_per_s: f.steps_per_s,
+            })
+            .collect();
         let slug = slug(&factor.to_ascii_lowercase(), &[]);
         crate::report::plots::ablation_factor(
             &rows,

@@ -334,6 +334,14 @@ fn summary_md(
          t-interval over seeds; Δ columns are paired by seed (cell − baseline).\n\n",
         records.len()
     );
+    cells_md(&mut s, stats, baselines);
+    failures_md(&mut s, records);
+    runs_md(&mut s, records);
+    s
+}
+
+/// The table of cells, one Δ column per baseline.
+fn cells_md(s: &mut String, stats: &[CellStats], baselines: &[String]) {
     let heads: String = baselines
         .iter()
         .map(|b| format!(" | Δ success vs `{b}` (%)"))
@@ -366,6 +374,10 @@ fn summary_md(
             pm(c.ret, 1.0, 2)
         );
     }
+}
+
+/// The failed runs with their errors (nothing when none failed).
+fn failures_md(s: &mut String, records: &[Record]) {
     let failed = records
         .iter()
         .filter(|r| r.status == Status::Failed)
@@ -381,6 +393,10 @@ fn summary_md(
             );
         }
     }
+}
+
+/// The table of every run.
+fn runs_md(s: &mut String, records: &[Record]) {
     let _ = writeln!(
         s,
         "\n## Every run\n\n| run | cell | seed | iterations | success (%) | AUC (%) | return | wall (min) |\n|---|---|---|---|---|---|---|---|"
@@ -402,5 +418,4 @@ fn summary_md(
             r.wall_s / 60.0
         );
     }
-    s
 }

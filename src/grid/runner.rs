@@ -121,20 +121,7 @@ pub struct GridReport {
 
 /// Runs the grid's pending runs into `out`, then writes its tables and figures.
 pub fn run(grid: &Grid, out: &Path, opts: &GridOptions) -> Result<GridReport> {
-    if opts.jobs == 0 || opts.threads == 0 {
-        return Err(Error::argument("--jobs/--threads", "must be ≥ 1"));
-    }
-    if let Some(i) = opts.only {
-        if i >= grid.runs.len() {
-            return Err(Error::argument(
-                "--only",
-                format!(
-                    "run {i} does not exist: the grid has runs 0..{}",
-                    grid.runs.len()
-                ),
-            ));
-        }
-    }
+    check_options(grid, opts)?;
     std::fs::create_dir_all(out.join("runs")).map_err(|e| Error::io(out, e))?;
     write_spec_file(grid, out)?;
     let states = states(grid, out)?;
@@ -150,6 +137,44 @@ pub fn run(grid: &Grid, out: &Path, opts: &GridOptions) -> Result<GridReport> {
         .filter(|(_, s)| *s != State::Done)
         .map(|(r, _)| *r)
         .collect();
+    let (done, failed) = run_pending(grid, &todo, out, opts);
+    let cells = match opts.only {
+        Some(_) => Vec::new(),
+        None => {
+            let records = record::read_all(out)?;
+            results::write_all(out, &records, &grid.baselines, &title(grid))?
+        }
+    };
+    Ok(GridReport {
+        skipped,
+        done,
+        failed,
+        cells,
+    })
+}
+
+/// `--jobs` and `--threads` at least 1, and `--only` a run of the grid.
+fn check_options(grid: &Grid, opts: &GridOptions) -> Result<()> {
+    if opts.jobs == 0 || opts.threads == 0 {
+        return Err(Error::argument("--jobs/--threads", "must be ≥ 1"));
+    }
+    if let Some(i) = opts.only {
+        if i >= grid.runs.len() {
+            return Err(Error::argument(
+                "--only",
+                format!(
+                    "run {i} does not exist: the grid has runs 0..{}",
+                    grid.runs.len()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Runs `todo`, `opts.jobs` at a time, printing a line as each ends; returns how many finished
+/// and how many failed.
+fn run_pending(grid: &Grid, todo: &[&RunSpec], out: &Path, opts: &GridOptions) -> (usize, usize) {
     let bar = bar(todo.len(), opts.progress);
     let (tx, rx) = mpsc::channel::<Record>();
     let queue = Mutex::new(todo.iter().copied().collect::<VecDeque<_>>());
@@ -168,30 +193,11 @@ pub fn run(grid: &Grid, out: &Path, opts: &GridOptions) -> Result<GridReport> {
         }
         drop(tx);
         for (k, r) in rx.iter().enumerate() {
-            let line = match r.status {
-                Status::Done => {
-                    done += 1;
-                    format!(
-                        "[{}/{}] done   {} · success {} · {:.1} min",
-                        k + 1,
-                        todo.len(),
-                        r.id,
-                        r.success
-                            .map_or("–".into(), |s| format!("{:.1} %", 100.0 * s)),
-                        r.wall_s / 60.0
-                    )
-                }
-                Status::Failed => {
-                    failed += 1;
-                    format!(
-                        "[{}/{}] FAILED {} · {}",
-                        k + 1,
-                        todo.len(),
-                        r.id,
-                        r.error.as_deref().unwrap_or("")
-                    )
-                }
-            };
+            match r.status {
+                Status::Done => done += 1,
+                Status::Failed => failed += 1,
+            }
+            let line = ended_line(k, todo.len(), &r);
             if opts.progress {
                 bar.println(line);
             } else {
@@ -201,19 +207,29 @@ pub fn run(grid: &Grid, out: &Path, opts: &GridOptions) -> Result<GridReport> {
         }
     });
     bar.finish_and_clear();
-    let cells = match opts.only {
-        Some(_) => Vec::new(),
-        None => {
-            let records = record::read_all(out)?;
-            results::write_all(out, &records, &grid.baselines, &title(grid))?
-        }
-    };
-    Ok(GridReport {
-        skipped,
-        done,
-        failed,
-        cells,
-    })
+    (done, failed)
+}
+
+/// The line printed when the `k`-th of `n` runs ends with record `r`.
+fn ended_line(k: usize, n: usize, r: &Record) -> String {
+    match r.status {
+        Status::Done => format!(
+            "[{}/{}] done   {} · success {} · {:.1} min",
+            k + 1,
+            n,
+            r.id,
+            r.success
+                .map_or("–".into(), |s| format!("{:.1} %", 100.0 * s)),
+            r.wall_s / 60.0
+        ),
+        Status::Failed => format!(
+            "[{}/{}] FAILED {} · {}",
+            k + 1,
+            n,
+            r.id,
+            r.error.as_deref().unwrap_or("")
+        ),
+    }
 }
 
 fn write_spec_file(grid: &Grid, out: &Path) -> Result<()> {

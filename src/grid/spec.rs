@@ -173,32 +173,7 @@ impl Grid {
             base_config(path, file.base.as_deref(), file.robot.as_deref())?;
         let mut fixed = Vec::new();
         flatten("", &file.set, &mut fixed);
-        let mut axis_values = Vec::new();
-        flatten("", &file.axes, &mut axis_values);
-        if axis_values.is_empty() {
-            return Err(bad(
-                path,
-                "axes",
-                "no axes: name at least one key with a list of values",
-            ));
-        }
-        let mut axes = Vec::new();
-        for (key, v) in axis_values {
-            let toml::Value::Array(values) = v else {
-                return Err(bad(
-                    path,
-                    &format!("axes.{key}"),
-                    "must be a list of values",
-                ));
-            };
-            if values.is_empty() {
-                return Err(bad(path, &format!("axes.{key}"), "is empty"));
-            }
-            if fixed.iter().any(|(k, _)| *k == key) {
-                return Err(bad(path, &format!("axes.{key}"), "is also in [set]"));
-            }
-            axes.push(Axis { key, values });
-        }
+        let mut axes = parse_axes(path, &file.axes, &fixed)?;
         let seed_key = file.seed.unwrap_or_else(|| "train.seed".into());
         // Seeds outermost: every cell's first seed finishes before any cell's second, so a
         // grid cut short still holds complete, paired seeds.
@@ -210,64 +185,8 @@ impl Grid {
         if last == 0 {
             return Err(bad(path, "last", "must be ≥ 1"));
         }
-        let runs = cross(&axes)
-            .into_iter()
-            .enumerate()
-            .map(|(index, combo)| {
-                let mut all = fixed.clone();
-                let values = expand(&combo, &mut all);
-                let id = run_id(&values);
-                let source = format!("{} (run {index}: {id}, from {base_name})", path.display());
-                let config = Config::from_toml_str_with_values(&base_text, &source, &all)?;
-                Ok(RunSpec {
-                    index,
-                    id,
-                    values,
-                    config,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let mut ids: Vec<&str> = runs.iter().map(|r| r.id.as_str()).collect();
-        ids.sort_unstable();
-        if let Some(w) = ids.windows(2).find(|w| w[0] == w[1]) {
-            return Err(bad(
-                path,
-                "axes",
-                format!("two runs would share the name `{}`", w[0]),
-            ));
-        }
-        let tables = match file.baseline {
-            None => Vec::new(),
-            Some(toml::Value::Table(t)) => vec![t],
-            Some(toml::Value::Array(a)) => a
-                .into_iter()
-                .map(|v| match v {
-                    toml::Value::Table(t) => Ok(t),
-                    _ => Err(bad(path, "baseline", "a list of tables of axis values")),
-                })
-                .collect::<Result<_>>()?,
-            Some(_) => {
-                return Err(bad(
-                    path,
-                    "baseline",
-                    "a table of axis values, or a list of them",
-                ))
-            }
-        };
-        let mut baselines = Vec::new();
-        for t in tables {
-            let mut want = Vec::new();
-            flatten("", &t, &mut want);
-            let label = cell_label(&want, &seed_key);
-            if !runs.iter().any(|r| r.cell(&seed_key) == label) {
-                return Err(bad(
-                    path,
-                    "baseline",
-                    format!("no cell `{label}` in the grid"),
-                ));
-            }
-            baselines.push(label);
-        }
+        let runs = resolve_runs(path, &axes, &fixed, &base_text, &base_name)?;
+        let baselines = parse_baselines(path, file.baseline, &runs, &seed_key)?;
         Ok(Grid {
             path: path.to_path_buf(),
             text: text.to_string(),
@@ -278,6 +197,123 @@ impl Grid {
             runs,
         })
     }
+}
+
+/// The `[axes]` table as axes in key order: each a non-empty list, none also in `[set]`
+/// (`fixed`).
+fn parse_axes(
+    path: &Path,
+    table: &toml::Table,
+    fixed: &[(String, toml::Value)],
+) -> Result<Vec<Axis>> {
+    let mut axis_values = Vec::new();
+    flatten("", table, &mut axis_values);
+    if axis_values.is_empty() {
+        return Err(bad(
+            path,
+            "axes",
+            "no axes: name at least one key with a list of values",
+        ));
+    }
+    let mut axes = Vec::new();
+    for (key, v) in axis_values {
+        let toml::Value::Array(values) = v else {
+            return Err(bad(
+                path,
+                &format!("axes.{key}"),
+                "must be a list of values",
+            ));
+        };
+        if values.is_empty() {
+            return Err(bad(path, &format!("axes.{key}"), "is empty"));
+        }
+        if fixed.iter().any(|(k, _)| *k == key) {
+            return Err(bad(path, &format!("axes.{key}"), "is also in [set]"));
+        }
+        axes.push(Axis { key, values });
+    }
+    Ok(axes)
+}
+
+/// Every run of the cross product of `axes` with its config resolved from the base text, the
+/// `[set]` overrides (`fixed`) and its axis values; no two runs may share a name.
+fn resolve_runs(
+    path: &Path,
+    axes: &[Axis],
+    fixed: &[(String, toml::Value)],
+    base_text: &str,
+    base_name: &str,
+) -> Result<Vec<RunSpec>> {
+    let runs = cross(axes)
+        .into_iter()
+        .enumerate()
+        .map(|(index, combo)| {
+            let mut all = fixed.to_vec();
+            let values = expand(&combo, &mut all);
+            let id = run_id(&values);
+            let source = format!("{} (run {index}: {id}, from {base_name})", path.display());
+            let config = Config::from_toml_str_with_values(base_text, &source, &all)?;
+            Ok(RunSpec {
+                index,
+                id,
+                values,
+                config,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut ids: Vec<&str> = runs.iter().map(|r| r.id.as_str()).collect();
+    ids.sort_unstable();
+    if let Some(w) = ids.windows(2).find(|w| w[0] == w[1]) {
+        return Err(bad(
+            path,
+            "axes",
+            format!("two runs would share the name `{}`", w[0]),
+        ));
+    }
+    Ok(runs)
+}
+
+/// The `baseline` entry (a table of axis values, or a list of them) as cell labels, each a cell
+/// of `runs`.
+fn parse_baselines(
+    path: &Path,
+    baseline: Option<toml::Value>,
+    runs: &[RunSpec],
+    seed_key: &str,
+) -> Result<Vec<String>> {
+    let tables = match baseline {
+        None => Vec::new(),
+        Some(toml::Value::Table(t)) => vec![t],
+        Some(toml::Value::Array(a)) => a
+            .into_iter()
+            .map(|v| match v {
+                toml::Value::Table(t) => Ok(t),
+                _ => Err(bad(path, "baseline", "a list of tables of axis values")),
+            })
+            .collect::<Result<_>>()?,
+        Some(_) => {
+            return Err(bad(
+                path,
+                "baseline",
+                "a table of axis values, or a list of them",
+            ))
+        }
+    };
+    let mut baselines = Vec::new();
+    for t in tables {
+        let mut want = Vec::new();
+        flatten("", &t, &mut want);
+        let label = cell_label(&want, seed_key);
+        if !runs.iter().any(|r| r.cell(seed_key) == label) {
+            return Err(bad(
+                path,
+                "baseline",
+                format!("no cell `{label}` in the grid"),
+            ));
+        }
+        baselines.push(label);
+    }
+    Ok(baselines)
 }
 
 /// The config overrides of one combination of axis values (appended to `sets`) and the values

@@ -8,7 +8,9 @@
 //! keeps its moments private (so a resumed run could not continue exactly); `VarMap` is a hash
 //! map, so [`Params`] keeps variables in name order.
 
+pub mod act_kernel;
 pub mod dense;
+pub mod flops;
 pub mod tanh_gaussian;
 
 use std::collections::BTreeMap;

@@ -4,6 +4,9 @@
 pub mod assets;
 pub mod dynamics;
 pub mod robot;
+pub mod settings;
+pub mod urdf;
+pub mod weld;
 pub mod world;
 
 pub use assets::{load_robot, Robot, A1_URDF, QUADRUPED_URDF, RUNNER_URDF};

@@ -14,61 +14,9 @@ use rapier3d::prelude::*;
 
 use super::dynamics::DynamicsParams;
 use super::robot::{JointKind, RobotModel};
-use crate::error::{Error, Result};
-
-/// Time stepping and safety settings of a world.
-#[derive(Clone, Debug, PartialEq)]
-pub struct SimSettings {
-    /// Physics step in seconds.
-    pub dt_s: Real,
-    /// Physics steps per control step (control period = `substeps × dt_s`).
-    pub substeps: usize,
-    /// Rapier solver iterations per physics step.
-    pub solver_iterations: usize,
-    /// Height of the free root link at reset (ignored for robots rooted at `world`).
-    pub spawn_height_m: Real,
-    /// Any body faster than this (m/s) counts as a physics blow-up.
-    pub max_linvel_m_s: Real,
-    /// Any body spinning faster than this (rad/s) counts as a physics blow-up.
-    pub max_angvel_rad_s: Real,
-    /// Multiplies the URDF joint damping.
-    pub joint_damping_scale: Real,
-    /// Multiplies the URDF joint armature.
-    pub armature_scale: Real,
-    /// How actions become joint torques.
-    pub control: Control,
-}
-
-/// How actions become joint torques (config `env.control`, `env.pd`).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub enum Control {
-    /// `τ = a × effort`.
-    #[default]
-    Torque,
-    /// `τ = clip(kp·(pose + scale·a − q) − kd·q̇, ±effort)`, recomputed every physics step.
-    Position {
-        /// Stiffness (N·m/rad).
-        kp: Real,
-        /// Damping (N·m·s/rad).
-        kd: Real,
-        /// Target offset per unit action (rad).
-        scale: Real,
-        /// Target at action 0 per actuated joint (empty: zeros).
-        pose: Vec<Real>,
-    },
-}
-
-impl SimSettings {
-    /// Checks every field; errors name the config field (`env.*`).
-    pub fn validate(&self) -> Result<()> {
-        validate_settings(self)
-    }
-
-    /// Control period in seconds.
-    pub fn control_dt_s(&self) -> Real {
-        self.dt_s * self.substeps as Real
-    }
-}
+use super::settings::{validate_control, validate_settings};
+pub use super::settings::{Control, SimSettings};
+use crate::error::Result;
 
 /// One actuated hinge.
 #[derive(Clone, Debug)]
@@ -445,8 +393,23 @@ fn build(model: &RobotModel, s: &SimSettings, dynamics: &DynamicsParams) -> Buil
     w.integration_parameters.num_solver_iterations = s.solver_iterations;
     w.integration_parameters.max_ccd_substeps = 0;
 
-    // Ground: a halfspace with friction 1, combined by product with the robot's coefficient,
-    // so the effective coefficient is exactly the task's `friction_coef`.
+    insert_ground(&mut w);
+    let poses = link_poses(model, s);
+    let link_bodies = insert_links(&mut w, model, &poses, dynamics);
+    insert_joints(&mut w, model, &link_bodies);
+    let multibody = set_joint_damping(&mut w, model, s, &link_bodies);
+    let actuators = actuators(&mut w, model, &link_bodies);
+    Built {
+        world: w,
+        link_bodies,
+        actuators,
+        multibody,
+    }
+}
+
+/// Ground: a halfspace with friction 1, combined by product with the robot's coefficient, so
+/// the effective coefficient is exactly the task's `friction_coef`.
+fn insert_ground(w: &mut PhysicsWorld) {
     let ground = w.bodies.insert(RigidBodyBuilder::fixed());
     w.colliders.insert_with_parent(
         ColliderBuilder::new(SharedShape::halfspace(Vector::Z))
@@ -455,8 +418,10 @@ fn build(model: &RobotModel, s: &SimSettings, dynamics: &DynamicsParams) -> Buil
         ground,
         &mut w.bodies,
     );
+}
 
-    // Link poses at q = 0.
+/// Link poses at q = 0, the free root at the spawn height.
+fn link_poses(model: &RobotModel, s: &SimSettings) -> Vec<Pose> {
     let mut poses = vec![Pose::IDENTITY; model.links.len()];
     if !model.root_is_world() {
         poses[0] = Pose::from_translation(Vector::new(0.0, 0.0, s.spawn_height_m));
@@ -464,7 +429,17 @@ fn build(model: &RobotModel, s: &SimSettings, dynamics: &DynamicsParams) -> Buil
     for j in &model.joints {
         poses[j.child] = poses[j.parent] * j.origin;
     }
+    poses
+}
 
+/// One body per link (a fixed one for a `world` root) with its colliders and scaled mass, in
+/// link order; returns the bodies' handles.
+fn insert_links(
+    w: &mut PhysicsWorld,
+    model: &RobotModel,
+    poses: &[Pose],
+    dynamics: &DynamicsParams,
+) -> Vec<RigidBodyHandle> {
     let mut body_idx = 0;
     let mut link_bodies = Vec::with_capacity(model.links.len());
     for (li, link) in model.links.iter().enumerate() {
@@ -494,7 +469,11 @@ fn build(model: &RobotModel, s: &SimSettings, dynamics: &DynamicsParams) -> Buil
         };
         link_bodies.push(handle);
     }
+    link_bodies
+}
 
+/// One multibody joint per URDF joint, in joint order.
+fn insert_joints(w: &mut PhysicsWorld, model: &RobotModel, link_bodies: &[RigidBodyHandle]) {
     for j in model.joints.iter() {
         let (locked, basis) = match j.kind {
             JointKind::Revolute | JointKind::Continuous => (
@@ -519,9 +498,16 @@ fn build(model: &RobotModel, s: &SimSettings, dynamics: &DynamicsParams) -> Buil
         w.multibody_joints
             .insert(link_bodies[j.parent], link_bodies[j.child], b.build(), true);
     }
+}
 
-    // Damping and armature per DOF; the free root gets none (Rapier's default 0.1 on the
-    // root's angular DOFs would act like air drag on the torso).
+/// Damping and armature per DOF; the free root gets none (Rapier's default 0.1 on the root's
+/// angular DOFs would act like air drag on the torso). Returns the robot's multibody.
+fn set_joint_damping(
+    w: &mut PhysicsWorld,
+    model: &RobotModel,
+    s: &SimSettings,
+    link_bodies: &[RigidBodyHandle],
+) -> MultibodyIndex {
     let root_handle = link_bodies[if model.root_is_world() { 1 } else { 0 }];
     let root_id = *w
         .multibody_joints
@@ -538,11 +524,20 @@ fn build(model: &RobotModel, s: &SimSettings, dynamics: &DynamicsParams) -> Buil
     }
     for j in &model.joints {
         if matches!(j.kind, JointKind::Revolute | JointKind::Continuous) {
-            let (mb, dof, _) = dof_of(&mut w, link_bodies[j.child]);
+            let (mb, dof, _) = dof_of(w, link_bodies[j.child]);
             mb.damping_mut()[dof] = j.damping * s.joint_damping_scale;
             mb.armature_mut()[dof] = j.armature * s.armature_scale;
         }
     }
+    multibody
+}
+
+/// The actuated hinges in action order.
+fn actuators(
+    w: &mut PhysicsWorld,
+    model: &RobotModel,
+    link_bodies: &[RigidBodyHandle],
+) -> Vec<Actuator> {
     let mut actuators = Vec::new();
     for j in model
         .actuated_joints()
@@ -550,7 +545,7 @@ fn build(model: &RobotModel, s: &SimSettings, dynamics: &DynamicsParams) -> Buil
         .map(|j| &model.joints[j])
     {
         let child = link_bodies[j.child];
-        let (_, _, link_id) = dof_of(&mut w, child);
+        let (_, _, link_id) = dof_of(w, child);
         actuators.push(Actuator {
             parent: link_bodies[j.parent],
             child,
@@ -560,12 +555,7 @@ fn build(model: &RobotModel, s: &SimSettings, dynamics: &DynamicsParams) -> Buil
             link_id,
         });
     }
-    Built {
-        world: w,
-        link_bodies,
-        actuators,
-        multibody,
-    }
+    actuators
 }
 
 /// Index of a link's first DOF in its multibody's generalized coordinates.
@@ -590,91 +580,6 @@ fn dof_of(w: &mut PhysicsWorld, body: RigidBodyHandle) -> (&mut Multibody, usize
         .expect("link id comes from the joint set")
         .assembly_id();
     (mb, dof, id.id)
-}
-
-fn validate_control(c: &Control, n_actuators: usize) -> Result<()> {
-    let Control::Position {
-        kp,
-        kd,
-        scale,
-        pose,
-    } = c
-    else {
-        return Ok(());
-    };
-    for (field, v) in [
-        ("env.pd.kp", *kp),
-        ("env.pd.kd", *kd),
-        ("env.pd.action_scale_rad", *scale),
-    ] {
-        if !(v.is_finite() && (0.0..=1e4).contains(&v)) {
-            return Err(Error::config(
-                field,
-                format!("must be in [0, 10000], got {v}"),
-            ));
-        }
-    }
-    if !pose.is_empty() && pose.len() != n_actuators {
-        return Err(Error::config(
-            "env.pd.default_pose_rad",
-            format!(
-                "has {} angles, the robot has {n_actuators} actuated joints (or leave it empty)",
-                pose.len()
-            ),
-        ));
-    }
-    if let Some(v) = pose.iter().find(|v| !v.is_finite()) {
-        return Err(Error::config(
-            "env.pd.default_pose_rad",
-            format!("{v} is not finite"),
-        ));
-    }
-    Ok(())
-}
-
-fn validate_settings(s: &SimSettings) -> Result<()> {
-    if !(s.dt_s.is_finite() && s.dt_s > 0.0 && s.dt_s <= 0.1) {
-        return Err(Error::config(
-            "env.dt_s",
-            format!("must be in (0, 0.1], got {}", s.dt_s),
-        ));
-    }
-    if s.substeps == 0 || s.substeps > 100 {
-        return Err(Error::config(
-            "env.substeps",
-            format!("must be in 1..=100, got {}", s.substeps),
-        ));
-    }
-    if s.solver_iterations == 0 || s.solver_iterations > 100 {
-        return Err(Error::config(
-            "env.solver_iterations",
-            format!("must be in 1..=100, got {}", s.solver_iterations),
-        ));
-    }
-    if !(s.spawn_height_m.is_finite() && s.spawn_height_m >= 0.0 && s.spawn_height_m < 100.0) {
-        return Err(Error::config(
-            "env.spawn_height_m",
-            format!("must be in [0, 100), got {}", s.spawn_height_m),
-        ));
-    }
-    for (field, v) in [
-        ("env.joint_damping_scale", s.joint_damping_scale),
-        ("env.armature_scale", s.armature_scale),
-    ] {
-        if !(v.is_finite() && (0.0..=100.0).contains(&v)) {
-            return Err(Error::config(
-                field,
-                format!("must be in [0, 100], got {v}"),
-            ));
-        }
-    }
-    if !(s.max_linvel_m_s > 0.0 && s.max_angvel_rad_s > 0.0) {
-        return Err(Error::config(
-            "env.max_linvel_m_s / env.max_angvel_rad_s",
-            "blow-up thresholds must be > 0",
-        ));
-    }
-    Ok(())
 }
 
 fn body_count(model: &RobotModel) -> usize {
