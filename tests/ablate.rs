@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use drat::grid::ablate::{measure, Ablation, DEFAULT_ABLATION};
+use drat::diagnostics::ablate::{measure, Ablation, DEFAULT_ABLATION};
 
 const TWO_LEVELS: &str = r#"
 robot = "quadruped"

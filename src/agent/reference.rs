@@ -30,52 +30,11 @@ impl Agent {
         let not_done = tensor2(rl.terminal.iter().map(|d| 1.0 - d).collect(), n, 1)?;
         let alpha = self.alpha()? as f64;
 
-        // ALGORITHM: task posterior from context; z per row; KL to the prior (PEARL).
-        let (z, kl) = match &self.encoder {
-            Some(enc) => {
-                let f = context_features(od, ad);
-                let c =
-                    Tensor::from_slice(&batch.context, (t, batch.context_len, f), &Device::Cpu)?;
-                let post = enc.posterior(&c)?;
-                let eps = Tensor::from_vec(
-                    normal_vec(t * self.cfg.latent_dim, rng),
-                    (t, self.cfg.latent_dim),
-                    &Device::Cpu,
-                )?;
-                let zt = pearl::reparameterize(&post, &eps)?;
-                let l = self.cfg.latent_dim;
-                let rows = zt.unsqueeze(1)?.broadcast_as((t, b, l))?.reshape((n, l))?;
-                (Some(rows), Some(kl_to_standard_normal(&post)?.sum_all()?))
-            }
-            None => (None, None),
-        };
+        let (z, kl) = self.reference_posterior(batch, rng)?;
         let z_d = z.as_ref().map(|z| z.detach());
 
-        // ALGORITHM: critic target y = s·r + γ·(1 − terminal)·(min Q̄(s′, a′) − α log π(a′|s′)).
-        let target = {
-            let (m, ls) = self.policy_dist(&next, z_d.as_ref())?;
-            let eps = tensor2(normal_vec(n * ad, rng), n, ad)?;
-            let (a2, logp2) = tanh_gaussian::sample(&m, &ls, &eps)?;
-            let qt = self
-                .q(&self.q1_target, &next, &a2, z_d.as_ref())?
-                .minimum(&self.q(&self.q2_target, &next, &a2, z_d.as_ref())?)?;
-            let v = (qt - (logp2 * alpha)?)?;
-            let y = ((rew * self.cfg.reward_scale)? + ((not_done * v)? * self.cfg.gamma)?)?;
-            // Transferred samples valued by DR/DRaE carry their own fixed target.
-            if batch.target.iter().any(Option::is_some) {
-                let mask: Vec<f32> = batch
-                    .target
-                    .iter()
-                    .map(|x| f32::from(u8::from(x.is_some())))
-                    .collect();
-                let fixed: Vec<f32> = batch.target.iter().map(|x| x.unwrap_or(0.0)).collect();
-                let mask = tensor2(mask, n, 1)?;
-                let fixed = tensor2(fixed, n, 1)?;
-                ((y * mask.affine(-1.0, 1.0)?)? + (fixed * mask)?)?.detach()
-            } else {
-                y.detach()
-            }
-        };
+        let target =
+            self.reference_target(batch, &next, rew, not_done, z_d.as_ref(), alpha, rng)?;
         let q1 = self.q(&self.q1, &obs, &act, z.as_ref())?;
         let q2 = self.q(&self.q2, &obs, &act, z.as_ref())?;
         let l1 = (&q1 - &target)?.sqr()?.mean_all()?;
@@ -132,5 +91,77 @@ impl Agent {
             entropy: -scalar(&logp.mean_all()?)?,
             q_mean: scalar(&q1.mean_all()?)?,
         })
+    }
+
+    /// PEARL's task posterior of the batch's contexts: z per RL row (reparameterised, noise
+    /// from `rng`) and the KL to the prior summed over tasks; `None` without context.
+    fn reference_posterior(
+        &self,
+        batch: &MetaBatch,
+        rng: &mut impl Rng,
+    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
+        let (t, b, od, ad) = (batch.n_tasks, batch.per_task, self.obs_dim, self.act_dim);
+        let n = t * b;
+        // ALGORITHM: task posterior from context; z per row; KL to the prior (PEARL).
+        Ok(match &self.encoder {
+            Some(enc) => {
+                let f = context_features(od, ad);
+                let c =
+                    Tensor::from_slice(&batch.context, (t, batch.context_len, f), &Device::Cpu)?;
+                let post = enc.posterior(&c)?;
+                let eps = Tensor::from_vec(
+                    normal_vec(t * self.cfg.latent_dim, rng),
+                    (t, self.cfg.latent_dim),
+                    &Device::Cpu,
+                )?;
+                let zt = pearl::reparameterize(&post, &eps)?;
+                let l = self.cfg.latent_dim;
+                let rows = zt.unsqueeze(1)?.broadcast_as((t, b, l))?.reshape((n, l))?;
+                (Some(rows), Some(kl_to_standard_normal(&post)?.sum_all()?))
+            }
+            None => (None, None),
+        })
+    }
+
+    /// The critic's target rows, detached: `s·r + γ·(1 − terminal)·(min Q̄(s′, a′) −
+    /// α log π(a′|s′))`, or a transferred row's fixed target.
+    #[allow(clippy::too_many_arguments)]
+    fn reference_target(
+        &self,
+        batch: &MetaBatch,
+        next: &Tensor,
+        rew: Tensor,
+        not_done: Tensor,
+        z_d: Option<&Tensor>,
+        alpha: f64,
+        rng: &mut impl Rng,
+    ) -> Result<Tensor> {
+        let (n, ad) = (batch.n_tasks * batch.per_task, self.act_dim);
+        // ALGORITHM: critic target y = s·r + γ·(1 − terminal)·(min Q̄(s′, a′) − α log π(a′|s′)).
+        let (m, ls) = self.policy_dist(next, z_d)?;
+        let eps = tensor2(normal_vec(n * ad, rng), n, ad)?;
+        let (a2, logp2) = tanh_gaussian::sample(&m, &ls, &eps)?;
+        let qt = self.q(&self.q1_target, next, &a2, z_d)?.minimum(&self.q(
+            &self.q2_target,
+            next,
+            &a2,
+            z_d,
+        )?)?;
+        let v = (qt - (logp2 * alpha)?)?;
+        let y = ((rew * self.cfg.reward_scale)? + ((not_done * v)? * self.cfg.gamma)?)?;
+        // Transferred samples valued by DR/DRaE carry their own fixed target.
+        if batch.target.iter().any(Option::is_some) {
+            let mask: Vec<f32> = batch
+                .target
+                .iter()
+                .map(|x| f32::from(u8::from(x.is_some())))
+                .collect();
+            let fixed: Vec<f32> = batch.target.iter().map(|x| x.unwrap_or(0.0)).collect();
+            let mask = tensor2(mask, n, 1)?;
+            let fixed = tensor2(fixed, n, 1)?;
+            Ok(((y * mask.affine(-1.0, 1.0)?)? + (fixed * mask)?)?.detach())
+        } else {
+            Ok(y.detach())
+        }
     }
 }

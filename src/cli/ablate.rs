@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use clap::Args as ClapArgs;
 
 use super::positive_minutes;
-use crate::grid::ablate::{markdown, measure, write_outputs, Ablation, DEFAULT_ABLATION};
+use crate::diagnostics::ablate::{markdown, measure, write_outputs, Ablation, DEFAULT_ABLATION};
 use crate::train::run;
 
 #[derive(ClapArgs)]

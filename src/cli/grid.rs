@@ -72,63 +72,11 @@ pub fn run(a: GridArgs) -> Result<()> {
     let exe = std::env::current_exe().context("locating the drat binary")?;
     let states = runner::states(&g, &out)?;
     if a.dry_run {
-        println!(
-            "{}: {} runs into {}",
-            a.grid.display(),
-            g.runs.len(),
-            out.display()
-        );
-        for (r, s) in g.runs.iter().zip(&states) {
-            let sets: Vec<String> = r
-                .values
-                .iter()
-                .map(|(k, v)| format!("{k}={}", crate::grid::spec::plain(v)))
-                .collect();
-            println!(
-                "  {:>3}  {:<7} {:<40} {}",
-                r.index,
-                format!("{s:?}").to_lowercase(),
-                r.id,
-                sets.join(" ")
-            );
-        }
+        print_dry_run(&a, &g, &states, &out);
         return Ok(());
     }
     if a.slurm {
-        let pending: Vec<usize> = g
-            .runs
-            .iter()
-            .zip(&states)
-            .filter(|(_, s)| **s != runner::State::Done)
-            .map(|(r, _)| r.index)
-            .collect();
-        let slurm = SlurmOptions {
-            partition: a.partition.clone(),
-            time: a.time.clone(),
-            cpus_per_task: a.cpus_per_task,
-        };
-        let script = slurm_script(&g, &out, &exe, &pending, &slurm)?;
-        std::fs::create_dir_all(out.join("slurm"))
-            .with_context(|| format!("creating {}", out.join("slurm").display()))?;
-        let path = out.join("slurm.sh");
-        crate::report::write_atomic(&path, script.as_bytes())?;
-        println!("wrote {} ({} array tasks)", path.display(), pending.len());
-        if a.submit {
-            let o = std::process::Command::new("sbatch")
-                .arg(&path)
-                .output()
-                .context("running sbatch (is Slurm installed?)")?;
-            if !o.status.success() {
-                bail!(
-                    "sbatch {} failed: {}",
-                    path.display(),
-                    String::from_utf8_lossy(&o.stderr).trim()
-                );
-            }
-            print!("{}", String::from_utf8_lossy(&o.stdout));
-            println!("watch: squeue --me · then: drat merge {}", out.display());
-        }
-        return Ok(());
+        return write_slurm(&a, &g, &states, &out, &exe);
     }
     let opts = runner::GridOptions {
         exe,
@@ -163,5 +111,73 @@ pub fn merge(a: MergeArgs) -> Result<()> {
         dirs.len(),
         out.display()
     );
+    Ok(())
+}
+
+/// `--dry-run`: the runs and where each stands.
+fn print_dry_run(a: &GridArgs, g: &Grid, states: &[runner::State], out: &Path) {
+    println!(
+        "{}: {} runs into {}",
+        a.grid.display(),
+        g.runs.len(),
+        out.display()
+    );
+    for (r, s) in g.runs.iter().zip(states) {
+        let sets: Vec<String> = r
+            .values
+            .iter()
+            .map(|(k, v)| format!("{k}={}", crate::grid::spec::plain(v)))
+            .collect();
+        println!(
+            "  {:>3}  {:<7} {:<40} {}",
+            r.index,
+            format!("{s:?}").to_lowercase(),
+            r.id,
+            sets.join(" ")
+        );
+    }
+}
+
+/// `--slurm`: writes `slurm.sh` for the pending runs, and with `--submit` submits it.
+fn write_slurm(
+    a: &GridArgs,
+    g: &Grid,
+    states: &[runner::State],
+    out: &Path,
+    exe: &Path,
+) -> Result<()> {
+    let pending: Vec<usize> = g
+        .runs
+        .iter()
+        .zip(states)
+        .filter(|(_, s)| **s != runner::State::Done)
+        .map(|(r, _)| r.index)
+        .collect();
+    let slurm = SlurmOptions {
+        partition: a.partition.clone(),
+        time: a.time.clone(),
+        cpus_per_task: a.cpus_per_task,
+    };
+    let script = slurm_script(g, out, exe, &pending, &slurm)?;
+    std::fs::create_dir_all(out.join("slurm"))
+        .with_context(|| format!("creating {}", out.join("slurm").display()))?;
+    let path = out.join("slurm.sh");
+    crate::report::write_atomic(&path, script.as_bytes())?;
+    println!("wrote {} ({} array tasks)", path.display(), pending.len());
+    if a.submit {
+        let o = std::process::Command::new("sbatch")
+            .arg(&path)
+            .output()
+            .context("running sbatch (is Slurm installed?)")?;
+        if !o.status.success() {
+            bail!(
+                "sbatch {} failed: {}",
+                path.display(),
+                String::from_utf8_lossy(&o.stderr).trim()
+            );
+        }
+        print!("{}", String::from_utf8_lossy(&o.stdout));
+        println!("watch: squeue --me · then: drat merge {}", out.display());
+    }
     Ok(())
 }

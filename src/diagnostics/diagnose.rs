@@ -287,53 +287,8 @@ pub fn write_report(diagnosis: &Diagnosis, out: &Path, title: &str) -> Result<St
         ("|Δ friction|", |s| s.friction_shift, FRICTION_EDGES),
     ];
     for (name, shift, edges) in shifts {
-        let labels = [
-            format!("< {}", edges[0]),
-            format!("{}–{}", edges[0], edges[1]),
-            format!("≥ {}", edges[1]),
-        ];
-        writeln!(text, "\nby {name}: bias / RMSE (n)").map_err(fmt)?;
-        write!(text, "{:<14}", "estimate").map_err(fmt)?;
-        for l in &labels {
-            write!(text, " {l:>22}").map_err(fmt)?;
-        }
-        writeln!(text, " {:>22}", "all").map_err(fmt)?;
-        let mut series = Vec::new();
-        for (k, e) in ESTIMATES.iter().enumerate() {
-            write!(text, "{e:<14}").map_err(fmt)?;
-            let mut pts = Vec::new();
-            for (b, label) in labels.iter().enumerate() {
-                let part: Vec<&Sample> = samples
-                    .iter()
-                    .filter(|s| bucket(shift(s), edges) == b)
-                    .collect();
-                let (n, bias, rmse) = error_stats(&part, k);
-                write!(text, " {:>22}", format!("{bias:+.3} / {rmse:.3} ({n})")).map_err(fmt)?;
-                table.push_str(&format!("{name},{label},{e},{n},{bias},{rmse}\n"));
-                if n > 0 {
-                    pts.push((b as f64, bias, rmse));
-                }
-            }
-            let all: Vec<&Sample> = samples.iter().collect();
-            let (n, bias, rmse) = error_stats(&all, k);
-            writeln!(text, " {:>22}", format!("{bias:+.3} / {rmse:.3} ({n})")).map_err(fmt)?;
-            table.push_str(&format!("{name},all,{e},{n},{bias},{rmse}\n"));
-            series.push((e.to_string(), pts));
-        }
-        let file = if name.contains("mass") {
-            "by_mass.png"
-        } else {
-            "by_friction.png"
-        };
-        let x_desc = format!(
-            "{name} bucket: 0 = {}, 1 = {}, 2 = {}",
-            labels[0], labels[1], labels[2]
-        );
-        crate::report::plots::estimate_errors(
-            &series,
-            &x_desc,
-            &out.join(file),
-            &format!("transfer estimates vs Monte-Carlo values · {title}"),
+        shift_table(
+            samples, name, shift, edges, out, title, &mut text, &mut table,
         )?;
     }
     let own = &diagnosis.own;
@@ -356,6 +311,72 @@ pub fn write_report(diagnosis: &Diagnosis, out: &Path, title: &str) -> Result<St
     ));
     crate::report::write_atomic(&out.join("summary.csv"), table.as_bytes())?;
     Ok(text)
+}
+
+/// One shift's table of [`write_report`]: bias / RMSE (n) of every estimate per bucket of
+/// `shift`, appended to `text` and to the summary CSV `table`, and its plot.
+#[allow(clippy::too_many_arguments)]
+fn shift_table(
+    samples: &[Sample],
+    name: &str,
+    shift: fn(&Sample) -> f32,
+    edges: [f32; 2],
+    out: &Path,
+    title: &str,
+    text: &mut String,
+    table: &mut String,
+) -> Result<()> {
+    use std::fmt::Write as _;
+    let fmt = |e: std::fmt::Error| Error::argument("diagnose", e.to_string());
+    let labels = [
+        format!("< {}", edges[0]),
+        format!("{}–{}", edges[0], edges[1]),
+        format!("≥ {}", edges[1]),
+    ];
+    writeln!(text, "\nby {name}: bias / RMSE (n)").map_err(fmt)?;
+    write!(text, "{:<14}", "estimate").map_err(fmt)?;
+    for l in &labels {
+        write!(text, " {l:>22}").map_err(fmt)?;
+    }
+    writeln!(text, " {:>22}", "all").map_err(fmt)?;
+    let mut series = Vec::new();
+    for (k, e) in ESTIMATES.iter().enumerate() {
+        write!(text, "{e:<14}").map_err(fmt)?;
+        let mut pts = Vec::new();
+        for (b, label) in labels.iter().enumerate() {
+            let part: Vec<&Sample> = samples
+                .iter()
+                .filter(|s| bucket(shift(s), edges) == b)
+                .collect();
+            let (n, bias, rmse) = error_stats(&part, k);
+            write!(text, " {:>22}", format!("{bias:+.3} / {rmse:.3} ({n})")).map_err(fmt)?;
+            table.push_str(&format!("{name},{label},{e},{n},{bias},{rmse}\n"));
+            if n > 0 {
+                pts.push((b as f64, bias, rmse));
+            }
+        }
+        let all: Vec<&Sample> = samples.iter().collect();
+        let (n, bias, rmse) = error_stats(&all, k);
+        writeln!(text, " {:>22}", format!("{bias:+.3} / {rmse:.3} ({n})")).map_err(fmt)?;
+        table.push_str(&format!("{name},all,{e},{n},{bias},{rmse}\n"));
+        series.push((e.to_string(), pts));
+    }
+    let file = if name.contains("mass") {
+        "by_mass.png"
+    } else {
+        "by_friction.png"
+    };
+    let x_desc = format!(
+        "{name} bucket: 0 = {}, 1 = {}, 2 = {}",
+        labels[0], labels[1], labels[2]
+    );
+    crate::report::plots::estimate_errors(
+        &series,
+        &x_desc,
+        &out.join(file),
+        &format!("transfer estimates vs Monte-Carlo values · {title}"),
+    )?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! stepping speed ([`env_speed`]). Each answers one question with numbers a person reads;
 //! nothing below imports this folder.
 
+pub mod ablate;
 pub mod diagnose;
 pub mod env_speed;
 pub mod tabular;

@@ -5,7 +5,6 @@
 //! several machines or array tasks. Nothing here knows how training works beyond the
 //! `drat train` command line and a run directory's `metrics.csv`.
 
-pub mod ablate;
 pub mod record;
 pub mod results;
 pub mod runner;

@@ -4,9 +4,9 @@ use std::path::Path;
 
 use plotters::prelude::*;
 
-use crate::report::stats::MethodCurve;
 use super::{bounds, draw_legend, panel, register_fonts, DrawResult, LINE_COLORS};
 use crate::error::{Error, Result};
+use crate::report::stats::MethodCurve;
 
 /// Draws the per-method meta-test curves of a comparison (mean over seeds, shaded 95 % CI)
 /// into `png` and the `.svg` beside it.

@@ -26,12 +26,12 @@ use std::time::Instant;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-use super::spec::{base_config, flatten, plain};
 use crate::config::{Config, Robot};
 use crate::env::gait::TrotGait;
 use crate::env::locomotion::LocomotionEnv;
 use crate::env::{Env, EnvMaker};
 use crate::error::{Error, Result};
+use crate::grid::spec::{base_config, flatten, plain};
 use crate::report::write_atomic;
 use crate::sim::dynamics::DynamicsParams;
 use crate::sim::world::SimWorld;
