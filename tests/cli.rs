@@ -89,34 +89,45 @@ fn summarize_groups_runs_and_eval_set_is_limited_to_meta_test_settings() {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         runs.push(out);
     }
-    let csv = dir.path().join("summary.csv");
+    // summarize is the grid's results over plain run directories: one record per run, the
+    // cell its method (`pearl` here: PEARL without transfer, as run names say).
+    let out = dir.path().join("summary");
     let o = drat(&[
         "summarize",
         runs[0].to_str().unwrap(),
         runs[1].to_str().unwrap(),
         "--last",
         "2",
-        "--csv",
-        csv.to_str().unwrap(),
-        "--plot",
-        dir.path().join("cmp.png").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
     ]);
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(
         text.lines()
-            .any(|l| l.starts_with("none") && l.contains(" 2 ")),
+            .any(|l| l.trim_start().starts_with("pearl") && l.contains("runs  2")),
         "{text}"
     );
-    let written = std::fs::read_to_string(&csv).unwrap();
-    assert_eq!(written.lines().filter(|l| l.starts_with("run,")).count(), 2);
+    assert_eq!(
+        text.lines().filter(|l| l.contains(",pearl,")).count(),
+        2,
+        "{text}"
+    );
+    assert_eq!(
+        std::fs::read_dir(out.join("records")).unwrap().count(),
+        2,
+        "one record per run"
+    );
+    let written = std::fs::read_to_string(out.join("summary.csv")).unwrap();
     assert_eq!(
         written
             .lines()
-            .filter(|l| l.starts_with("method,none,2"))
+            .filter(|l| l.starts_with("pearl,2,0,"))
             .count(),
-        1
+        1,
+        "{written}"
     );
+    assert!(out.join("curves.png").exists());
 
     let missing = dir.path().join("no-such-run");
     let o = drat(&["summarize", missing.to_str().unwrap()]);

@@ -13,7 +13,8 @@ use super::pearl::{self, ContextEncoder, Posterior};
 use super::workspace::Workspace;
 use crate::config::AgentConfig;
 use crate::error::Result;
-use crate::nn::dense::{forward_rows, TensorSlices, Trace};
+use crate::nn::act_kernel::forward_rows;
+use crate::nn::dense::{TensorSlices, Trace};
 use crate::nn::{tanh_gaussian, tensor2, Adam, Mlp, Params};
 
 /// Bounds of the policy's log standard deviation (as in PEARL/rlkit).

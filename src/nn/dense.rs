@@ -17,7 +17,6 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 
-pub use super::act_kernel::forward_rows;
 pub use super::flops::{flops, reset_flops};
 
 /// Threads a matmul may use (1: the calling thread only).

@@ -6,10 +6,6 @@
 use rapier3d::math::{Matrix, Pose, Real, Vector};
 use rapier3d::prelude::{MassProperties, SharedShape};
 
-use super::urdf::parse;
-pub use super::weld::merge_fixed;
-use crate::error::{Error, Result};
-
 /// A collision shape in its link frame.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ShapeDesc {
@@ -111,7 +107,7 @@ pub struct LinkDesc {
     pub collisions: Vec<CollisionDesc>,
     /// Visual elements (pictures only).
     pub visuals: Vec<VisualDesc>,
-    /// Links welded into this one by fixed joints (see [`merge_fixed`]), with their frames in
+    /// Links welded into this one by fixed joints (see [`super::weld::merge_fixed`]), with their frames in
     /// this link's frame.
     pub merged: Vec<(String, Pose)>,
 }
@@ -210,17 +206,6 @@ pub struct RobotModel {
 }
 
 impl RobotModel {
-    /// Parses URDF text. `file` names the source in error messages.
-    pub fn from_urdf_str(text: &str, file: &str) -> Result<Self> {
-        parse(text, file)
-    }
-
-    /// Reads and parses a URDF file.
-    pub fn from_urdf_file(path: &std::path::Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        parse(&text, &path.display().to_string())
-    }
-
     /// Whether the root link is the fixed world (planar robots hang off it).
     pub fn root_is_world(&self) -> bool {
         self.links[0].name == "world"

@@ -39,6 +39,19 @@ use super::robot::{
 use super::weld::merge_fixed;
 use crate::error::{Error, Result};
 
+impl RobotModel {
+    /// Parses URDF text. `file` names the source in error messages.
+    pub fn from_urdf_str(text: &str, file: &str) -> Result<Self> {
+        parse(text, file)
+    }
+
+    /// Reads and parses a URDF file.
+    pub fn from_urdf_file(path: &std::path::Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        parse(&text, &path.display().to_string())
+    }
+}
+
 /// Top-level `<material>` colours by name.
 type Materials = HashMap<String, [Real; 4]>;
 

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use plotters::prelude::*;
 
-use super::{register_fonts, DrawResult, LINE_COLORS};
+use super::style::{register_fonts, DrawResult, LINE_COLORS};
 use crate::error::Result;
 
 /// One level of an ablation factor, as [`ablation_factor`] draws it.

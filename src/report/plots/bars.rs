@@ -4,7 +4,7 @@ use std::path::Path;
 
 use plotters::prelude::*;
 
-use super::{register_fonts, DrawResult, LINE_COLORS};
+use super::style::{register_fonts, DrawResult, LINE_COLORS};
 use crate::error::Result;
 
 /// Horizontal bars of scores with their 95 % CI whiskers (one per label, top to bottom), into

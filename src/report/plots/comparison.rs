@@ -4,7 +4,7 @@ use std::path::Path;
 
 use plotters::prelude::*;
 
-use super::{bounds, draw_legend, panel, register_fonts, DrawResult, LINE_COLORS};
+use super::style::{bounds, draw_legend, panel, register_fonts, DrawResult, LINE_COLORS};
 use crate::error::{Error, Result};
 use crate::report::stats::MethodCurve;
 

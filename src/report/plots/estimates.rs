@@ -5,7 +5,9 @@ use std::path::Path;
 
 use plotters::prelude::*;
 
-use super::{atomically, bounds, draw_legend, panel, register_fonts, DrawResult, LINE_COLORS};
+use super::style::{
+    atomically, bounds, draw_legend, panel, register_fonts, DrawResult, LINE_COLORS,
+};
 use crate::error::{Error, Result};
 
 /// One strategy's estimate errors by bucket: (bucket index, bias, RMSE).

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use plotters::prelude::*;
 
-use super::{bounds, moving_mean, panel, register_fonts, DrawResult};
+use super::style::{bounds, moving_mean, panel, register_fonts, DrawResult};
 use crate::error::{Error, Result};
 use crate::report::metrics::read_csv;
 

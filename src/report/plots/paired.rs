@@ -5,7 +5,7 @@ use std::path::Path;
 
 use plotters::prelude::*;
 
-use super::{register_fonts, DrawResult, LINE_COLORS};
+use super::style::{register_fonts, DrawResult, LINE_COLORS};
 use crate::error::Result;
 
 /// One panel of [`paired_differences`]: each cell's per-seed differences to `baseline`.

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use plotters::prelude::*;
 
-use super::{register_fonts, tick, Chart, DrawResult};
+use super::style::{register_fonts, tick, Chart, DrawResult};
 use crate::error::Result;
 
 /// One held-out task's panel of [`trajectories`].
