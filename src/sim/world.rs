@@ -1,7 +1,7 @@
 //! `SimWorld`: one robot on a flat ground in a Rapier world. Applies joint torques, steps the
 //! physics, reads the state and guards against blow-ups. Knows nothing about rewards or tasks.
 //!
-//! Physics choices (measured, see README): the robot is one reduced-coordinate multibody (exact
+//! Physics choices (measured, see docs/physics.md): the robot is one reduced-coordinate multibody (exact
 //! joints, no drift), the ground is a halfspace (thin boxes tunnel), CCD is off, joint damping
 //! and armature are handled implicitly by Rapier's multibody solver, and torques are applied as
 //! equal and opposite body torques about each hinge axis (a generalized force on that joint
