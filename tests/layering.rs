@@ -5,6 +5,9 @@
 //! 2. an import between top-level folders that `ARCHITECTURE.md`'s layering table does not allow;
 //! 3. a folder of `src/` that the table does not name.
 //!
+//! It also keeps the sizes a reader can take in: no file of `src/` over 700 lines before its
+//! `#[cfg(test)]` module, no function over 80 lines (first to last line).
+//!
 //! `#[cfg(test)]` code is not part of the layout (each file is read up to its first
 //! `#[cfg(test)]`); `mod x;` declarations are not imports (a parent owns its children), but a
 //! parent's `pub use child::X` is. `src/bin/` is its own crate: `drat::…` there means the library.
@@ -37,6 +40,7 @@ fn strip(src: &str) -> String {
         } else if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
             i += 2;
             while i + 1 < b.len() && !(b[i] == b'*' && b[i + 1] == b'/') {
+                newline_kept(b[i], &mut out);
                 i += 1;
             }
             i += 2;
@@ -61,6 +65,7 @@ fn strip(src: &str) -> String {
                 .chain(std::iter::repeat_n(b'#', hashes))
                 .collect();
             while j < b.len() && !b[j..].starts_with(&close) {
+                newline_kept(b[j], &mut out);
                 j += 1;
             }
             i = j + close.len();
@@ -71,6 +76,7 @@ fn strip(src: &str) -> String {
                 if b[i] == b'\\' {
                     i += 1;
                 }
+                newline_kept(b[i.min(b.len() - 1)], &mut out);
                 i += 1;
             }
             i += 1;
@@ -93,6 +99,13 @@ fn strip(src: &str) -> String {
         }
     }
     out
+}
+
+/// Keeps the line count of what `strip` removes.
+fn newline_kept(c: u8, out: &mut String) {
+    if c == b'\n' {
+        out.push('\n');
+    }
 }
 
 fn is_ident(c: u8) -> bool {
@@ -527,4 +540,116 @@ fn the_reader_sees_use_trees_super_paths_and_cycles() {
     assert_eq!(cs[0].len(), 3);
     g.get_mut(&p("c")).expect("c").clear();
     assert!(cycles(&g).is_empty());
+}
+
+/// Functions of `code` (stripped) longer than `max` lines: `(first line, name, lines)`.
+fn long_functions(code: &str, max: usize) -> Vec<(usize, String, usize)> {
+    let lines: Vec<&str> = code.lines().collect();
+    let starts: Vec<usize> = std::iter::once(0)
+        .chain(code.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
+    let mut out = Vec::new();
+    for (n, line) in lines.iter().enumerate() {
+        let mut t = line.trim_start();
+        for p in [
+            "pub(crate) ",
+            "pub(super) ",
+            "pub ",
+            "const ",
+            "async ",
+            "unsafe ",
+        ] {
+            t = t.strip_prefix(p).unwrap_or(t);
+        }
+        let Some(rest) = t.strip_prefix("fn ") else {
+            continue;
+        };
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        // The body starts at the first `{` outside the signature's parentheses and brackets
+        // (`[T; N]` has a `;`); a `;` there first means no body (a trait method).
+        let (mut paren, mut depth, mut end) = (0i32, 0i32, None);
+        let bytes = code.as_bytes();
+        let mut k = starts[n];
+        while k < bytes.len() {
+            match bytes[k] {
+                b'(' | b'[' => paren += 1,
+                b')' | b']' => paren -= 1,
+                b';' if paren == 0 && depth == 0 => break,
+                b'{' if paren == 0 => depth += 1,
+                b'}' if paren == 0 => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = Some(k);
+                        break;
+                    }
+                }
+                _ => {}
+            }
+            k += 1;
+        }
+        if let Some(e) = end {
+            let last = code[..e].matches('\n').count();
+            let len = last - n + 1;
+            if len > max {
+                out.push((n + 1, name, len));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn no_file_over_700_lines_and_no_function_over_80_in_src() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    let mut stack = vec![root.join("src")];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("src is readable") {
+            let p = e.expect("readable entry").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    let mut problems = Vec::new();
+    for f in &files {
+        let code = strip(&std::fs::read_to_string(f).expect("a source file is readable"));
+        let rel = f
+            .strip_prefix(root)
+            .expect("under the root")
+            .display()
+            .to_string();
+        let n = code.lines().count();
+        if n > 700 {
+            problems.push(format!(
+                "{rel}: {n} lines before #[cfg(test)] (at most 700)"
+            ));
+        }
+        for (line, name, len) in long_functions(&code, 80) {
+            problems.push(format!(
+                "{rel}:{line}: fn {name} has {len} lines (at most 80)"
+            ));
+        }
+    }
+    println!("sizes: {} files of src/ checked", files.len());
+    assert!(problems.is_empty(), "too large:\n{}", problems.join("\n"));
+}
+
+#[test]
+fn the_size_check_measures_functions_from_signature_to_closing_brace() {
+    let code = "fn a() {\n    x;\n}\npub(crate) fn b(v: [f32; 2]) -> f32 {\n    let s = \"}\";\n    v[0]\n}\ntrait T { fn c(&self); }\n";
+    let code = strip(code);
+    assert_eq!(
+        long_functions(&code, 2),
+        vec![(1, "a".into(), 3), (4, "b".into(), 4)]
+    );
+    assert!(long_functions(&code, 4).is_empty());
+    // A block comment keeps its lines.
+    assert_eq!(strip("/* a\nb */ x").lines().count(), 2);
 }

@@ -265,7 +265,7 @@ impl Agent {
     /// more than the arithmetic.
     ///
     /// A row's result does not depend on which other rows share the call (the rollout
-    /// computes each env thread's rows separately): see [`crate::nn::dense::forward_rows`].
+    /// computes each env thread's rows separately): see [`crate::nn::act_kernel::forward_rows`].
     #[allow(clippy::too_many_arguments)]
     pub fn act_rows(
         &self,

@@ -4,7 +4,7 @@
 //!
 //! Where the time goes in the autograd form, and what replaces it here:
 //! - a fresh tensor for every intermediate (page clearing of multi-megabyte buffers) → one
-//!   [`Workspace`] reused across updates;
+//!   `Workspace` (`workspace.rs`) reused across updates;
 //! - gradients nobody uses (the critics' weight gradients of the policy loss, the gradient of
 //!   the observations) → each backward pass computes only what its optimizer steps;
 //! - z broadcast to every row and concatenated op by op → one copy into the input rows;
@@ -174,7 +174,7 @@ fn named<'a>(net: &Mlp, grads: &'a [LayerGrad]) -> Vec<(String, &'a [f32])> {
 impl Agent {
     /// One gradient step of critic (+ encoder), policy and temperature, then target averaging.
     /// `rng` draws the reparameterisation noise. Gradients are written out by hand, buffers are
-    /// reused and the twin critics run side by side on two threads (`fused.rs`); the result
+    /// reused and the twin critics run side by side on two threads (this file); the result
     /// equals [`Agent::update_reference`]'s up to float rounding.
     pub fn update(
         &mut self,

@@ -11,7 +11,7 @@ use crate::grid::{runner, slurm_script, spec::Grid, SlurmOptions};
 
 #[derive(Args)]
 pub struct GridArgs {
-    /// The grid file (TOML: base or robot, [set], [axes], seed, last, baseline).
+    /// The grid file (TOML: base or robot, `[set]`, `[axes]`, seed, last, baseline).
     pub grid: PathBuf,
     /// Grid directory: records, results, runs/ (default: the grid file's directory).
     #[arg(long)]

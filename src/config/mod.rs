@@ -4,7 +4,7 @@
 //! are errors that name the field.
 //!
 //! One file per part: [`load`] (the whole [`Config`], reading and merging files and `--set`s),
-//! [`env`] (robot, simulation, reward, tasks), [`learning`] (agent, training loop, meta-test),
+//! [`env`](mod@env) (robot, simulation, reward, tasks), [`learning`] (agent, training loop, meta-test),
 //! [`transfer`] (moving experience between tasks, and the names of the transfer methods and
 //! estimator variants, which the `transfer` module implements) and [`validate`] (ranges and
 //! consistency). Config knows the simulator's settings types and nothing above them.

@@ -6,7 +6,7 @@
 use super::dense::{sized, Layer, Trace};
 
 /// Forward pass over a few rows, for acting: each output is the dot product of a weight row
-/// with an input row, summed in partial sums of 8 lanes and then in a fixed order ([`finish`]),
+/// with an input row, summed in partial sums of 8 lanes and then in a fixed order (`finish`),
 /// so a row's result never depends on which other rows share the call (a blocked matmul's
 /// edge kernels would not promise that). Each weight row is read once for up to three input
 /// rows. With AVX2 and FMA (detected at run time) the partial sums are vector registers; a

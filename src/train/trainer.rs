@@ -179,7 +179,7 @@ impl Trainer {
         let transfer = strategy.after_collection(&view, episodes, moved, rng)?;
         let collect_s = t0.elapsed().as_secs_f64() - transfer.as_ref().map_or(0.0, |x| x.time_s);
 
-        // ALGORITHM: gradient steps on meta-batches (SAC + encoder, see agent/mod.rs).
+        // ALGORITHM: gradient steps on meta-batches (SAC + encoder, see agent/update.rs).
         let t1 = std::time::Instant::now();
         let mut sum = UpdateStats::default();
         for _ in 0..tr.updates_per_iteration {

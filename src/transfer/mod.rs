@@ -1,10 +1,13 @@
 //! Transfer: move experience of task i to task j and value it correctly.
 //!
 //! Pure functions first ([`estimators`]: IS, per-decision DR, DRaE; [`relabel`]: rewards for
-//! another goal), then policy on top of them: [`htr`] (hindsight task relabeling),
-//! [`hfr`] (hindsight foresight relabeling) and [`drat`] (doubly robust augmented transfer,
-//! the method this crate implements). The meta-training loop calls them through one trait,
-//! [`strategy::Strategy`]; [`TransferStrategy`] is the config's name for one.
+//! another goal; [`softmax`]: the target-task distribution), then the methods on top of them,
+//! each one [`strategy::Strategy`] the meta-training loop calls ([`build`] makes the one a
+//! config names): [`pearl`] (no transfer: every task its own data), [`htr`] (hindsight task
+//! relabeling) and [`mover::Mover`], which moves trajectories between tasks and values them with
+//! a [`scorer::Valuation`] — [`hfr`] (hindsight foresight relabeling) or [`drae`] (DRaT, doubly
+//! robust augmented transfer, the method this crate implements, and the oracle DR).
+//! [`TransferStrategy`] is the config's name for one.
 //!
 //! **Ratio convention.** For data collected in task i and evaluated under task j,
 //! ρπ(t) = π(a_t | s_t, z_j) / π(a_t | s_t, z_i) and
