@@ -60,6 +60,9 @@ pub enum Error {
     /// A checkpoint or run directory is missing, incomplete or does not fit the config.
     #[error("checkpoint: {0}")]
     Checkpoint(String),
+    /// The env checker found problems (`drat check`).
+    #[error("env checker: {0}")]
+    Check(String),
     /// Training diverged (non-finite loss); the last good checkpoint is kept.
     #[error("training diverged: {0}")]
     Diverged(String),

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use crate::error::{Error, Result};
 use clap::Args as ClapArgs;
 
 use super::positive_minutes;
@@ -27,7 +27,7 @@ pub fn run(a: Args) -> Result<()> {
     let (path, text) = match &a.file {
         Some(p) => (
             p.clone(),
-            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
+            std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?,
         ),
         None => (
             PathBuf::from("assets/configs/ablate.toml"),
@@ -44,8 +44,7 @@ pub fn run(a: Args) -> Result<()> {
         if let Some(m) = a.train {
             let dir = a.out.join("train").join(level.slug());
             if dir.exists() {
-                std::fs::remove_dir_all(&dir)
-                    .with_context(|| format!("clearing {}", dir.display()))?;
+                std::fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
             }
             let opts = run::RunOptions {
                 time_budget_s: Some(m * 60.0),

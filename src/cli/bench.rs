@@ -2,7 +2,7 @@
 //! loop's collection with 1 and N threads, and the agent's update at the PyTorch reference's
 //! shapes. Criterion benches live in `benches/`.
 
-use anyhow::{bail, Result};
+use crate::error::{Error, Result};
 use clap::{Args, Subcommand};
 
 use super::ConfigArgs;
@@ -89,7 +89,7 @@ pub fn run(c: Command) -> Result<()> {
 
 fn collect(a: BenchCollectArgs) -> Result<()> {
     if a.threads == 0 || a.iterations == 0 {
-        bail!("--threads and --iterations must be ≥ 1");
+        return Err(Error::argument("--threads, --iterations", "must be ≥ 1"));
     }
     let cfg = a.cfg.resolve()?;
     crate::train::set_threads(a.threads)?;

@@ -1,7 +1,7 @@
 //! `drat check`: the env checker (spaces, reset/step contract, finiteness, determinism) on a
 //! robot, and the robot description's notes.
 
-use anyhow::{bail, Result};
+use crate::error::{Error, Result};
 use clap::Args as ClapArgs;
 
 use super::ConfigArgs;
@@ -47,10 +47,10 @@ pub fn run(a: Args) -> Result<()> {
         );
         Ok(())
     } else {
-        bail!(
+        Err(Error::Check(format!(
             "{} problem(s):\n  {}",
             problems.len(),
             problems.join("\n  ")
-        )
+        )))
     }
 }

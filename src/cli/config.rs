@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::Result;
+use crate::error::Result;
 use clap::Subcommand;
 
 use super::ConfigArgs;

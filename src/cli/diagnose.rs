@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Result};
+use crate::error::{Error, Result};
 use clap::{Args, Subcommand};
 use rand::SeedableRng;
 
@@ -44,7 +44,7 @@ pub fn run(c: Command) -> Result<()> {
     let Command::Transfer(a) = c;
     crate::train::set_threads(a.threads)?;
     if a.rows == 0 || a.rollouts == 0 {
-        bail!("--rows and --rollouts must be ≥ 1");
+        return Err(Error::argument("--rows, --rollouts", "must be ≥ 1"));
     }
     let t = Run::open(&a.run_dir)?.trainer;
     let settings = diagnose::Settings {

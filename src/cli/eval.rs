@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
+use crate::error::{Error, Result};
 use clap::Args as ClapArgs;
 
 use crate::report::write_atomic;
@@ -46,7 +46,10 @@ pub fn run(a: Args) -> Result<()> {
     for set in &a.sets {
         let one = run::run_config_with(&a.run_dir, std::slice::from_ref(set))?;
         if !trained.differs_only_in_meta_test(&one) {
-            bail!("--set {set}: eval can change only meta-test settings ([eval], tasks.n_test), not what was trained");
+            return Err(Error::argument(
+                format!("--set {set}"),
+                "eval can change only meta-test settings ([eval], tasks.n_test), not what was trained",
+            ));
         }
     }
     let mut t = Run::open_with(&a.run_dir, &a.sets)?.trainer;
@@ -61,10 +64,12 @@ pub fn run(a: Args) -> Result<()> {
     crate::replay::trajectories_png(&r, &png)?;
     if let Some(path) = &a.per_task {
         write_atomic(path, per_task_csv(&records).as_bytes())
-            .with_context(|| format!("--per-task {}", path.display()))?;
+            .map_err(|e| Error::argument("--per-task", e.to_string()))?;
     }
     if a.json {
-        println!("{}", serde_json::to_string(&e)?);
+        let json =
+            serde_json::to_string(&e).map_err(|e| Error::argument("--json", e.to_string()))?;
+        println!("{json}");
     } else {
         println!(
             "{}: iteration {} · {n} test tasks · success {:.0} % (goal found while exploring: {:.0} %) · return {:.2} · goal term {:.2} · ctrl term {:.2}",

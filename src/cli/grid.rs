@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use crate::error::{Error, Result};
 use clap::Args;
 
 use super::print_cells;
@@ -69,7 +69,7 @@ pub fn run(a: GridArgs) -> Result<()> {
         Some(o) => o.clone(),
         None => a.grid.parent().map(PathBuf::from).unwrap_or_default(),
     };
-    let exe = std::env::current_exe().context("locating the drat binary")?;
+    let exe = std::env::current_exe().map_err(|e| Error::io("the drat binary", e))?;
     let states = runner::states(&g, &out)?;
     if a.dry_run {
         print_dry_run(&a, &g, &states, &out);
@@ -159,8 +159,7 @@ fn write_slurm(
         cpus_per_task: a.cpus_per_task,
     };
     let script = slurm_script(g, out, exe, &pending, &slurm)?;
-    std::fs::create_dir_all(out.join("slurm"))
-        .with_context(|| format!("creating {}", out.join("slurm").display()))?;
+    std::fs::create_dir_all(out.join("slurm")).map_err(|e| Error::io(out.join("slurm"), e))?;
     let path = out.join("slurm.sh");
     crate::report::write_atomic(&path, script.as_bytes())?;
     println!("wrote {} ({} array tasks)", path.display(), pending.len());
@@ -168,13 +167,21 @@ fn write_slurm(
         let o = std::process::Command::new("sbatch")
             .arg(&path)
             .output()
-            .context("running sbatch (is Slurm installed?)")?;
+            .map_err(|e| {
+                Error::argument(
+                    "--submit",
+                    format!("running sbatch (is Slurm installed?): {e}"),
+                )
+            })?;
         if !o.status.success() {
-            bail!(
-                "sbatch {} failed: {}",
-                path.display(),
-                String::from_utf8_lossy(&o.stderr).trim()
-            );
+            return Err(Error::argument(
+                "--submit",
+                format!(
+                    "sbatch {} failed: {}",
+                    path.display(),
+                    String::from_utf8_lossy(&o.stderr).trim()
+                ),
+            ));
         }
         print!("{}", String::from_utf8_lossy(&o.stdout));
         println!("watch: squeue --me · then: drat merge {}", out.display());

@@ -1,7 +1,7 @@
 //! The command line's front end: one file per `drat` command, holding its arguments (clap;
 //! their doc comments are the `--help` text) and what it prints. The work itself is done by
-//! the library's other modules; `src/bin/drat/main.rs` only parses and dispatches. Errors here
-//! are `anyhow` errors with context, as a binary's are.
+//! the library's other modules; `src/bin/drat/main.rs` only parses and dispatches. Errors are
+//! `drat::Error`s that name the flag, file or field.
 
 pub mod ablate;
 pub mod bench;
@@ -14,7 +14,7 @@ pub mod replay;
 pub mod summarize;
 pub mod train;
 
-use anyhow::Result;
+use crate::error::Result;
 use clap::Args;
 
 use crate::config::Config;

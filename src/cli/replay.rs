@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Result};
+use crate::error::{Error, Result};
 use clap::Args as ClapArgs;
 
 use super::ConfigArgs;
@@ -53,7 +53,7 @@ pub struct Args {
 pub fn run(a: Args) -> Result<()> {
     crate::train::set_threads(a.threads)?;
     if a.episodes == 0 {
-        bail!("--episodes must be ≥ 1");
+        return Err(Error::argument("--episodes", "must be ≥ 1"));
     }
     let (page, replay) = match &a.run_dir {
         Some(dir) => {

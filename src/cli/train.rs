@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::Result;
+use crate::error::Result;
 use clap::Args as ClapArgs;
 
 use super::{positive_minutes, ConfigArgs};
