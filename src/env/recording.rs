@@ -77,7 +77,7 @@ impl RecordingEnv {
         let mut log = self
             .log
             .lock()
-            .map_err(|_| Error::Action("replay log poisoned by a panic".into()))?;
+            .map_err(|_| Error::Action("episode log poisoned by a panic".into()))?;
         let ep = log
             .last_mut()
             .ok_or_else(|| Error::Action("step before reset".into()))?;
@@ -121,7 +121,7 @@ impl Env for RecordingEnv {
         let mut log = self
             .log
             .lock()
-            .map_err(|_| Error::Action("replay log poisoned by a panic".into()))?;
+            .map_err(|_| Error::Action("episode log poisoned by a panic".into()))?;
         // An episode reset before its first step never happened (VecEnv resets on creation).
         if log
             .last()

@@ -1,6 +1,7 @@
 //! Checkpoints: everything a resumed run needs to continue exactly as if never stopped —
-//! networks and targets (`weights.safetensors`), Adam moments (`optimizer.safetensors`), replay
-//! (`replay.safetensors`), and counters, RNG and optimizer settings (`state.json`).
+//! networks and targets (`weights.safetensors`), Adam moments (`optimizer.safetensors`), the
+//! experience buffers (`replay.safetensors`: the file keeps its first name, so older run directories
+//! still resume), and counters, RNG and optimizer settings (`state.json`).
 //!
 //! A checkpoint is written into `checkpoints/iter-NNNNNN.tmp/`, renamed to
 //! `checkpoints/iter-NNNNNN/`, and only then named in `checkpoints/LATEST` (atomic rename), so
@@ -18,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::nn::Adam;
 use crate::report::write_atomic;
 
-/// The JSON part of a checkpoint: the trainer's whole state (replay columns travel as
+/// The JSON part of a checkpoint: the trainer's whole state (buffer columns travel as
 /// tensors) and the optimizers' settings (their moments travel as tensors).
 #[derive(Serialize, Deserialize)]
 struct State {
@@ -33,8 +34,8 @@ struct State {
 /// trajectories with source task and behaviour log-probabilities.
 const FORMAT: u32 = 3;
 
-/// Every replay buffer of a state, named for the tensor file.
-fn replay_buffers(s: &TrainState) -> Vec<(String, &TaskBuffer)> {
+/// Every experience buffer of a state, named for the tensor file.
+fn experience_buffers(s: &TrainState) -> Vec<(String, &TaskBuffer)> {
     let mut out = Vec::new();
     for (kind, bufs) in [("rl", &s.rl), ("ctx", &s.context)] {
         out.extend(
@@ -80,18 +81,18 @@ pub fn save(t: &Trainer, run_dir: &Path) -> Result<PathBuf> {
         candle_core::safetensors::save(&opt, tmp.join("optimizer.safetensors"))?;
     }
 
-    let mut replay = HashMap::new();
-    for (name, b) in replay_buffers(&t.state) {
+    let mut buffers = HashMap::new();
+    for (name, b) in experience_buffers(&t.state) {
         for (col, v) in b.columns().into_iter().filter(|(_, v)| !v.is_empty()) {
-            replay.insert(format!("{name}.{col}"), vec_tensor(v)?);
+            buffers.insert(format!("{name}.{col}"), vec_tensor(v)?);
         }
     }
     for (i, m) in t.state.moved.iter().enumerate() {
         for (col, v) in m.extra_columns().into_iter().filter(|(_, v)| !v.is_empty()) {
-            replay.insert(format!("xfer.{i}.{col}"), vec_tensor(&v)?);
+            buffers.insert(format!("xfer.{i}.{col}"), vec_tensor(&v)?);
         }
     }
-    candle_core::safetensors::save(&replay, tmp.join("replay.safetensors"))?;
+    candle_core::safetensors::save(&buffers, tmp.join("replay.safetensors"))?;
 
     let state = State {
         format: FORMAT,
@@ -158,7 +159,7 @@ pub fn load(t: &mut Trainer, dir: &Path) -> Result<()> {
         || have.moved.len() != want.moved.len()
     {
         return Err(bad(
-            "replay has a different number of tasks than the config",
+            "buffers have a different number of tasks than the config",
         ));
     }
     let weights = candle_core::safetensors::load(dir.join("weights.safetensors"), &Device::Cpu)?;
@@ -168,7 +169,10 @@ pub fn load(t: &mut Trainer, dir: &Path) -> Result<()> {
 
     let replay = candle_core::safetensors::load(dir.join("replay.safetensors"), &Device::Cpu)?;
     let mut train = state.train;
-    let names: Vec<String> = replay_buffers(&train).into_iter().map(|(n, _)| n).collect();
+    let names: Vec<String> = experience_buffers(&train)
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
     let bufs = train
         .rl
         .iter_mut()
@@ -180,7 +184,7 @@ pub fn load(t: &mut Trainer, dir: &Path) -> Result<()> {
                 .get(&format!("{name}.{col}"))
                 .and_then(|t| t.flatten_all().ok()?.to_vec1().ok())
         })
-        .map_err(|e| bad(&format!("replay {name}: {e}")))?;
+        .map_err(|e| bad(&format!("buffer {name}: {e}")))?;
     }
     for (i, m) in train.moved.iter_mut().enumerate() {
         m.set_extra_columns(|col| {
@@ -188,7 +192,7 @@ pub fn load(t: &mut Trainer, dir: &Path) -> Result<()> {
                 .get(&format!("xfer.{i}.{col}"))
                 .and_then(|t| t.flatten_all().ok()?.to_vec1().ok())
         })
-        .map_err(|e| bad(&format!("replay xfer.{i}: {e}")))?;
+        .map_err(|e| bad(&format!("buffer xfer.{i}: {e}")))?;
     }
     t.state = train;
     t.agent.opt.critic = state.critic;

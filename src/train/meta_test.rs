@@ -6,7 +6,7 @@
 //!
 //! It draws from its own random stream, seeded from (`eval.seed` or `train.seed`, iteration),
 //! and its own reset seeds, so changing any `[eval]` setting never changes training. Tasks run
-//! in parallel on their own envs. It knows nothing about updates, replay or transfer.
+//! in parallel on their own envs. It knows nothing about updates, experience buffers or transfer.
 
 use std::collections::VecDeque;
 

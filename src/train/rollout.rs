@@ -402,9 +402,9 @@ pub struct Visit {
     pub phases: Vec<(usize, Draw)>,
 }
 
-/// The per-task buffers a collection writes into (RL replay and context).
+/// The per-task buffers a collection writes into (RL and context).
 pub struct Buffers<'a> {
-    /// RL replay per train task.
+    /// RL buffer per train task.
     pub rl: &'a mut [TaskBuffer],
     /// Context buffer per train task.
     pub context: &'a mut [TaskBuffer],

@@ -151,17 +151,17 @@ impl Training {
             "train_tasks": t.tasks.train.len(),
             "test_tasks": t.tasks.test.len(),
             "parameters": t.agent.params.n_scalars(),
-            "replay_capacity_bytes": t.replay_capacity_bytes(),
+            "buffer_capacity_bytes": t.buffer_capacity_bytes(),
         }))?;
         if opts.progress {
             eprintln!(
-                "drat train: {} · {} · {} train / {} test tasks · {} parameters · replay up to {:.1} MiB · run dir {}",
+                "drat train: {} · {} · {} train / {} test tasks · {} parameters · buffers up to {:.1} MiB · run dir {}",
                 t.cfg.env.robot,
                 t.strategy_name(),
                 t.tasks.train.len(),
                 t.tasks.test.len(),
                 t.agent.params.n_scalars(),
-                t.replay_capacity_bytes() as f64 / (1024.0 * 1024.0),
+                t.buffer_capacity_bytes() as f64 / (1024.0 * 1024.0),
                 out.display()
             );
         }

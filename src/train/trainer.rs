@@ -51,7 +51,7 @@ pub struct IterationStats {
 }
 
 /// The training state besides the agent: counters, the RNG every training draw comes from,
-/// and all replay. Checkpoints save it whole.
+/// and every experience buffer. Checkpoints save it whole.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrainState {
     /// Iterations done.
@@ -64,7 +64,7 @@ pub struct TrainState {
     pub episodes: u64,
     /// Every random draw of training comes from here (meta-test has its own stream).
     pub rng: Pcg64,
-    /// RL replay, one per train task.
+    /// RL buffer, one per train task.
     pub rl: Vec<TaskBuffer>,
     /// Recent context-gathering data per train task (PEARL's encoder buffer).
     pub context: Vec<TaskBuffer>,
@@ -80,7 +80,7 @@ pub struct Trainer {
     pub tasks: TaskSet,
     /// The learner.
     pub agent: Agent,
-    /// Counters, RNG and replay.
+    /// Counters, RNG and experience buffers.
     pub state: TrainState,
     strategy: Box<dyn Strategy>,
     maker: EnvMaker,
@@ -151,8 +151,8 @@ impl Trainer {
         self.strategy.name()
     }
 
-    /// Replay memory when every buffer is full (bytes).
-    pub fn replay_capacity_bytes(&self) -> usize {
+    /// Memory of the experience buffers when every one is full (bytes).
+    pub fn buffer_capacity_bytes(&self) -> usize {
         let s = &self.state;
         let rows =
             s.rl.iter()
@@ -366,7 +366,7 @@ impl Trainer {
         for log in logs {
             let mut log = log
                 .lock()
-                .map_err(|_| Error::Action("replay log poisoned by a panic".into()))?;
+                .map_err(|_| Error::Action("episode log poisoned by a panic".into()))?;
             episodes.extend(
                 std::mem::take(&mut *log)
                     .into_iter()
