@@ -10,6 +10,7 @@ use super::positive_minutes;
 use crate::diagnostics::ablate::{markdown, measure, write_outputs, Ablation, DEFAULT_ABLATION};
 use crate::train::run;
 
+/// Arguments of `drat ablate`.
 #[derive(ClapArgs)]
 pub struct Args {
     /// The ablation file (default: the embedded assets/configs/ablate.toml).

@@ -10,6 +10,7 @@ use crate::agent::bench::{time_update, Update, Workload};
 use crate::diagnostics::env_speed::{env_speed, EnvSpeedSettings};
 use crate::train::trainer::collection_speed;
 
+/// The `drat bench` subcommands.
 #[derive(Subcommand)]
 pub enum Command {
     /// Env steps per second with random actions, resets included.
@@ -22,8 +23,10 @@ pub enum Command {
     Update(BenchUpdateArgs),
 }
 
+/// Arguments of `drat bench env`.
 #[derive(Args)]
 pub struct BenchEnvArgs {
+    /// The robot and its config.
     #[command(flatten)]
     pub cfg: ConfigArgs,
     /// Number of envs stepped together.
@@ -46,8 +49,10 @@ pub struct BenchEnvArgs {
     pub json: bool,
 }
 
+/// Arguments of `drat bench collect`.
 #[derive(Args)]
 pub struct BenchCollectArgs {
+    /// The robot and its config.
     #[command(flatten)]
     pub cfg: ConfigArgs,
     /// Env threads to compare with one.
@@ -61,6 +66,7 @@ pub struct BenchCollectArgs {
     pub json: bool,
 }
 
+/// Arguments of `drat bench update`.
 #[derive(Args)]
 pub struct BenchUpdateArgs {
     /// Threads of the update (candle's and ours).

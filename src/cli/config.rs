@@ -8,6 +8,7 @@ use clap::Subcommand;
 use super::ConfigArgs;
 use crate::config::Config;
 
+/// The `drat config` subcommands.
 #[derive(Subcommand)]
 pub enum Command {
     /// Print the resolved config (defaults merged with a file and --set) as TOML.

@@ -10,6 +10,7 @@ use rand::SeedableRng;
 use crate::diagnostics::diagnose::{self, write_report};
 use crate::train::run::Run;
 
+/// The `drat diagnose` subcommands.
 #[derive(Subcommand)]
 pub enum Command {
     /// Transfer's value estimates for moved rows (naive relabel, DRaE, DRaE-slide, oracle DR,
@@ -18,6 +19,7 @@ pub enum Command {
     Transfer(DiagnoseArgs),
 }
 
+/// Arguments of `drat diagnose transfer`.
 #[derive(Args)]
 pub struct DiagnoseArgs {
     /// The run directory (a point-robot run with transfer and transition noise).

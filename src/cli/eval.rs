@@ -10,6 +10,7 @@ use crate::report::write_atomic;
 use crate::train::meta_test::per_task_csv;
 use crate::train::run::{self, Run};
 
+/// Arguments of `drat eval`.
 #[derive(ClapArgs)]
 pub struct Args {
     /// The run directory.

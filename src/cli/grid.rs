@@ -9,6 +9,7 @@ use clap::Args;
 use super::print_cells;
 use crate::grid::{runner, slurm_script, spec::Grid, SlurmOptions};
 
+/// Arguments of `drat grid`.
 #[derive(Args)]
 pub struct GridArgs {
     /// The grid file (TOML: base or robot, `[set]`, `[axes]`, seed, last, baseline).
@@ -48,6 +49,7 @@ pub struct GridArgs {
     pub quiet: bool,
 }
 
+/// Arguments of `drat merge`.
 #[derive(Args)]
 pub struct MergeArgs {
     /// Grid directories (each with records/) or plain run directories (`drat train`'s: one

@@ -11,6 +11,7 @@ use crate::env::EnvMaker;
 use crate::replay::{self, Replay, Scripted};
 use crate::train::run::Run;
 
+/// Arguments of `drat replay`.
 #[derive(ClapArgs)]
 pub struct Args {
     /// The run directory (its latest checkpoint is meta-tested); not with --trot/--random.

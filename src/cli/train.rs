@@ -9,8 +9,10 @@ use clap::Args as ClapArgs;
 use super::{positive_minutes, ConfigArgs};
 use crate::train::run;
 
+/// Arguments of `drat train`.
 #[derive(ClapArgs)]
 pub struct Args {
+    /// The robot and its config.
     #[command(flatten)]
     pub cfg: ConfigArgs,
     /// Run directory (default: runs/{robot}__{method}__{seed}__{time}).
