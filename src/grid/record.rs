@@ -99,21 +99,43 @@ impl Record {
             .iter()
             .find(|(k, _)| *k == grid.seed_key)
             .map_or_else(String::new, |(_, v)| plain(v));
+        let cell = cell_label(&spec.values, &grid.seed_key);
+        let mut r = Record::blank(
+            spec.id.clone(),
+            cell,
+            seed,
+            status,
+            config_hash(&spec.config),
+        );
+        r.index = spec.index;
+        r.axes = spec
+            .values
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap_or_default()))
+            .collect();
+        r.wall_s = wall_s;
+        r
+    }
+
+    /// A record with nothing measured yet.
+    fn blank(
+        id: String,
+        cell: String,
+        seed: String,
+        status: Status,
+        config_hash: String,
+    ) -> Record {
         Record {
-            id: spec.id.clone(),
-            index: spec.index,
-            axes: spec
-                .values
-                .iter()
-                .map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap_or_default()))
-                .collect(),
-            cell: cell_label(&spec.values, &grid.seed_key),
+            id,
+            index: 0,
+            axes: Vec::new(),
+            cell,
             seed,
             status,
             error: None,
-            config_hash: config_hash(&spec.config),
+            config_hash,
             git_commit: git_commit(),
-            wall_s,
+            wall_s: 0.0,
             iterations: 0,
             env_steps: 0,
             success: None,
@@ -145,27 +167,14 @@ impl Record {
             || run_dir.display().to_string(),
             |n| n.to_string_lossy().to_string(),
         );
-        let mut r = Record {
+        let method = cfg.transfer.strategy.method_name(cfg.agent.use_context);
+        let mut r = Record::blank(
             id,
-            index: 0,
-            axes: Vec::new(),
-            cell: cfg
-                .transfer
-                .strategy
-                .method_name(cfg.agent.use_context)
-                .to_string(),
-            seed: cfg.train.seed.to_string(),
-            status: Status::Done,
-            error: None,
-            config_hash: config_hash(&cfg),
-            git_commit: git_commit(),
-            wall_s: 0.0,
-            iterations: 0,
-            env_steps: 0,
-            success: None,
-            ret: None,
-            curve: Vec::new(),
-        };
+            method.to_string(),
+            cfg.train.seed.to_string(),
+            Status::Done,
+            config_hash(&cfg),
+        );
         r.read_metrics(run_dir, last)?;
         Ok(r)
     }
