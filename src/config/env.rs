@@ -9,8 +9,8 @@ pub use crate::sim::Robot;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EnvConfig {
-    /// `quadruped`, `runner`, `point`, or a path to a `.urdf` file (then treated like the
-    /// quadruped: a free-floating root).
+    /// `quadruped`, `runner`, `a1`, `ant`, `half_cheetah`, `point`, or a path to a `.urdf`
+    /// or MJCF `.xml` file.
     pub robot: Robot,
     /// Physics step (s).
     pub dt_s: f32,
@@ -24,6 +24,16 @@ pub struct EnvConfig {
     pub spawn_height_m: f32,
     /// Initial joint velocities are drawn from U(−x, x) rad/s at reset.
     pub reset_joint_vel_noise: f32,
+    /// Gymnasium's reset noise on positions: every generalized coordinate (root position,
+    /// root orientation, joint angles) is displaced by U(−x, x) at reset (a free root's
+    /// orientation by a rotation vector of U(−2x, 2x) per axis, what adding U(−x, x) to each
+    /// quaternion component does to first order); 0 = none.
+    #[serde(default)]
+    pub reset_qpos_noise: f32,
+    /// Gymnasium's reset noise on velocities: every generalized velocity gets x·N(0, 1)
+    /// added at reset; 0 = none.
+    #[serde(default)]
+    pub reset_qvel_noise_std: f32,
     /// End the episode (`terminated`) when the torso's up axis points below the horizon.
     pub terminate_when_flipped: bool,
     /// End the episode (`terminated`, a fall) when the torso's height drops below this (m);

@@ -16,6 +16,11 @@ pub const QUADRUPED_TOML: &str = include_str!("../../assets/configs/quadruped.to
 pub const RUNNER_TOML: &str = include_str!("../../assets/configs/runner.toml");
 /// Default config of the Unitree A1 family.
 pub const A1_TOML: &str = include_str!("../../assets/configs/a1.toml");
+/// Default config of the Ant task family (Gymnasium's ant.xml); MJCF files by path start
+/// from it.
+pub const ANT_TOML: &str = include_str!("../../assets/configs/ant.toml");
+/// Default config of the HalfCheetah task family (Gymnasium's half_cheetah.xml).
+pub const HALF_CHEETAH_TOML: &str = include_str!("../../assets/configs/half_cheetah.toml");
 /// Default config of the point-robot task family.
 pub const POINT_TOML: &str = include_str!("../../assets/configs/point.toml");
 
@@ -56,8 +61,8 @@ impl Config {
     /// the quadruped's defaults with `env.robot` set to the path).
     pub fn default_for(robot: &str) -> Result<Config> {
         let parsed = Robot::parse(robot)?;
-        let mut table = default_table(&parsed);
-        if matches!(parsed, Robot::Urdf(_)) {
+        let mut table = default_table(&parsed)?;
+        if matches!(parsed, Robot::Urdf(_) | Robot::Mjcf(_)) {
             set_value(&mut table, "env.robot", toml::Value::String(robot.into()))?;
         }
         Self::from_table(table, &format!("embedded default for `{robot}`"))
@@ -106,12 +111,12 @@ impl Config {
                 return Err(Error::config(
                     "env.robot",
                     format!(
-                    "must be a string (quadruped, runner, a1, point or a .urdf path), got {other}"
+                    "must be a string ({}), got {other}", crate::sim::ROBOT_CHOICES
                 ),
                 ))
             }
         };
-        let mut table = default_table(&robot);
+        let mut table = default_table(&robot)?;
         merge(&mut table, overrides);
         Self::from_table(table, source_name)
     }
@@ -172,15 +177,50 @@ impl Config {
     }
 }
 
-fn default_table(robot: &Robot) -> toml::Table {
+/// The embedded default config of a robot; an MJCF file by path starts from the Ant's and
+/// takes what the file states ([`mjcf_defaults`]).
+fn default_table(robot: &Robot) -> Result<toml::Table> {
     let text = match robot {
         Robot::Runner => RUNNER_TOML,
         Robot::Point => POINT_TOML,
         Robot::A1 => A1_TOML,
+        Robot::Ant | Robot::Mjcf(_) => ANT_TOML,
+        Robot::HalfCheetah => HALF_CHEETAH_TOML,
         Robot::Quadruped | Robot::Urdf(_) => QUADRUPED_TOML,
     };
-    text.parse()
-        .expect("embedded default configs are valid TOML (checked by tests)")
+    let mut table = text
+        .parse()
+        .expect("embedded default configs are valid TOML (checked by tests)");
+    if let Robot::Mjcf(_) = robot {
+        mjcf_defaults(&mut table, &crate::sim::load_robot(robot)?.hints)?;
+    }
+    Ok(table)
+}
+
+/// Defaults an MJCF file states: its timestep (with a 0.05 s control period, Gymnasium's
+/// Ant and HalfCheetah frame skip × their 0.01 s), its root height, its floor friction and,
+/// for `<position kp kv>` servos, position control with those gains.
+fn mjcf_defaults(table: &mut toml::Table, hints: &crate::sim::robot::ModelHints) -> Result<()> {
+    use toml::Value::{Float, Integer, String as Str};
+    if let Some(dt) = hints.timestep_s.filter(|dt| *dt > 0.0 && *dt <= 0.1) {
+        let substeps = (0.05 / dt).round().clamp(1.0, 100.0);
+        set_value(table, "env.dt_s", Float(f64::from(dt)))?;
+        set_value(table, "env.substeps", Integer(substeps as i64))?;
+    }
+    if let Some(h) = hints.root_height_m.filter(|h| (0.0..100.0).contains(h)) {
+        set_value(table, "env.spawn_height_m", Float(f64::from(h)))?;
+    }
+    if let Some(f) = hints.nominal_friction {
+        set_value(table, "tasks.dynamics.nominal_friction", Float(f64::from(f)))?;
+        let range = toml::Value::Array(vec![Float(f64::from(0.3 * f)), Float(f64::from(1.5 * f))]);
+        set_value(table, "tasks.dynamics.friction", range)?;
+    }
+    if let Some([kp, kv]) = hints.position_servo {
+        set_value(table, "env.control", Str("position".into()))?;
+        set_value(table, "env.pd.kp", Float(f64::from(kp)))?;
+        set_value(table, "env.pd.kd", Float(f64::from(kv)))?;
+    }
+    Ok(())
 }
 
 /// An old `train.eval_*` key is an error that names its new place.

@@ -23,5 +23,7 @@ pub use learning::{
     AgentConfig, CriticReward, EvalConfig, Exploration, InitialActions, PosteriorContext,
     TrainConfig,
 };
-pub use load::{parse_set, Config, A1_TOML, POINT_TOML, QUADRUPED_TOML, RUNNER_TOML};
+pub use load::{
+    parse_set, Config, A1_TOML, ANT_TOML, HALF_CHEETAH_TOML, POINT_TOML, QUADRUPED_TOML, RUNNER_TOML,
+};
 pub use transfer::{IntervalRule, Reward, TransferConfig, TransferStrategy, Utility};

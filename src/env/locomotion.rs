@@ -70,6 +70,11 @@ pub struct LocomotionEnv {
     reward: RewardConfig,
     horizon: usize,
     reset_noise: f32,
+    /// Gymnasium's reset noise: U(−x, x) on positions, x·N(0, 1) on velocities.
+    reset_qpos_noise: f32,
+    reset_qvel_noise_std: f32,
+    /// Angular velocity observed in the torso frame (MJCF robots, as MuJoCo's `qvel`).
+    body_frame_angvel: bool,
     terminate_when_flipped: bool,
     /// cos of `env.max_tilt_deg` (below it the torso has fallen); `None` when 0 (never).
     min_up_z: Option<f32>,
@@ -117,6 +122,9 @@ impl LocomotionEnv {
             reward: cfg.reward.clone(),
             horizon: cfg.env.horizon,
             reset_noise: cfg.env.reset_joint_vel_noise,
+            reset_qpos_noise: cfg.env.reset_qpos_noise,
+            reset_qvel_noise_std: cfg.env.reset_qvel_noise_std,
+            body_frame_angvel: model.hints.mujoco_layout,
             terminate_when_flipped: cfg.env.terminate_when_flipped,
             min_up_z: (cfg.env.max_tilt_deg > 0.0).then(|| cfg.env.max_tilt_deg.to_radians().cos()),
             min_torso_height_m: cfg.env.min_torso_height_m,
@@ -169,7 +177,12 @@ impl LocomotionEnv {
             o.extend([r.position.x, r.position.y, r.position.z, q.w, q.x, q.y, q.z]);
             o.extend_from_slice(&self.q_buf);
             o.extend([r.linvel.x, r.linvel.y, r.linvel.z]);
-            o.extend([r.angvel.x, r.angvel.y, r.angvel.z]);
+            let w = if self.body_frame_angvel {
+                r.rotation.inverse() * r.angvel
+            } else {
+                r.angvel
+            };
+            o.extend([w.x, w.y, w.z]);
         }
         o.extend_from_slice(&self.qd_buf);
         o
@@ -278,6 +291,10 @@ impl Env for LocomotionEnv {
             })
             .collect();
         self.world.set_joint_velocities(&noise);
+        if self.reset_qpos_noise > 0.0 || self.reset_qvel_noise_std > 0.0 {
+            self.world
+                .perturb_state(self.reset_qpos_noise, self.reset_qvel_noise_std, &mut rng);
+        }
         self.ep.t = 0;
         self.ep.running = true;
         let obs = self.observe();

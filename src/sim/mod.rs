@@ -3,13 +3,16 @@
 
 pub mod assets;
 pub mod dynamics;
+pub mod mjcf;
 pub mod robot;
 pub mod settings;
 pub mod urdf;
 pub mod weld;
 pub mod world;
 
-pub use assets::{load_robot, Robot, A1_URDF, QUADRUPED_URDF, RUNNER_URDF};
+pub use assets::{
+    load_robot, Robot, A1_URDF, ANT_XML, HALF_CHEETAH_XML, QUADRUPED_URDF, ROBOT_CHOICES, RUNNER_URDF,
+};
 pub use dynamics::{DynamicsParams, DynamicsRanges};
 pub use robot::RobotModel;
 pub use world::{Control, RootState, SimSettings, SimWorld};

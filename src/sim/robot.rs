@@ -64,6 +64,9 @@ pub struct CollisionDesc {
     pub origin: Pose,
     /// The shape.
     pub shape: ShapeDesc,
+    /// This shape's ground friction relative to the task's coefficient (1 for URDF; an MJCF
+    /// geom's combined friction over the file's nominal one, see [`ModelHints`]).
+    pub friction_scale: Real,
 }
 
 /// What a `<visual>` draws.
@@ -179,7 +182,13 @@ pub struct JointDesc {
     pub damping: Real,
     /// Reflected rotor inertia in kg·m².
     pub armature: Real,
-    /// Position of the joint among the file's `<joint>` elements.
+    /// Joint spring stiffness in N·m/rad (MJCF `stiffness`; 0 for URDF), pulling towards
+    /// `spring_ref_rad`.
+    pub stiffness: Real,
+    /// Rest angle of the joint spring (MJCF `springref`), rad.
+    pub spring_ref_rad: Real,
+    /// Position of the joint in the action layout: the file's `<joint>` order for URDF, the
+    /// `<actuator>` order for MJCF.
     pub file_index: usize,
 }
 
@@ -203,6 +212,28 @@ pub struct RobotModel {
     /// What was read but is not simulated, one line each (e.g. `<transmission>` elements:
     /// drat drives joints from `<limit effort>`).
     pub notes: Vec<String>,
+    /// What the file says about its simulation beyond the bodies (MJCF's `<option>`, its
+    /// floor and initial pose); empty for URDF.
+    pub hints: ModelHints,
+}
+
+/// Simulation settings a robot file states (MJCF); config defaults for the robot come from
+/// them, and a config states anything else explicitly.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ModelHints {
+    /// `<option timestep>` in seconds.
+    pub timestep_s: Option<Real>,
+    /// The robot–ground friction the file gives (MuJoCo's `max` of a geom's and the floor's
+    /// sliding friction, for the geom most shapes share).
+    pub nominal_friction: Option<Real>,
+    /// Height of the free root body in the file (its `pos` z), metres.
+    pub root_height_m: Option<Real>,
+    /// Observe as Gymnasium's MuJoCo envs do: a free root's angular velocity in the torso
+    /// frame (MuJoCo's free-joint `qvel`), not the world frame. Set for MJCF robots.
+    pub mujoco_layout: bool,
+    /// Every actuator is a `<position kp>` servo with this stiffness (N·m/rad) and damping
+    /// (`kv`, N·m·s/rad); `None` for torque motors.
+    pub position_servo: Option<[Real; 2]>,
 }
 
 impl RobotModel {

@@ -90,6 +90,7 @@ pub(super) fn parse(text: &str, file: &str) -> Result<RobotModel> {
         links,
         joints,
         notes,
+        hints: Default::default(),
     });
     check_bodies(&model, file)?;
     Ok(model)
@@ -177,6 +178,8 @@ fn parse_joint(
         effort,
         damping,
         armature,
+        stiffness: 0.0,
+        spring_ref_rad: 0.0,
         file_index,
     })
 }
@@ -367,7 +370,11 @@ fn parse_link(node: roxmltree::Node, file: &str, materials: &Materials) -> Resul
         let origin = parse_origin(c, file, &ctx)?;
         let s = geometry(c, file, &format!("{ctx} <collision>"))?;
         let shape = parse_shape(s, file, &ctx)?;
-        collisions.push(CollisionDesc { origin, shape });
+        collisions.push(CollisionDesc {
+            origin,
+            shape,
+            friction_scale: 1.0,
+        });
     }
     let mut visuals = Vec::new();
     for v in node.children().filter(|n| n.has_tag_name("visual")) {

@@ -15,6 +15,7 @@ pub fn merge_fixed(model: RobotModel) -> RobotModel {
         mut links,
         mut joints,
         mut notes,
+        hints,
     } = model;
     let welded = joints.iter().filter(|j| j.kind == JointKind::Fixed).count();
     let mut gone = vec![false; links.len()];
@@ -37,7 +38,7 @@ pub fn merge_fixed(model: RobotModel) -> RobotModel {
             .collisions
             .extend(child.collisions.into_iter().map(|col| CollisionDesc {
                 origin: t * col.origin,
-                shape: col.shape,
+                ..col
             }));
         parent
             .visuals
@@ -81,5 +82,6 @@ pub fn merge_fixed(model: RobotModel) -> RobotModel {
         links: kept,
         joints,
         notes,
+        hints,
     }
 }

@@ -26,6 +26,9 @@ struct Actuator {
     /// Hinge axis in the child body's frame (constant for a hinge).
     axis_in_child: Vector,
     gear: Real,
+    /// Joint spring stiffness (N·m/rad) and rest angle (rad).
+    stiffness: Real,
+    spring_ref: Real,
     /// Link id of the child in the multibody. Its DOF index (`assembly_id`) is read when
     /// needed: it shifts when Rapier finds a root fixed and drops the root's six DOFs.
     link_id: usize,
@@ -157,38 +160,78 @@ impl SimWorld {
         }
     }
 
-    /// Applies `actions[k] × gear[k]` N·m on actuated joint `k`, held for the next control
-    /// step. `actions` must already be finite and clipped (the env checks that).
-    pub fn set_actions(&mut self, actions: &[Real]) {
-        let mut tau = std::mem::take(&mut self.scratch.tau);
-        tau.clear();
-        tau.extend(self.actuators.iter().zip(actions).map(|(a, &u)| u * a.gear));
-        self.set_torques(&tau);
-        self.scratch.tau = tau;
+    /// Gymnasium's reset noise: every generalized coordinate is displaced by U(−w, w) (a free
+    /// root's rotation by U(−2w, 2w) per axis, as adding U(−w, w) to each quaternion
+    /// component does to first order) and every generalized velocity gets `vel_std·N(0, 1)`.
+    pub fn perturb_state(&mut self, pos_half_width: Real, vel_std: Real, rng: &mut impl rand::Rng) {
+        let floating = !self.model.root_is_world();
+        let w = &mut self.world;
+        let mb = w
+            .multibody_joints
+            .get_multibody_mut(self.multibody)
+            .expect("multibody index is set by rebuild");
+        let n = mb.ndofs();
+        let disp: Vec<Real> = (0..n)
+            .map(|d| {
+                let half = if floating && (3..6).contains(&d) {
+                    2.0 * pos_half_width
+                } else {
+                    pos_half_width
+                };
+                if half > 0.0 {
+                    rng.random_range(-half..=half)
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        mb.apply_displacements(&disp);
+        if vel_std > 0.0 {
+            let mut v = mb.generalized_velocity_mut();
+            for d in 0..n {
+                let z: Real = rng.sample(rand_distr::StandardNormal);
+                v[d] += vel_std * z;
+            }
+        }
+        mb.forward_kinematics(&w.bodies, false);
+        mb.update_rigid_bodies(&mut w.bodies, false);
     }
 
-    /// Applies `actions` under `control`: torque control is [`SimWorld::set_actions`];
-    /// position control is `τ = clip(kp·(pose + scale·a − q) − kd·q̇, ±gear)` at the current
-    /// joint state. Runs every physics step, so it reuses its buffers.
-    fn apply_control(&mut self, actions: &[Real], pd: &Control) {
-        let Control::Position {
-            kp,
-            kd,
-            scale,
-            pose,
-        } = pd
-        else {
-            return self.set_actions(actions);
-        };
+    /// Applies `actions` under `control` at the current joint state, plus the joints' springs
+    /// (MJCF `stiffness`: `−k·(q − springref)`, never clipped). Torque control is
+    /// `τ = a × gear`; position control is `τ = clip(kp·(pose + scale·a − q) − kd·q̇, ±gear)`.
+    /// Runs every physics step, so it reuses its buffers. `actions` must already be finite
+    /// and clipped (the env checks that).
+    fn apply_control(&mut self, actions: &[Real], control: &Control) {
         let mut s = std::mem::take(&mut self.scratch);
-        self.joint_angles(&mut s.q);
-        self.joint_velocities(&mut s.qd);
+        let springs = self.actuators.iter().any(|a| a.stiffness != 0.0);
+        if springs || matches!(control, Control::Position { .. }) {
+            self.joint_angles(&mut s.q);
+            self.joint_velocities(&mut s.qd);
+        }
         s.tau.clear();
-        s.tau
-            .extend(self.actuators.iter().enumerate().map(|(k, a)| {
-                let target = pose.get(k).copied().unwrap_or(0.0) + scale * actions[k];
-                (kp * (target - s.q[k]) - kd * s.qd[k]).clamp(-a.gear, a.gear)
-            }));
+        match control {
+            Control::Torque => {
+                s.tau
+                    .extend(self.actuators.iter().zip(actions).map(|(a, &u)| u * a.gear));
+            }
+            Control::Position {
+                kp,
+                kd,
+                scale,
+                pose,
+            } => {
+                s.tau.extend(self.actuators.iter().enumerate().map(|(k, a)| {
+                    let target = pose.get(k).copied().unwrap_or(0.0) + scale * actions[k];
+                    (kp * (target - s.q[k]) - kd * s.qd[k]).clamp(-a.gear, a.gear)
+                }));
+            }
+        }
+        if springs {
+            for (k, a) in self.actuators.iter().enumerate() {
+                s.tau[k] -= a.stiffness * (s.q[k] - a.spring_ref);
+            }
+        }
         self.set_torques(&s.tau);
         self.scratch = s;
     }
@@ -459,7 +502,7 @@ fn insert_links(
                 let co = ColliderBuilder::new(shape)
                     .position(c.origin * shape_pose)
                     .density(0.0)
-                    .friction(dynamics.friction_coef)
+                    .friction(dynamics.friction_coef * c.friction_scale)
                     .friction_combine_rule(CoefficientCombineRule::Multiply);
                 w.colliders.insert_with_parent(co, h, &mut w.bodies);
             }
@@ -552,6 +595,8 @@ fn actuators(
             // The child frame is the joint frame at q = 0 and turns about the axis.
             axis_in_child: j.axis,
             gear: j.effort,
+            stiffness: j.stiffness,
+            spring_ref: j.spring_ref_rad,
             link_id,
         });
     }
