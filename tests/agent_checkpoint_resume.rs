@@ -8,6 +8,11 @@ use drat::train::trainer::Trainer;
 use rand::SeedableRng;
 
 fn tiny_point() -> Config {
+    tiny("point")
+}
+
+/// A tiny run on `robot`: small networks, few steps and updates.
+fn tiny(robot: &str) -> Config {
     let sets: Vec<String> = [
         "agent.hidden=[32, 32]",
         "agent.encoder_hidden=[32]",
@@ -28,7 +33,8 @@ fn tiny_point() -> Config {
     ]
     .map(String::from)
     .to_vec();
-    Config::from_toml_str_with_sets("[env]\nrobot = \"point\"\n", "test", &sets).unwrap()
+    Config::from_toml_str_with_sets(&format!("[env]\nrobot = \"{robot}\"\n"), "test", &sets)
+        .unwrap()
 }
 
 #[test]
@@ -111,6 +117,14 @@ fn resume_with_transfer_reproduces_the_uninterrupted_run() {
     let mut cfg = tiny_point();
     cfg.transfer.strategy = drat::transfer::TransferStrategy::Drae;
     cfg.transfer.fraction = 1.0;
+    stop_and_resume_matches(cfg);
+}
+
+/// The same on Gymnasium's Ant (an MJCF robot with Gymnasium's reset noise), 20-step episodes.
+#[test]
+fn resume_on_the_ant_reproduces_the_uninterrupted_run() {
+    let mut cfg = tiny("ant");
+    cfg.env.horizon = 20;
     stop_and_resume_matches(cfg);
 }
 
