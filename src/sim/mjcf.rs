@@ -18,8 +18,8 @@
 //!   without joints are ignored, with a note.
 //! - Every other body has no joint (welded into its parent) or one `hinge` (revolute when
 //!   `limited`, continuous otherwise; its `pos` becomes the link frame's origin). `range`,
-//!   `damping`, `armature`, `stiffness` and `springref` are kept; `frictionloss` is not
-//!   simulated (a note names the joints).
+//!   `damping`, `armature`, `stiffness`, `springref` and `frictionloss` (Rapier's per-DOF
+//!   dry friction, MuJoCo's meaning) are kept.
 //! - Masses: `<inertial>` (`diaginertia` or `fullinertia`), or under `inertiafromgeom` the
 //!   geoms' at their `density` (or `mass`), as MuJoCo computes them; `settotalmass` rescales.
 //! - Geoms: `sphere`, `capsule`, `cylinder`, `box` (with `fromto` where MJCF allows it). A
@@ -286,7 +286,7 @@ impl Conv<'_> {
                     * to_pose(&body.pose)
                     * Pose::from_translation(s);
                 let mut jd = match joint {
-                    Some(j) => self.hinge(j, &name, kind, joints.len()),
+                    Some(j) => self.hinge(j, kind, joints.len()),
                     None => passive_joint(joints.len()),
                 };
                 jd.name = joint
@@ -364,14 +364,7 @@ impl Conv<'_> {
     }
 
     /// A hinge's description (parent, child and origin are set by the caller).
-    fn hinge(&mut self, j: &Joint, body: &str, kind: JointKind, index: usize) -> JointDesc {
-        if j.frictionloss > 0.0 {
-            self.notes.push(format!(
-                "joint `{}` of body `{body}`: frictionloss {} not simulated",
-                j.name.as_deref().unwrap_or(""),
-                j.frictionloss
-            ));
-        }
+    fn hinge(&self, j: &Joint, kind: JointKind, index: usize) -> JointDesc {
         JointDesc {
             axis: to_vec(j.axis).normalize_or(Vector::Z),
             limits: (kind == JointKind::Revolute)
@@ -381,6 +374,7 @@ impl Conv<'_> {
             armature: j.armature as Real,
             stiffness: j.stiffness as Real,
             spring_ref_rad: j.springref as Real,
+            frictionloss: j.frictionloss as Real,
             ..passive_joint(index)
         }
     }
@@ -637,6 +631,7 @@ fn passive_joint(file_index: usize) -> JointDesc {
         armature: 0.0,
         stiffness: 0.0,
         spring_ref_rad: 0.0,
+        frictionloss: 0.0,
         file_index,
     }
 }

@@ -187,6 +187,9 @@ pub struct JointDesc {
     pub stiffness: Real,
     /// Rest angle of the joint spring (MJCF `springref`), rad.
     pub spring_ref_rad: Real,
+    /// Dry joint friction, the largest torque it resists motion with (MJCF `frictionloss`,
+    /// N·m; 0 for URDF).
+    pub frictionloss: Real,
     /// Position of the joint in the action layout: the file's `<joint>` order for URDF, the
     /// `<actuator>` order for MJCF.
     pub file_index: usize,

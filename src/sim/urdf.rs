@@ -180,6 +180,7 @@ fn parse_joint(
         armature,
         stiffness: 0.0,
         spring_ref_rad: 0.0,
+        frictionloss: 0.0,
         file_index,
     })
 }

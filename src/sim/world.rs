@@ -570,6 +570,7 @@ fn set_joint_damping(
             let (mb, dof, _) = dof_of(w, link_bodies[j.child]);
             mb.damping_mut()[dof] = j.damping * s.joint_damping_scale;
             mb.armature_mut()[dof] = j.armature * s.armature_scale;
+            mb.frictions_mut()[dof] = j.frictionloss;
         }
     }
     multibody
