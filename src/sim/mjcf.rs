@@ -27,6 +27,8 @@
 //!   the floor (a `plane` geom of the world, which becomes drat's ground halfspace at z = 0);
 //!   others only carry mass. drat's robots never collide with themselves: pairs MuJoCo would
 //!   test (after parent–child filtering and `<contact><exclude>`) are counted in a note.
+//!   A geom's `margin` is a contact skin (MuJoCo adds the two geoms' margins and rests a
+//!   shape that far above the floor; Rapier's skins add the same way).
 //!   Friction: MuJoCo combines a geom's and the floor's sliding friction by `max`; the most
 //!   common combined value is the file's nominal friction ([`ModelHints::nominal_friction`])
 //!   and each shape keeps its ratio to it.
@@ -87,6 +89,7 @@ struct Floor {
     contype: u32,
     conaffinity: u32,
     friction: f64,
+    margin: f64,
 }
 
 /// The conversion of one parsed model, with what it has learned so far.
@@ -129,6 +132,8 @@ fn convert(m: &Model, file: &str) -> Result<RobotModel> {
         root_height_m: Some(m.bodies[root].body.pose.translation.z as Real),
         position_servo: position_servo(m),
         mujoco_layout: true,
+        floor_skin_m: floor.margin as Real,
+        start_inside_limits: true,
     };
     Ok(RobotModel {
         name: m.name.clone().unwrap_or_else(|| "robot".into()),
@@ -167,6 +172,7 @@ fn world_floor(m: &Model, notes: &mut Vec<String>) -> Floor {
                 contype: p.contype,
                 conaffinity: p.conaffinity,
                 friction: p.friction[0],
+                margin: p.margin.clamp(0.0, 1.0),
             }
         }
         None => {
@@ -175,6 +181,7 @@ fn world_floor(m: &Model, notes: &mut Vec<String>) -> Floor {
                 contype: 1,
                 conaffinity: 1,
                 friction: 1.0,
+                margin: 0.0,
             }
         }
     }
@@ -392,6 +399,7 @@ impl Conv<'_> {
                     origin: to_link * pose,
                     shape,
                     friction_scale: g.friction[0].max(self.floor.friction) as Real,
+                    skin_m: g.margin.clamp(0.0, 1.0) as Real,
                 });
             }
         }

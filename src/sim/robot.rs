@@ -67,6 +67,9 @@ pub struct CollisionDesc {
     /// This shape's ground friction relative to the task's coefficient (1 for URDF; an MJCF
     /// geom's combined friction over the file's nominal one, see [`ModelHints`]).
     pub friction_scale: Real,
+    /// Contact skin (m): the shape rests this far from the ground (MJCF geom `margin`,
+    /// which MuJoCo adds to the floor's; 0 for URDF).
+    pub skin_m: Real,
 }
 
 /// What a `<visual>` draws.
@@ -229,6 +232,12 @@ pub struct ModelHints {
     /// The robot–ground friction the file gives (MuJoCo's `max` of a geom's and the floor's
     /// sliding friction, for the geom most shapes share).
     pub nominal_friction: Option<Real>,
+    /// Contact skin of the ground (m): the floor geom's MJCF `margin`.
+    pub floor_skin_m: Real,
+    /// Joints start at the angle nearest 0 inside their limits (MJCF robots: MuJoCo's
+    /// `qpos0` is 0, and its soft limits fling a joint that starts outside its range; drat
+    /// starts inside it, see docs/robots.md).
+    pub start_inside_limits: bool,
     /// Height of the free root body in the file (its `pos` z), metres.
     pub root_height_m: Option<Real>,
     /// Observe as Gymnasium's MuJoCo envs do: a free root's angular velocity in the torso

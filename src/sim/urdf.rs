@@ -375,6 +375,7 @@ fn parse_link(node: roxmltree::Node, file: &str, materials: &Materials) -> Resul
             origin,
             shape,
             friction_scale: 1.0,
+            skin_m: 0.0,
         });
     }
     let mut visuals = Vec::new();

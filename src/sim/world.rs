@@ -436,12 +436,15 @@ fn build(model: &RobotModel, s: &SimSettings, dynamics: &DynamicsParams) -> Buil
     w.integration_parameters.num_solver_iterations = s.solver_iterations;
     w.integration_parameters.max_ccd_substeps = 0;
 
-    insert_ground(&mut w);
+    insert_ground(&mut w, model.hints.floor_skin_m);
     let poses = link_poses(model, s);
     let link_bodies = insert_links(&mut w, model, &poses, dynamics);
     insert_joints(&mut w, model, &link_bodies);
     let multibody = set_joint_damping(&mut w, model, s, &link_bodies);
     let actuators = actuators(&mut w, model, &link_bodies);
+    if model.hints.start_inside_limits {
+        start_inside_limits(&mut w, model, &link_bodies, multibody);
+    }
     Built {
         world: w,
         link_bodies,
@@ -452,10 +455,11 @@ fn build(model: &RobotModel, s: &SimSettings, dynamics: &DynamicsParams) -> Buil
 
 /// Ground: a halfspace with friction 1, combined by product with the robot's coefficient, so
 /// the effective coefficient is exactly the task's `friction_coef`.
-fn insert_ground(w: &mut PhysicsWorld) {
+fn insert_ground(w: &mut PhysicsWorld, skin_m: Real) {
     let ground = w.bodies.insert(RigidBodyBuilder::fixed());
     w.colliders.insert_with_parent(
         ColliderBuilder::new(SharedShape::halfspace(Vector::Z))
+            .contact_skin(skin_m)
             .friction(1.0)
             .friction_combine_rule(CoefficientCombineRule::Multiply),
         ground,
@@ -502,6 +506,7 @@ fn insert_links(
                 let co = ColliderBuilder::new(shape)
                     .position(c.origin * shape_pose)
                     .density(0.0)
+                    .contact_skin(c.skin_m)
                     .friction(dynamics.friction_coef * c.friction_scale)
                     .friction_combine_rule(CoefficientCombineRule::Multiply);
                 w.colliders.insert_with_parent(co, h, &mut w.bodies);
@@ -574,6 +579,33 @@ fn set_joint_damping(
         }
     }
     multibody
+}
+
+/// Moves every limited hinge whose 0 lies outside its limits to the nearest limit.
+fn start_inside_limits(
+    w: &mut PhysicsWorld,
+    model: &RobotModel,
+    link_bodies: &[RigidBodyHandle],
+    multibody: MultibodyIndex,
+) {
+    let mut disp = Vec::new();
+    for j in &model.joints {
+        if let (JointKind::Revolute, Some([lo, hi])) = (j.kind, j.limits) {
+            let (mb, dof, _) = dof_of(w, link_bodies[j.child]);
+            disp.resize(mb.ndofs(), 0.0);
+            disp[dof] = 0.0f32.clamp(lo, hi);
+        }
+    }
+    if disp.iter().all(|d| *d == 0.0) {
+        return;
+    }
+    let mb = w
+        .multibody_joints
+        .get_multibody_mut(multibody)
+        .expect("multibody index was just built");
+    mb.apply_displacements(&disp);
+    mb.forward_kinematics(&w.bodies, false);
+    mb.update_rigid_bodies(&mut w.bodies, false);
 }
 
 /// The actuated hinges in action order.
