@@ -268,14 +268,17 @@ impl Conv<'_> {
         let mut shift: HashMap<usize, Vector> = HashMap::new();
         let root_body = &self.m.bodies[root].body;
         let root_kind = self.root_joint(root_body, &body_name(self.m, root))?;
-        if let Some((kind, axis)) = root_kind {
+        // A planar root's hinge `pos` moves the root's link frame, as a hinge's does.
+        let mut root_shift = Vector::ZERO;
+        if let Some((kind, axis, s)) = root_kind {
+            root_shift = s;
             links.push(world_link());
             joints.push(JointDesc {
                 name: format!("{}_root", body_name(self.m, root)),
                 kind,
                 parent: 0,
                 child: 1,
-                origin: to_pose(&root_body.pose),
+                origin: to_pose(&root_body.pose) * Pose::from_translation(s),
                 axis,
                 ..passive_joint(0)
             });
@@ -284,7 +287,7 @@ impl Conv<'_> {
             let name = body_name(self.m, b);
             let body = &self.m.bodies[b].body;
             let s = if b == root {
-                Vector::ZERO
+                root_shift
             } else {
                 let parent = self.m.bodies[b].parent.expect("non-world bodies have parents");
                 let (kind, joint) = self.body_joint(body, &name)?;
@@ -313,18 +316,20 @@ impl Conv<'_> {
         Ok((links, joints, link_of))
     }
 
-    /// How the robot's root is attached: `None` floats freely, `Some` hangs off `world`.
-    fn root_joint(&self, body: &Body, name: &str) -> Result<Option<(JointKind, Vector)>> {
+    /// How the robot's root is attached: `None` floats freely, `Some` hangs off `world`
+    /// (the joint kind, its axis and the link frame's shift from the body frame).
+    fn root_joint(&self, body: &Body, name: &str) -> Result<Option<(JointKind, Vector, Vector)>> {
         let types: Vec<JointType> = body.joints.iter().map(|j| j.type_).collect();
         match types.as_slice() {
             [JointType::Free] => Ok(None),
-            [] => Ok(Some((JointKind::Fixed, Vector::Z))),
+            [] => Ok(Some((JointKind::Fixed, Vector::Z, Vector::ZERO))),
             _ => self.planar_root(body, name).map(Some),
         }
     }
 
-    /// Two slides and a hinge whose axis is normal to both: a planar joint.
-    fn planar_root(&self, body: &Body, name: &str) -> Result<(JointKind, Vector)> {
+    /// Two slides and a hinge whose axis is normal to both: a planar joint about the hinge's
+    /// `pos` (the slides' `pos` does not matter).
+    fn planar_root(&self, body: &Body, name: &str) -> Result<(JointKind, Vector, Vector)> {
         let hinges: Vec<&Joint> = body.joints.iter().filter(|j| j.type_ == JointType::Hinge).collect();
         let slides: Vec<&Joint> = body.joints.iter().filter(|j| j.type_ == JointType::Slide).collect();
         let unsupported = || {
@@ -339,11 +344,11 @@ impl Conv<'_> {
         let n = to_vec(hinges[0].axis).normalize_or_zero();
         let (a, b) = (to_vec(slides[0].axis), to_vec(slides[1].axis));
         let perpendicular = n.dot(a).abs() < 1e-6 && n.dot(b).abs() < 1e-6 && a.cross(b).length() > 1e-6;
-        let at_origin = body.joints.iter().all(|j| j.pos.iter().all(|p| p.abs() < 1e-9));
-        if !(perpendicular && at_origin && n.length() > 0.5) {
+        let pos = to_vec(hinges[0].pos);
+        if !(perpendicular && n.length() > 0.5 && pos.is_finite()) {
             return Err(unsupported());
         }
-        Ok((JointKind::Planar, n))
+        Ok((JointKind::Planar, n, pos))
     }
 
     /// A non-root body's joint: none (welded) or one hinge.
