@@ -192,14 +192,33 @@ fn robot_root(m: &Model, file: &str, notes: &mut Vec<String>) -> Result<usize> {
     let top: Vec<usize> = (1..m.bodies.len())
         .filter(|&b| m.bodies[b].parent == Some(0))
         .collect();
-    let moving: Vec<usize> = top
+    let mut moving: Vec<usize> = top
         .iter()
         .copied()
         .filter(|&b| subtree(m, b).iter().any(|&d| !m.bodies[d].body.joints.is_empty()))
         .collect();
+    // Several moving bodies (a robot and a ball, say): the robot is the one actuators drive.
+    if moving.len() > 1 {
+        let driven = |b: usize| {
+            m.actuators.iter().any(|a| {
+                a.joint
+                    .as_deref()
+                    .and_then(|j| m.joint_by_name(j))
+                    .is_some_and(|(body, _)| subtree(m, b).contains(&body))
+            })
+        };
+        let robots: Vec<usize> = moving.iter().copied().filter(|&b| driven(b)).collect();
+        if robots.len() == 1 {
+            notes.push(format!(
+                "{} other moving top-level body(ies) ignored (no actuator drives them)",
+                moving.len() - 1
+            ));
+            moving = robots;
+        }
+    }
     match moving.as_slice() {
         [one] => {
-            let fixed = top.len() - 1;
+            let fixed = top.iter().filter(|&&b| subtree(m, b).iter().all(|&d| m.bodies[d].body.joints.is_empty())).count();
             if fixed > 0 {
                 notes.push(format!(
                     "{fixed} top-level body(ies) without joints ignored (only the robot is simulated)"
@@ -290,24 +309,40 @@ impl Conv<'_> {
                 root_shift
             } else {
                 let parent = self.m.bodies[b].parent.expect("non-world bodies have parents");
-                let (kind, joint) = self.body_joint(body, &name)?;
-                let s = joint.map_or(Vector::ZERO, |j| to_vec(j.pos));
-                let origin = Pose::from_translation(-shift[&parent])
-                    * to_pose(&body.pose)
-                    * Pose::from_translation(s);
-                let mut jd = match joint {
-                    Some(j) => self.hinge(j, kind, joints.len()),
-                    None => passive_joint(joints.len()),
-                };
-                jd.name = joint
-                    .and_then(|j| j.name.clone())
-                    .unwrap_or_else(|| format!("{name}_joint"));
-                jd.kind = kind;
-                jd.parent = link_of[&parent];
-                jd.child = links.len();
-                jd.origin = origin;
-                joints.push(jd);
-                s
+                let hinges = self.body_hinges(body, &name)?;
+                // The body's frame in the frame of the link its first joint hangs off.
+                let mut frame = Pose::from_translation(-shift[&parent]) * to_pose(&body.pose);
+                let mut from = link_of[&parent];
+                if hinges.is_empty() {
+                    joints.push(JointDesc {
+                        name: format!("{name}_weld"),
+                        kind: JointKind::Fixed,
+                        parent: from,
+                        child: links.len(),
+                        origin: frame,
+                        ..passive_joint(joints.len())
+                    });
+                }
+                // MuJoCo applies a body's hinges in order, each about its `pos`: one link per
+                // hinge, the ones before the last a light joint frame (see `joint_frame`).
+                for (i, (j, kind)) in hinges.iter().enumerate() {
+                    let p = to_vec(j.pos);
+                    let mut jd = self.hinge(j, *kind, joints.len());
+                    jd.name = j.name.clone().unwrap_or_else(|| format!("{name}_joint{i}"));
+                    jd.kind = *kind;
+                    jd.parent = from;
+                    jd.origin = frame * Pose::from_translation(p);
+                    jd.child = if i + 1 < hinges.len() {
+                        links.push(joint_frame(&name, i, &links[from]));
+                        links.len() - 1
+                    } else {
+                        links.len()
+                    };
+                    from = jd.child;
+                    joints.push(jd);
+                    frame = Pose::from_translation(-p);
+                }
+                hinges.last().map_or(Vector::ZERO, |(j, _)| to_vec(j.pos))
             };
             shift.insert(b, s);
             link_of.insert(b, links.len());
@@ -351,28 +386,27 @@ impl Conv<'_> {
         Ok((JointKind::Planar, n, pos))
     }
 
-    /// A non-root body's joint: none (welded) or one hinge.
-    fn body_joint<'b>(&self, body: &'b Body, name: &str) -> Result<(JointKind, Option<&'b Joint>)> {
-        match body.joints.as_slice() {
-            [] => Ok((JointKind::Fixed, None)),
-            [j] if j.type_ == JointType::Hinge => {
+    /// A non-root body's joints: none (welded) or hinges, each revolute when limited.
+    fn body_hinges<'b>(&self, body: &'b Body, name: &str) -> Result<Vec<(&'b Joint, JointKind)>> {
+        body.joints
+            .iter()
+            .map(|j| {
+                if j.type_ != JointType::Hinge {
+                    return Err(self.err(format!(
+                        "<body name=\"{name}\">: joint `{}` is a {} joint; below the root only hinges are supported",
+                        j.name.as_deref().unwrap_or(""),
+                        format!("{:?}", j.type_).to_lowercase()
+                    )));
+                }
                 let limited = j.limited.resolve(self.m.compiler.autolimits, j.range.is_some());
                 let kind = if limited && j.range.is_some() {
                     JointKind::Revolute
                 } else {
                     JointKind::Continuous
                 };
-                Ok((kind, Some(j)))
-            }
-            js => Err(self.err(format!(
-                "<body name=\"{name}\">: only one hinge joint per body is supported (got {}: {})",
-                js.len(),
-                js.iter()
-                    .map(|j| format!("{:?}", j.type_).to_lowercase())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))),
-        }
+                Ok((j, kind))
+            })
+            .collect()
     }
 
     /// A hinge's description (parent, child and origin are set by the caller).
@@ -533,9 +567,9 @@ impl Conv<'_> {
                 .m
                 .joint_by_name(jname)
                 .ok_or_else(|| self.err(format!("actuator {label}: unknown joint `{jname}`")))?;
-            let link = link_of.get(&body).filter(|_| subtree.contains(&body));
-            let jd = link
-                .and_then(|&l| joints.iter_mut().find(|j| j.child == l && j.name == jname))
+            let jd = Some(())
+                .filter(|_| subtree.contains(&body) && link_of.contains_key(&body))
+                .and_then(|_| joints.iter_mut().find(|j| j.name == jname))
                 .filter(|j| matches!(j.kind, JointKind::Revolute | JointKind::Continuous))
                 .ok_or_else(|| self.err(format!("actuator {label}: joint `{jname}` is not a hinge of the robot")))?;
             jd.effort = actuator_effort(a, &label).map_err(|m| Error::asset(self.file, m))?;
@@ -626,6 +660,20 @@ fn world_link() -> LinkDesc {
         collisions: Vec::new(),
         visuals: Vec::new(),
         merged: Vec::new(),
+    }
+}
+
+/// The joint frame between two hinges of one MJCF body: a link with 0.1 % of its parent
+/// link's mass (Rapier needs a mass on every multibody link), no shapes.
+fn joint_frame(body: &str, i: usize, parent: &LinkDesc) -> LinkDesc {
+    let mass = (parent.mass_kg * 1e-3).max(1e-6);
+    let r: Real = 0.01;
+    let inertia = 0.4 * mass * r * r;
+    LinkDesc {
+        name: format!("{body}__frame{i}"),
+        mass_kg: mass,
+        inertia: Some([inertia, 0.0, 0.0, inertia, 0.0, inertia]),
+        ..world_link()
     }
 }
 
