@@ -111,8 +111,9 @@ impl Config {
                 return Err(Error::config(
                     "env.robot",
                     format!(
-                    "must be a string ({}), got {other}", crate::sim::ROBOT_CHOICES
-                ),
+                        "must be a string ({}), got {other}",
+                        crate::sim::ROBOT_CHOICES
+                    ),
                 ))
             }
         };
@@ -211,7 +212,11 @@ fn mjcf_defaults(table: &mut toml::Table, hints: &crate::sim::robot::ModelHints)
         set_value(table, "env.spawn_height_m", Float(f64::from(h)))?;
     }
     if let Some(f) = hints.nominal_friction {
-        set_value(table, "tasks.dynamics.nominal_friction", Float(f64::from(f)))?;
+        set_value(
+            table,
+            "tasks.dynamics.nominal_friction",
+            Float(f64::from(f)),
+        )?;
         let range = toml::Value::Array(vec![Float(f64::from(0.3 * f)), Float(f64::from(1.5 * f))]);
         set_value(table, "tasks.dynamics.friction", range)?;
     }

@@ -24,6 +24,7 @@ pub use learning::{
     TrainConfig,
 };
 pub use load::{
-    parse_set, Config, A1_TOML, ANT_TOML, HALF_CHEETAH_TOML, POINT_TOML, QUADRUPED_TOML, RUNNER_TOML,
+    parse_set, Config, A1_TOML, ANT_TOML, HALF_CHEETAH_TOML, POINT_TOML, QUADRUPED_TOML,
+    RUNNER_TOML,
 };
 pub use transfer::{IntervalRule, Reward, TransferConfig, TransferStrategy, Utility};

@@ -36,7 +36,12 @@ impl Config {
             100.0,
         )?;
         finite_in("env.reset_qpos_noise", e.reset_qpos_noise, 0.0, 1.0)?;
-        finite_in("env.reset_qvel_noise_std", e.reset_qvel_noise_std, 0.0, 100.0)?;
+        finite_in(
+            "env.reset_qvel_noise_std",
+            e.reset_qvel_noise_std,
+            0.0,
+            100.0,
+        )?;
         finite_in("env.min_torso_height_m", e.min_torso_height_m, 0.0, 10.0)?;
         finite_in("env.max_tilt_deg", e.max_tilt_deg, 0.0, 180.0)?;
         finite_in("env.point.accel_m", e.point.accel_m, 1e-6, 100.0)?;

@@ -107,7 +107,8 @@ pub const A1_URDF: &str = include_str!("../../assets/robots/a1/a1.urdf");
 pub const ANT_XML: &str = include_str!("../../assets/robots/ant/ant.xml");
 /// Gymnasium 1.4.0's `half_cheetah.xml`, unmodified (MIT; see
 /// `assets/robots/half_cheetah/LICENSE.md`).
-pub const HALF_CHEETAH_XML: &str = include_str!("../../assets/robots/half_cheetah/half_cheetah.xml");
+pub const HALF_CHEETAH_XML: &str =
+    include_str!("../../assets/robots/half_cheetah/half_cheetah.xml");
 
 /// Loads a robot's description: a built-in robot, or a URDF or MJCF file.
 pub fn load_robot(robot: &Robot) -> Result<RobotModel> {

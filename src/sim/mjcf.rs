@@ -51,8 +51,7 @@ use rapier3d::math::{Pose, Real, Rotation, Vector};
 use rapier3d::prelude::MassProperties;
 
 use super::robot::{
-    inertia_array, CollisionDesc, JointDesc, JointKind, LinkDesc, ModelHints, RobotModel,
-    ShapeDesc,
+    inertia_array, CollisionDesc, JointDesc, JointKind, LinkDesc, ModelHints, RobotModel, ShapeDesc,
 };
 use super::weld::merge_fixed;
 use crate::error::{Error, Result};
@@ -195,7 +194,11 @@ fn robot_root(m: &Model, file: &str, notes: &mut Vec<String>) -> Result<usize> {
     let mut moving: Vec<usize> = top
         .iter()
         .copied()
-        .filter(|&b| subtree(m, b).iter().any(|&d| !m.bodies[d].body.joints.is_empty()))
+        .filter(|&b| {
+            subtree(m, b)
+                .iter()
+                .any(|&d| !m.bodies[d].body.joints.is_empty())
+        })
         .collect();
     // Several moving bodies (a robot and a ball, say): the robot is the one actuators drive.
     if moving.len() > 1 {
@@ -218,7 +221,14 @@ fn robot_root(m: &Model, file: &str, notes: &mut Vec<String>) -> Result<usize> {
     }
     match moving.as_slice() {
         [one] => {
-            let fixed = top.iter().filter(|&&b| subtree(m, b).iter().all(|&d| m.bodies[d].body.joints.is_empty())).count();
+            let fixed = top
+                .iter()
+                .filter(|&&b| {
+                    subtree(m, b)
+                        .iter()
+                        .all(|&d| m.bodies[d].body.joints.is_empty())
+                })
+                .count();
             if fixed > 0 {
                 notes.push(format!(
                     "{fixed} top-level body(ies) without joints ignored (only the robot is simulated)"
@@ -308,7 +318,9 @@ impl Conv<'_> {
             let s = if b == root {
                 root_shift
             } else {
-                let parent = self.m.bodies[b].parent.expect("non-world bodies have parents");
+                let parent = self.m.bodies[b]
+                    .parent
+                    .expect("non-world bodies have parents");
                 let hinges = self.body_hinges(body, &name)?;
                 // The body's frame in the frame of the link its first joint hangs off.
                 let mut frame = Pose::from_translation(-shift[&parent]) * to_pose(&body.pose);
@@ -365,8 +377,16 @@ impl Conv<'_> {
     /// Two slides and a hinge whose axis is normal to both: a planar joint about the hinge's
     /// `pos` (the slides' `pos` does not matter).
     fn planar_root(&self, body: &Body, name: &str) -> Result<(JointKind, Vector, Vector)> {
-        let hinges: Vec<&Joint> = body.joints.iter().filter(|j| j.type_ == JointType::Hinge).collect();
-        let slides: Vec<&Joint> = body.joints.iter().filter(|j| j.type_ == JointType::Slide).collect();
+        let hinges: Vec<&Joint> = body
+            .joints
+            .iter()
+            .filter(|j| j.type_ == JointType::Hinge)
+            .collect();
+        let slides: Vec<&Joint> = body
+            .joints
+            .iter()
+            .filter(|j| j.type_ == JointType::Slide)
+            .collect();
         let unsupported = || {
             self.err(format!(
                 "<body name=\"{name}\">: the root's joints must be a <freejoint>, none, or two slides and a hinge normal to them (a planar root); got {}",
@@ -378,7 +398,8 @@ impl Conv<'_> {
         }
         let n = to_vec(hinges[0].axis).normalize_or_zero();
         let (a, b) = (to_vec(slides[0].axis), to_vec(slides[1].axis));
-        let perpendicular = n.dot(a).abs() < 1e-6 && n.dot(b).abs() < 1e-6 && a.cross(b).length() > 1e-6;
+        let perpendicular =
+            n.dot(a).abs() < 1e-6 && n.dot(b).abs() < 1e-6 && a.cross(b).length() > 1e-6;
         let pos = to_vec(hinges[0].pos);
         if !(perpendicular && n.length() > 0.5 && pos.is_finite()) {
             return Err(unsupported());
@@ -467,7 +488,10 @@ impl Conv<'_> {
             InertiaFromGeom::Auto => body.inertial.is_none(),
         };
         if !from_geoms {
-            return Ok(body.inertial.as_ref().map_or(MassProperties::default(), inertial_props));
+            return Ok(body
+                .inertial
+                .as_ref()
+                .map_or(MassProperties::default(), inertial_props));
         }
         let mut mp = MassProperties::default();
         for g in &body.geoms {
@@ -481,7 +505,9 @@ impl Conv<'_> {
                 Some(m) if unit.mass() > 0.0 => m as Real / unit.mass(),
                 _ => g.density.unwrap_or(DEFAULT_DENSITY) as Real,
             };
-            mp += s.mass_properties(density).transform_by(&(pose * shape_pose));
+            mp += s
+                .mass_properties(density)
+                .transform_by(&(pose * shape_pose));
         }
         Ok(mp)
     }
@@ -502,10 +528,16 @@ impl Conv<'_> {
         let bad = |v: f64| !(v.is_finite() && v > 0.0 && v < 1e4);
         let (pose, half_len) = match g.fromto {
             Some(ft) => {
-                let (p1, p2) = (DVec3::new(ft[0], ft[1], ft[2]), DVec3::new(ft[3], ft[4], ft[5]));
+                let (p1, p2) = (
+                    DVec3::new(ft[0], ft[1], ft[2]),
+                    DVec3::new(ft[3], ft[4], ft[5]),
+                );
                 let d = p2 - p1;
                 if !d.is_finite() || d.length() < 1e-9 {
-                    return Err(self.err(format!("{}: `fromto` has zero length or is not finite", what())));
+                    return Err(self.err(format!(
+                        "{}: `fromto` has zero length or is not finite",
+                        what()
+                    )));
                 }
                 let rot = DQuat::from_rotation_arc(DVec3::Z, d.normalize());
                 let pose = Pose::from_parts(to_vec3((p1 + p2) * 0.5), to_rot(rot));
@@ -514,7 +546,9 @@ impl Conv<'_> {
             None => (to_pose(&g.pose), size[1]),
         };
         let shape = match g.type_ {
-            GeomType::Sphere if !bad(size[0]) => ShapeDesc::Sphere { radius_m: size[0] as Real },
+            GeomType::Sphere if !bad(size[0]) => ShapeDesc::Sphere {
+                radius_m: size[0] as Real,
+            },
             GeomType::Capsule if !bad(size[0]) && !bad(half_len) => ShapeDesc::Capsule {
                 radius_m: size[0] as Real,
                 length_m: 2.0 * half_len as Real,
@@ -524,23 +558,31 @@ impl Conv<'_> {
                 length_m: 2.0 * half_len as Real,
             },
             GeomType::Box => {
-                let half = if g.fromto.is_some() { [size[0], size[1], half_len] } else { size };
+                let half = if g.fromto.is_some() {
+                    [size[0], size[1], half_len]
+                } else {
+                    size
+                };
                 if half.iter().any(|&h| bad(h)) {
-                    return Err(self.err(format!("{}: sizes must be in (0, 1e4), got {half:?}", what())));
+                    return Err(self.err(format!(
+                        "{}: sizes must be in (0, 1e4), got {half:?}",
+                        what()
+                    )));
                 }
                 ShapeDesc::Box {
                     size_m: half.map(|h| 2.0 * h as Real),
                 }
             }
             GeomType::Sphere | GeomType::Capsule | GeomType::Cylinder => {
-                return Err(self.err(format!("{}: sizes must be in (0, 1e4), got {size:?}", what())))
-            }
-            _ => {
                 return Err(self.err(format!(
-                    "{}: supported geom types are sphere, capsule, cylinder, box (and a world plane)",
+                    "{}: sizes must be in (0, 1e4), got {size:?}",
                     what()
                 )))
             }
+            _ => return Err(self.err(format!(
+                "{}: supported geom types are sphere, capsule, cylinder, box (and a world plane)",
+                what()
+            ))),
         };
         Ok((shape, pose))
     }
@@ -557,12 +599,16 @@ impl Conv<'_> {
             let label = format!(
                 "<{}{}>",
                 format!("{:?}", a.kind).to_lowercase(),
-                a.name.as_ref().map(|n| format!(" name=\"{n}\"")).unwrap_or_default()
+                a.name
+                    .as_ref()
+                    .map(|n| format!(" name=\"{n}\""))
+                    .unwrap_or_default()
             );
-            let jname = a
-                .joint
-                .as_deref()
-                .ok_or_else(|| self.err(format!("actuator {label}: only joint actuators are supported (no `joint`)")))?;
+            let jname = a.joint.as_deref().ok_or_else(|| {
+                self.err(format!(
+                    "actuator {label}: only joint actuators are supported (no `joint`)"
+                ))
+            })?;
             let (body, _) = self
                 .m
                 .joint_by_name(jname)
@@ -571,7 +617,11 @@ impl Conv<'_> {
                 .filter(|_| subtree.contains(&body) && link_of.contains_key(&body))
                 .and_then(|_| joints.iter_mut().find(|j| j.name == jname))
                 .filter(|j| matches!(j.kind, JointKind::Revolute | JointKind::Continuous))
-                .ok_or_else(|| self.err(format!("actuator {label}: joint `{jname}` is not a hinge of the robot")))?;
+                .ok_or_else(|| {
+                    self.err(format!(
+                        "actuator {label}: joint `{jname}` is not a hinge of the robot"
+                    ))
+                })?;
             jd.effort = actuator_effort(a, &label).map_err(|m| Error::asset(self.file, m))?;
             jd.file_index = k;
             n += 1;
@@ -584,7 +634,9 @@ impl Conv<'_> {
         }
         let passive = joints
             .iter()
-            .filter(|j| j.effort <= 0.0 && matches!(j.kind, JointKind::Revolute | JointKind::Continuous))
+            .filter(|j| {
+                j.effort <= 0.0 && matches!(j.kind, JointKind::Revolute | JointKind::Continuous)
+            })
             .count();
         if passive > 0 {
             self.notes.push(format!(
@@ -598,9 +650,10 @@ impl Conv<'_> {
     fn self_collision_note(&mut self, subtree: &[usize]) {
         let m = self.m;
         let excluded = |a: &str, b: &str| {
-            m.contact.excludes.iter().any(|e| {
-                (e.body1 == a && e.body2 == b) || (e.body1 == b && e.body2 == a)
-            })
+            m.contact
+                .excludes
+                .iter()
+                .any(|e| (e.body1 == a && e.body2 == b) || (e.body1 == b && e.body2 == a))
         };
         let mut pairs = 0;
         for (i, &a) in subtree.iter().enumerate() {
@@ -611,7 +664,8 @@ impl Conv<'_> {
                 }
                 for ga in &m.bodies[a].body.geoms {
                     for gb in &m.bodies[b].body.geoms {
-                        if (ga.contype & gb.conaffinity) != 0 || (gb.contype & ga.conaffinity) != 0 {
+                        if (ga.contype & gb.conaffinity) != 0 || (gb.contype & ga.conaffinity) != 0
+                        {
                             pairs += 1;
                         }
                     }
@@ -699,7 +753,10 @@ fn passive_joint(file_index: usize) -> JointDesc {
 
 /// The torque of a unit action: `gear × ctrlmax` for a motor (symmetric `ctrlrange`), the
 /// force limit (or `gear × kp`) for a position servo.
-fn actuator_effort(a: &mjcf_rs::extras::Actuator, label: &str) -> std::result::Result<Real, String> {
+fn actuator_effort(
+    a: &mjcf_rs::extras::Actuator,
+    label: &str,
+) -> std::result::Result<Real, String> {
     let gear = a.gear[0];
     let effort = match a.kind {
         ActuatorKind::Motor => {
@@ -793,9 +850,9 @@ fn inertial_props(i: &mjcf_rs::body::Inertial) -> MassProperties {
             rot,
         ),
         mjcf_rs::body::InertiaSpec::Full(f) => {
-            let local = rapier3d::math::Matrix::from_cols_array(&[
-                f[0], f[3], f[4], f[3], f[1], f[5], f[4], f[5], f[2],
-            ].map(|v| v as Real));
+            let local = rapier3d::math::Matrix::from_cols_array(
+                &[f[0], f[3], f[4], f[3], f[1], f[5], f[4], f[5], f[2]].map(|v| v as Real),
+            );
             let r = rapier3d::math::Matrix::from_quat(rot);
             MassProperties::with_inertia_matrix(com, mass, r * local * r.transpose())
         }

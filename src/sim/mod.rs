@@ -11,7 +11,8 @@ pub mod weld;
 pub mod world;
 
 pub use assets::{
-    load_robot, Robot, A1_URDF, ANT_XML, HALF_CHEETAH_XML, QUADRUPED_URDF, ROBOT_CHOICES, RUNNER_URDF,
+    load_robot, Robot, A1_URDF, ANT_XML, HALF_CHEETAH_XML, QUADRUPED_URDF, ROBOT_CHOICES,
+    RUNNER_URDF,
 };
 pub use dynamics::{DynamicsParams, DynamicsRanges};
 pub use robot::RobotModel;

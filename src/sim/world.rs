@@ -221,10 +221,11 @@ impl SimWorld {
                 scale,
                 pose,
             } => {
-                s.tau.extend(self.actuators.iter().enumerate().map(|(k, a)| {
-                    let target = pose.get(k).copied().unwrap_or(0.0) + scale * actions[k];
-                    (kp * (target - s.q[k]) - kd * s.qd[k]).clamp(-a.gear, a.gear)
-                }));
+                s.tau
+                    .extend(self.actuators.iter().enumerate().map(|(k, a)| {
+                        let target = pose.get(k).copied().unwrap_or(0.0) + scale * actions[k];
+                        (kp * (target - s.q[k]) - kd * s.qd[k]).clamp(-a.gear, a.gear)
+                    }));
             }
         }
         if springs {
@@ -368,6 +369,30 @@ impl SimWorld {
             .filter(|rb| rb.is_dynamic())
             .map(|rb| rb.kinetic_energy() + rb.gravitational_potential_energy(dt, g))
             .sum()
+    }
+
+    /// Sum over the current contact points of the normal and friction impulses (N·s) of the
+    /// last physics step (diagnostics: a robot that walks needs friction).
+    pub fn contact_impulses(&self) -> (Real, Real) {
+        let mut normal = 0.0;
+        let mut tangent = 0.0;
+        for p in self
+            .world
+            .narrow_phase
+            .contact_pairs()
+            .flat_map(|pair| pair.manifolds().iter())
+            .flat_map(|m| m.points.iter())
+        {
+            normal += p.data.impulse;
+            tangent += p.data.tangent_impulse.norm();
+            if std::env::var("DRAT_DEBUG_CONTACTS").is_ok() {
+                eprintln!(
+                    "  n {} t {:?} local_p1 {:?} local_p2 {:?}",
+                    p.data.impulse, p.data.tangent_impulse, p.local_p1, p.local_p2
+                );
+            }
+        }
+        (normal, tangent)
     }
 
     /// The deepest penetration among the current contacts (m, 0 when nothing overlaps).

@@ -1,0 +1,231 @@
+//! drat against MuJoCo on the same MJCF file: the experiments of
+//! `scripts/anchors/mjcf_fidelity.py` (zero action for 2 s; a fixed open-loop sinusoid for
+//! 5 s, at nominal dynamics, mass ×1.5 and friction ×0.3) replayed in drat from the same start
+//! (each hinge at the angle nearest 0 inside its range, at rest, no reset noise), and the
+//! table that sets them beside MuJoCo's numbers (`tests/data/mujoco_fidelity.json`).
+//! `tests/mujoco_fidelity.rs` asserts the quantities that agree; `cargo run --release
+//! --example fidelity` prints the table docs/robots.md shows.
+
+use serde_json::Value;
+
+use crate::config::Config;
+use crate::env::EnvMaker;
+use crate::error::{Error, Result};
+
+/// Where the torso ended up and how it moved (metres, radians).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Summary {
+    /// Torso x displacement from the start.
+    pub dx: f32,
+    /// Torso y displacement from the start.
+    pub dy: f32,
+    /// Mean torso height over the control steps.
+    pub mean_z: f32,
+    /// Torso height after the last step.
+    pub final_z: f32,
+    /// Heading (yaw) after the last step (0 for a planar robot).
+    pub final_yaw: f32,
+}
+
+/// A dynamics variant of the gait experiment, as the reference names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Variant {
+    /// The file's dynamics.
+    Nominal,
+    /// Every body's mass and inertia ×1.5.
+    MassX1_5,
+    /// Every geom's sliding friction ×0.3.
+    FrictionX0_3,
+}
+
+impl Variant {
+    /// The reference JSON's key for this variant's gait.
+    pub fn key(self) -> &'static str {
+        match self {
+            Variant::Nominal => "gait",
+            Variant::MassX1_5 => "gait_mass_x1.5",
+            Variant::FrictionX0_3 => "gait_friction_x0.3",
+        }
+    }
+}
+
+/// The gait of the reference: `a_k(n) = A·sin(2π·f·0.05·n + φ_k)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Gait {
+    /// A.
+    pub amplitude: f32,
+    /// f (Hz).
+    pub frequency_hz: f32,
+    /// φ_k per actuator (file order).
+    pub phases_rad: Vec<f32>,
+    /// Duration (s).
+    pub duration_s: f32,
+}
+
+impl Gait {
+    /// The gait parameters of one robot's reference.
+    pub fn of(reference: &Value) -> Result<Gait> {
+        let g = &reference["gait_params"];
+        let num = |v: &Value| v.as_f64().map(|x| x as f32);
+        let bad = || {
+            Error::asset(
+                "tests/data/mujoco_fidelity.json",
+                "gait_params is malformed",
+            )
+        };
+        Ok(Gait {
+            amplitude: num(&g["amplitude"]).ok_or_else(bad)?,
+            frequency_hz: num(&g["frequency_hz"]).ok_or_else(bad)?,
+            phases_rad: g["phases_rad"]
+                .as_array()
+                .ok_or_else(bad)?
+                .iter()
+                .map(|p| num(p).ok_or_else(bad))
+                .collect::<Result<_>>()?,
+            duration_s: num(&g["duration_s"]).ok_or_else(bad)?,
+        })
+    }
+}
+
+/// Runs `robot` from the reference start under `action(step, out)` for `steps` control
+/// steps with the dynamics of `variant`; returns the torso's [x, y, z, yaw] before the first
+/// step and after each one.
+pub fn open_loop(
+    robot: &str,
+    variant: Variant,
+    steps: usize,
+    action: impl Fn(usize, &mut [f32]),
+) -> Result<Vec<[f32; 4]>> {
+    let probe = Config::default_for(robot)?;
+    let nominal = probe.tasks.dynamics.nominal_friction;
+    let (mass, friction) = match variant {
+        Variant::Nominal => (1.0, nominal),
+        Variant::MassX1_5 => (1.5, nominal),
+        Variant::FrictionX0_3 => (1.0, 0.3 * nominal),
+    };
+    let sets = [
+        "env.reset_qpos_noise=0".to_string(),
+        "env.reset_qvel_noise_std=0".into(),
+        "env.reset_joint_vel_noise=0".into(),
+        format!("env.horizon={}", steps + 1),
+        "env.terminate_when_flipped=false".into(),
+        "env.min_torso_height_m=0".into(),
+        "env.max_tilt_deg=0".into(),
+        "tasks.dynamics.randomize=true".into(),
+        "tasks.dynamics.shared_mass_scale=true".into(),
+        format!("tasks.dynamics.mass_scale=[{mass}, {mass}]"),
+        format!("tasks.dynamics.friction=[{friction}, {friction}]"),
+    ];
+    let cfg = Config::from_toml_str_with_sets(
+        &format!("[env]\nrobot = \"{robot}\"\n"),
+        "fidelity",
+        &sets,
+    )?;
+    let maker = EnvMaker::new(&cfg)?;
+    let mut env = maker.make(maker.task_set()?.train[0].clone())?;
+    let planar = maker.robot().is_some_and(|m| m.root_is_world());
+    let pose = |o: &[f32]| {
+        if planar {
+            [o[0], 0.0, o[1], 0.0]
+        } else {
+            let (w, x, y, z) = (o[3], o[4], o[5], o[6]);
+            let yaw = (2.0 * (w * z + x * y)).atan2(1.0 - 2.0 * (y * y + z * z));
+            [o[0], o[1], o[2], yaw]
+        }
+    };
+    let mut out = vec![pose(&env.reset(0)?.obs)];
+    let mut a = vec![0.0; env.action_space().dim()];
+    for t in 0..steps {
+        action(t, &mut a);
+        let s = env.step(&a)?;
+        if s.info.blowup {
+            return Err(Error::Check(format!(
+                "{robot}: physics blow-up at step {t}"
+            )));
+        }
+        out.push(pose(&s.obs));
+    }
+    Ok(out)
+}
+
+/// Summary of a trace from [`open_loop`].
+pub fn summarize(trace: &[[f32; 4]]) -> Summary {
+    let (first, last) = (trace[0], trace[trace.len() - 1]);
+    let after = &trace[1..];
+    Summary {
+        dx: last[0] - first[0],
+        dy: last[1] - first[1],
+        mean_z: after.iter().map(|p| p[2]).sum::<f32>() / after.len().max(1) as f32,
+        final_z: last[2],
+        final_yaw: last[3],
+    }
+}
+
+/// Zero action for `duration_s` (the control period is the robot's 0.05 s).
+pub fn zero_action(robot: &str, duration_s: f32) -> Result<Summary> {
+    let steps = (duration_s / 0.05).round() as usize;
+    Ok(summarize(&open_loop(
+        robot,
+        Variant::Nominal,
+        steps,
+        |_, a| a.fill(0.0),
+    )?))
+}
+
+/// The reference gait under `variant`.
+pub fn gait(robot: &str, g: &Gait, variant: Variant) -> Result<Summary> {
+    let steps = (g.duration_s / 0.05).round() as usize;
+    let w = std::f32::consts::TAU * g.frequency_hz;
+    Ok(summarize(&open_loop(robot, variant, steps, |n, a| {
+        for (k, v) in a.iter_mut().enumerate() {
+            let phase = g.phases_rad.get(k).copied().unwrap_or(0.0);
+            *v = (g.amplitude * (w * 0.05 * n as f32 + phase).sin()).clamp(-1.0, 1.0);
+        }
+    })?))
+}
+
+/// The reference summary `key` of one robot as a [`Summary`].
+pub fn reference_summary(reference: &Value, key: &str) -> Summary {
+    let f = |k: &str| reference[key][k].as_f64().unwrap_or(f64::NAN) as f32;
+    Summary {
+        dx: f("dx"),
+        dy: f("dy"),
+        mean_z: f("mean_z"),
+        final_z: f("final_z"),
+        final_yaw: f("final_yaw"),
+    }
+}
+
+/// The markdown table of drat against MuJoCo for `robot` (`ant` or `half_cheetah`).
+pub fn table(robot: &str, reference: &Value) -> Result<String> {
+    let r = &reference[robot];
+    let g = Gait::of(r)?;
+    let mut s = format!(
+        "| {robot} (MuJoCo {} {}, drat) | dx (m) | dy (m) | mean z (m) | final z (m) | final yaw (rad) |\n|---|---|---|---|---|---|\n",
+        reference[robot]["mujoco_version"].as_str().unwrap_or("?"),
+        r["integrator"].as_str().unwrap_or("?"),
+    );
+    let zero = zero_action(robot, 2.0)?;
+    let mut rows = vec![("zero action 2 s", reference_summary(r, "zero_action"), zero)];
+    for v in [Variant::Nominal, Variant::MassX1_5, Variant::FrictionX0_3] {
+        rows.push((v.key(), reference_summary(r, v.key()), gait(robot, &g, v)?));
+    }
+    let cell = |m: f32, d: f32| {
+        if m.is_nan() {
+            format!("– / {d:+.3}")
+        } else {
+            format!("{m:+.3} / {d:+.3}")
+        }
+    };
+    for (name, m, d) in rows {
+        s += &format!(
+            "| {name} | {} | {} | {} | {} | {} |\n",
+            cell(m.dx, d.dx),
+            cell(m.dy, d.dy),
+            cell(m.mean_z, d.mean_z),
+            cell(m.final_z, d.final_z),
+            cell(m.final_yaw, d.final_yaw)
+        );
+    }
+    Ok(s)
+}
