@@ -423,6 +423,29 @@ fn body_shapes(link: &LinkDesc) -> BodyShapes {
 /// A primitive at `origin`.
 fn drawn(shape: &ShapeDesc, origin: &Pose) -> DrawnShape {
     let (kind, radius, length, size) = match *shape {
+        // A hull is drawn as its bounding box, centred where the box is.
+        ShapeDesc::ConvexHull { ref points } => {
+            let (lo, hi) = points.iter().fold(
+                ([f32::INFINITY; 3], [f32::NEG_INFINITY; 3]),
+                |(lo, hi), p| {
+                    (
+                        std::array::from_fn(|k| lo[k].min(p[k])),
+                        std::array::from_fn(|k| hi[k].max(p[k])),
+                    )
+                },
+            );
+            let centre = Pose::from_translation(rapier3d::math::Vector::new(
+                (lo[0] + hi[0]) / 2.0,
+                (lo[1] + hi[1]) / 2.0,
+                (lo[2] + hi[2]) / 2.0,
+            ));
+            let size = std::array::from_fn(|k| hi[k] - lo[k]);
+            return DrawnShape {
+                kind: "box".into(),
+                size,
+                ..drawn_at(&(*origin * centre))
+            };
+        }
         ShapeDesc::Sphere { radius_m } => ("sphere", radius_m, 0.0, [0.0; 3]),
         ShapeDesc::Box { size_m } => ("box", 0.0, 0.0, size_m),
         ShapeDesc::Cylinder { radius_m, length_m } => ("cylinder", radius_m, length_m, [0.0; 3]),

@@ -10,11 +10,12 @@
 //! replay carries a note naming the file.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::{Path, PathBuf};
 
 use crate::config::Robot;
 use crate::env::BodyShapes;
 use crate::error::{Error, Result};
+use crate::sim::mesh::resolve;
+pub use crate::sim::mesh::{read_obj, read_stl, TriMesh};
 
 /// Triangles a page mesh keeps at most (see [`TriMesh::decimate`]).
 pub const MAX_TRIANGLES: usize = 4000;
@@ -43,15 +44,6 @@ const A1_MESHES: [(&str, &[u8]); 5] = [
         include_bytes!("../../assets/robots/a1/meshes/calf.obj"),
     ),
 ];
-
-/// An indexed triangle mesh.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct TriMesh {
-    /// Vertex positions (the file's units; URDF meshes are in metres before `scale`).
-    pub positions: Vec<[f32; 3]>,
-    /// Triangles as vertex indices, counter-clockwise seen from outside where the file says so.
-    pub triangles: Vec<[u32; 3]>,
-}
 
 /// A mesh ready for a page: decimated, with the size it came from.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -164,123 +156,6 @@ impl TriMesh {
     }
 }
 
-/// Reads a Wavefront OBJ's `v` and `f` lines (faces of any size are fanned into triangles;
-/// `v/vt/vn` forms and negative, relative indices are accepted; everything else is skipped).
-/// Errors name `file` and the line.
-pub fn read_obj(text: &str, file: &str) -> Result<TriMesh> {
-    let bad = |line: usize, msg: String| Error::Asset {
-        file: file.to_string(),
-        msg: format!("line {line}: {msg}"),
-    };
-    let mut m = TriMesh::default();
-    for (i, raw) in text.lines().enumerate() {
-        let line = i + 1;
-        let mut words = raw.split_whitespace();
-        match words.next() {
-            Some("v") => {
-                let p = three_floats(words).ok_or_else(|| {
-                    bad(line, format!("`{raw}`: a vertex needs 3 finite numbers"))
-                })?;
-                m.positions.push(p);
-            }
-            Some("f") => {
-                let n = m.positions.len() as i64;
-                let idx: Vec<u32> = words
-                    .map(|w| {
-                        let v: i64 = w.split('/').next()?.parse().ok()?;
-                        // 1-based; negative counts back from the last vertex so far.
-                        let at = if v < 0 { n + v } else { v - 1 };
-                        (0..n).contains(&at).then_some(at as u32)
-                    })
-                    .collect::<Option<_>>()
-                    .ok_or_else(|| {
-                        bad(
-                            line,
-                            format!(
-                                "`{raw}`: face indices must name one of the {n} vertices so far"
-                            ),
-                        )
-                    })?;
-                if idx.len() < 3 {
-                    return Err(bad(
-                        line,
-                        format!("`{raw}`: a face needs 3 or more vertices"),
-                    ));
-                }
-                for k in 1..idx.len() - 1 {
-                    m.triangles.push([idx[0], idx[k], idx[k + 1]]);
-                }
-            }
-            _ => {}
-        }
-    }
-    Ok(m)
-}
-
-/// Reads an STL file, binary or ASCII (`solid … facet … vertex x y z`). Vertices are not
-/// shared (STL has none); decimation welds them.
-pub fn read_stl(bytes: &[u8], file: &str) -> Result<TriMesh> {
-    let bad = |msg: String| Error::Asset {
-        file: file.to_string(),
-        msg,
-    };
-    let binary_len = |n: usize| 84 + 50 * n;
-    if bytes.len() >= 84 {
-        let n = u32::from_le_bytes([bytes[80], bytes[81], bytes[82], bytes[83]]) as usize;
-        if bytes.len() == binary_len(n) {
-            let mut m = TriMesh::default();
-            for f in bytes[84..].chunks_exact(50) {
-                let at = m.positions.len() as u32;
-                for v in 0..3 {
-                    let o = 12 + 12 * v;
-                    m.positions.push(std::array::from_fn(|k| {
-                        let b = &f[o + 4 * k..o + 4 * k + 4];
-                        f32::from_le_bytes([b[0], b[1], b[2], b[3]])
-                    }));
-                }
-                m.triangles.push([at, at + 1, at + 2]);
-            }
-            if m.positions.iter().flatten().any(|x| !x.is_finite()) {
-                return Err(bad("a vertex is not finite".into()));
-            }
-            return Ok(m);
-        }
-    }
-    let text = std::str::from_utf8(bytes).map_err(|_| {
-        bad("neither binary STL (84-byte header, 50 bytes a facet) nor ASCII STL".into())
-    })?;
-    let mut m = TriMesh::default();
-    for (i, raw) in text.lines().enumerate() {
-        let mut words = raw.split_whitespace();
-        if words.next() != Some("vertex") {
-            continue;
-        }
-        let p = three_floats(words).ok_or_else(|| {
-            bad(format!(
-                "line {}: `{raw}`: a vertex needs 3 finite numbers",
-                i + 1
-            ))
-        })?;
-        m.positions.push(p);
-    }
-    if m.positions.len() % 3 != 0 {
-        return Err(bad(format!(
-            "{} vertices: ASCII STL facets have 3 each",
-            m.positions.len()
-        )));
-    }
-    m.triangles = (0..m.positions.len() as u32 / 3)
-        .map(|t| [3 * t, 3 * t + 1, 3 * t + 2])
-        .collect();
-    Ok(m)
-}
-
-/// The next three words as finite numbers.
-fn three_floats<'a>(mut words: impl Iterator<Item = &'a str>) -> Option<[f32; 3]> {
-    let mut next = || words.next()?.parse::<f32>().ok().filter(|x| x.is_finite());
-    Some([next()?, next()?, next()?])
-}
-
 /// The meshes `bodies` draw, read and decimated, by `<mesh filename>`; plus one note per
 /// mesh that could not be had (those bodies are drawn with their collision shapes).
 pub fn load(robot: &Robot, bodies: &[BodyShapes]) -> (BTreeMap<String, PageMesh>, Vec<String>) {
@@ -341,34 +216,6 @@ pub fn read(robot: &Robot, name: &str) -> Result<TriMesh> {
             msg: "mesh format not supported: OBJ and STL are".into(),
         })
     }
-}
-
-/// Where mesh `name` of the URDF at `urdf` is: `file://` and absolute paths as they are,
-/// relative paths beside the URDF, `package://PKG/rest` as `rest` beside the URDF or one
-/// directory up (the usual `PKG/urdf/x.urdf` + `PKG/meshes/` layout).
-fn resolve(urdf: &Path, name: &str) -> Result<PathBuf> {
-    let dir = urdf.parent().unwrap_or(Path::new("."));
-    let candidates: Vec<PathBuf> = if let Some(rest) = name.strip_prefix("package://") {
-        let rest = rest.split_once('/').map_or("", |(_, r)| r);
-        vec![dir.join(rest), dir.join("..").join(rest)]
-    } else {
-        vec![dir.join(name.strip_prefix("file://").unwrap_or(name))]
-    };
-    candidates
-        .iter()
-        .find(|p| p.is_file())
-        .cloned()
-        .ok_or_else(|| Error::Asset {
-            file: urdf.display().to_string(),
-            msg: format!(
-                "mesh `{name}` not found (looked at {})",
-                candidates
-                    .iter()
-                    .map(|p| p.display().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        })
 }
 
 #[cfg(test)]

@@ -22,7 +22,10 @@
 //!   dry friction, MuJoCo's meaning) are kept.
 //! - Masses: `<inertial>` (`diaginertia` or `fullinertia`), or under `inertiafromgeom` the
 //!   geoms' at their `density` (or `mass`), as MuJoCo computes them; `settotalmass` rescales.
-//! - Geoms: `sphere`, `capsule`, `cylinder`, `box` (with `fromto` where MJCF allows it). A
+//! - Geoms: `sphere`, `capsule`, `cylinder`, `box` (with `fromto` where MJCF allows it),
+//!   `ellipsoid` (the hull of 266 points on it, massed as the exact ellipsoid) and `mesh` (the
+//!   convex hull of the asset's OBJ or STL file or inline vertices, its `scale` applied; see
+//!   [`super::mesh`]). A
 //!   geom becomes a collision shape when MuJoCo's `contype`/`conaffinity` rule lets it touch
 //!   the floor (a `plane` geom of the world, which becomes drat's ground halfspace at z = 0);
 //!   others only carry mass. drat's robots never collide with themselves: pairs MuJoCo would
@@ -53,6 +56,7 @@ use rapier3d::prelude::MassProperties;
 use super::robot::{
     inertia_array, CollisionDesc, JointDesc, JointKind, LinkDesc, ModelHints, RobotModel, ShapeDesc,
 };
+use super::urdf::clean_xml_text;
 use super::weld::merge_fixed;
 use crate::error::{Error, Result};
 
@@ -64,8 +68,9 @@ impl RobotModel {
 
     /// Parses MJCF text; `base_dir` resolves includes, `file` names the source in errors.
     pub fn from_mjcf_str(text: &str, base_dir: &Path, file: &str) -> Result<Self> {
-        let m = Model::from_str(text, base_dir).map_err(|e| Error::asset(file, e.to_string()))?;
-        Ok(merge_fixed(convert(&m, file)?))
+        let m = Model::from_str(clean_xml_text(text), base_dir)
+            .map_err(|e| Error::asset(file, e.to_string()))?;
+        Ok(merge_fixed(convert(&m, file, base_dir)?))
     }
 }
 
@@ -75,8 +80,9 @@ pub fn mjcf_bodies(path: &Path) -> Result<RobotModel> {
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
     let base = path.parent().unwrap_or(Path::new("."));
-    let m = Model::from_str(&text, base).map_err(|e| Error::asset(&file, e.to_string()))?;
-    convert(&m, &file)
+    let m = Model::from_str(clean_xml_text(&text), base)
+        .map_err(|e| Error::asset(&file, e.to_string()))?;
+    convert(&m, &file, base)
 }
 
 /// MuJoCo's default geom density (kg/m³).
@@ -95,11 +101,13 @@ struct Floor {
 struct Conv<'a> {
     m: &'a Model,
     file: &'a str,
+    /// The model's directory (mesh files are relative to it).
+    base: &'a Path,
     floor: Floor,
     notes: Vec<String>,
 }
 
-fn convert(m: &Model, file: &str) -> Result<RobotModel> {
+fn convert(m: &Model, file: &str, base: &Path) -> Result<RobotModel> {
     let err = |msg: String| Error::asset(file, msg);
     let mut notes = Vec::new();
     let floor = world_floor(m, &mut notes);
@@ -107,6 +115,7 @@ fn convert(m: &Model, file: &str) -> Result<RobotModel> {
     let mut c = Conv {
         m,
         file,
+        base,
         floor,
         notes,
     };
@@ -501,9 +510,15 @@ impl Conv<'_> {
             let (shape, pose) = self.shape(g, name)?;
             let (s, shape_pose) = shape.to_shape();
             let unit = s.mass_properties(1.0);
+            // An ellipsoid's hull is a little smaller than it: MuJoCo's mass is the exact one.
+            let volume = if g.type_ == GeomType::Ellipsoid {
+                (4.0 / 3.0 * std::f64::consts::PI * g.size[0] * g.size[1] * g.size[2]) as Real
+            } else {
+                unit.mass()
+            };
             let density = match g.mass {
                 Some(m) if unit.mass() > 0.0 => m as Real / unit.mass(),
-                _ => g.density.unwrap_or(DEFAULT_DENSITY) as Real,
+                _ => g.density.unwrap_or(DEFAULT_DENSITY) as Real * volume / unit.mass().max(1e-12),
             };
             mp += s
                 .mass_properties(density)
@@ -573,18 +588,61 @@ impl Conv<'_> {
                     size_m: half.map(|h| 2.0 * h as Real),
                 }
             }
-            GeomType::Sphere | GeomType::Capsule | GeomType::Cylinder => {
+            GeomType::Ellipsoid if size.iter().all(|&h| !bad(h)) => ShapeDesc::ConvexHull {
+                points: ellipsoid_points(size),
+            },
+            GeomType::Mesh => self.mesh_hull(g, &what())?,
+            GeomType::Sphere | GeomType::Capsule | GeomType::Cylinder | GeomType::Ellipsoid => {
                 return Err(self.err(format!(
                     "{}: sizes must be in (0, 1e4), got {size:?}",
                     what()
                 )))
             }
             _ => return Err(self.err(format!(
-                "{}: supported geom types are sphere, capsule, cylinder, box (and a world plane)",
+                "{}: supported geom types are sphere, capsule, cylinder, box, ellipsoid, mesh (and a world plane)",
                 what()
             ))),
         };
         Ok((shape, pose))
+    }
+
+    /// A `mesh` geom: the convex hull of its asset's file, the asset's `scale` applied.
+    fn mesh_hull(&self, g: &Geom, what: &str) -> Result<ShapeDesc> {
+        let name = g.mesh.as_deref().unwrap_or("");
+        let asset = self
+            .m
+            .assets
+            .meshes
+            .iter()
+            .find(|a| {
+                a.name.as_deref() == Some(name)
+                    || (a.name.is_none()
+                        && a.file
+                            .as_deref()
+                            .is_some_and(|f| Path::new(f).file_stem().is_some_and(|s| s == name)))
+            })
+            .ok_or_else(|| self.err(format!("{what}: no <mesh> asset named `{name}`")))?;
+        let scale = asset.scale.map(|v| v as Real);
+        let points = if let Some(v) = &asset.inline_vertices {
+            let pts: Vec<[Real; 3]> = v
+                .chunks_exact(3)
+                .map(|c| {
+                    [
+                        c[0] as Real * scale[0],
+                        c[1] as Real * scale[1],
+                        c[2] as Real * scale[2],
+                    ]
+                })
+                .collect();
+            super::mesh::hull_of(&pts).map_err(|e| self.err(format!("{what}: {e}")))?
+        } else {
+            let path = self
+                .m
+                .resolve_mesh_file(asset, self.base)
+                .ok_or_else(|| self.err(format!("{what}: mesh asset `{name}` has no file")))?;
+            super::mesh::convex_hull_points(&path, scale)?
+        };
+        Ok(ShapeDesc::ConvexHull { points })
     }
 
     /// Each actuator drives its joint, in file order (the action layout); returns the count.
@@ -704,6 +762,24 @@ impl Conv<'_> {
     }
 }
 
+/// Points on an ellipsoid of half-axes `size` (a latitude–longitude grid, 12 × 24): its hull
+/// is the collision shape (Rapier has no ellipsoid).
+fn ellipsoid_points(size: [f64; 3]) -> Vec<[Real; 3]> {
+    let mut pts = vec![[0.0, 0.0, size[2] as Real], [0.0, 0.0, -size[2] as Real]];
+    for i in 1..12 {
+        let th = std::f64::consts::PI * i as f64 / 12.0;
+        for j in 0..24 {
+            let ph = std::f64::consts::TAU * j as f64 / 24.0;
+            pts.push([
+                (size[0] * th.sin() * ph.cos()) as Real,
+                (size[1] * th.sin() * ph.sin()) as Real,
+                (size[2] * th.cos()) as Real,
+            ]);
+        }
+    }
+    pts
+}
+
 /// The joint to the fixed world: a massless root link named `world`.
 fn world_link() -> LinkDesc {
     LinkDesc {
@@ -758,8 +834,21 @@ fn actuator_effort(
     label: &str,
 ) -> std::result::Result<Real, String> {
     let gear = a.gear[0];
+    // A `<general>` actuator with a fixed gain and no bias or dynamics is a motor of that gain.
+    let plain = |t: &Option<String>, default: &str| t.as_deref().is_none_or(|t| t == default);
+    let motor_gain = match a.kind {
+        ActuatorKind::Motor => Some(1.0),
+        ActuatorKind::General
+            if plain(&a.gain_type, "fixed")
+                && plain(&a.bias_type, "none")
+                && plain(&a.dyn_type, "none") =>
+        {
+            Some(a.gainprm.first().copied().unwrap_or(1.0))
+        }
+        _ => None,
+    };
     let effort = match a.kind {
-        ActuatorKind::Motor => {
+        _ if motor_gain.is_some() => {
             let ctrl = match a.ctrl_range {
                 Some([lo, hi]) if (lo + hi).abs() <= 1e-9 * hi.abs().max(1.0) => hi,
                 Some(r) => {
@@ -769,7 +858,7 @@ fn actuator_effort(
                 }
                 None => 1.0,
             };
-            gear * ctrl
+            gear * ctrl * motor_gain.unwrap_or(1.0)
         }
         ActuatorKind::Position => match a.force_range {
             Some([_, hi]) => hi,
@@ -777,7 +866,7 @@ fn actuator_effort(
         },
         other => {
             return Err(format!(
-                "actuator {label}: {other:?} actuators are not supported (motor and position are)"
+                "actuator {label}: {other:?} actuators are not supported (motor, position, and general with a fixed gain and no bias are)"
             ))
         }
     };

@@ -33,12 +33,27 @@ pub enum ShapeDesc {
         /// Length of the cylindrical part in metres.
         length_m: Real,
     },
+    /// A convex polyhedron: the hull of these points (a mesh collision, an MJCF ellipsoid).
+    /// Readers build it with [`super::mesh::hull_of`], which rejects degenerate points.
+    ConvexHull {
+        /// The hull's vertices in the shape frame (m).
+        points: Vec<[Real; 3]>,
+    },
 }
 
 impl ShapeDesc {
     /// The Rapier shape, with URDF's z-axis convention applied.
     pub fn to_shape(&self) -> (SharedShape, Pose) {
         match *self {
+            ShapeDesc::ConvexHull { ref points } => {
+                let pts: Vec<Vector> = points
+                    .iter()
+                    .map(|p| Vector::new(p[0], p[1], p[2]))
+                    .collect();
+                let hull = SharedShape::convex_hull(&pts)
+                    .expect("hull points come from mesh::hull_of, which checked them");
+                (hull, Pose::IDENTITY)
+            }
             ShapeDesc::Sphere { radius_m } => (SharedShape::ball(radius_m), Pose::IDENTITY),
             ShapeDesc::Box { size_m } => (
                 SharedShape::cuboid(size_m[0] / 2.0, size_m[1] / 2.0, size_m[2] / 2.0),

@@ -9,7 +9,8 @@
 //!   which only a link welded to another or a root named `world` may be), `<collision>` with
 //!   `<origin>` and one of `<sphere radius>`, `<box size>`, `<cylinder radius length>`,
 //!   `<capsule radius length>` (the urdf-rs extension: axis along z, `length` the cylindrical
-//!   part), and `<visual>` (a primitive or `<mesh filename scale>`, with `<material>`: inline
+//!   part) or `<mesh filename scale>` (OBJ or STL: its convex hull, see [`super::mesh`]; the
+//!   file is found relative to the URDF), and `<visual>` (a primitive or `<mesh filename scale>`, with `<material>`: inline
 //!   `<color rgba>` or a top-level material's name) kept for pictures.
 //! - `<joint type="revolute|continuous|fixed|planar">` with `<parent>`, `<child>`, `<origin>`,
 //!   `<axis>` (the planar joint's axis is the plane normal), `<limit lower upper effort>` and
@@ -28,6 +29,7 @@
 //! model before Rapier sees it; the XML itself goes through `roxmltree`.
 
 use std::collections::HashMap;
+use std::path::Path;
 
 use rapier3d::glamx::EulerRot;
 use rapier3d::math::{Matrix, Pose, Real, Rotation, Vector};
@@ -42,13 +44,13 @@ use crate::error::{Error, Result};
 impl RobotModel {
     /// Parses URDF text. `file` names the source in error messages.
     pub fn from_urdf_str(text: &str, file: &str) -> Result<Self> {
-        parse(text, file)
+        parse(text, file, None)
     }
 
     /// Reads and parses a URDF file.
     pub fn from_urdf_file(path: &std::path::Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        parse(&text, &path.display().to_string())
+        parse(&text, &path.display().to_string(), Some(path))
     }
 }
 
@@ -56,10 +58,11 @@ impl RobotModel {
 type Materials = HashMap<String, [Real; 4]>;
 
 /// Parses URDF text into a checked model with its fixed joints welded. `file` names the source
-/// in error messages.
-pub(super) fn parse(text: &str, file: &str) -> Result<RobotModel> {
+/// in error messages; `path` (the file's, when it was read from one) locates mesh files.
+pub(super) fn parse(text: &str, file: &str, path: Option<&Path>) -> Result<RobotModel> {
     let err = |msg: String| Error::asset(file, msg);
-    let doc = roxmltree::Document::parse(text).map_err(|e| err(format!("not valid XML: {e}")))?;
+    let doc = roxmltree::Document::parse(clean_xml_text(text))
+        .map_err(|e| err(format!("not valid XML: {e}")))?;
     let robot = doc.root_element();
     if robot.tag_name().name() != "robot" {
         return Err(err(format!(
@@ -72,7 +75,7 @@ pub(super) fn parse(text: &str, file: &str) -> Result<RobotModel> {
     let materials = parse_materials(robot, file)?;
     let mut links = Vec::new();
     for node in robot.children().filter(|n| n.has_tag_name("link")) {
-        links.push(parse_link(node, file, &materials)?);
+        links.push(parse_link(node, file, &materials, path)?);
     }
     let notes = ignored_elements(robot);
     check_link_names(&links, file)?;
@@ -359,7 +362,12 @@ fn check_bodies(model: &RobotModel, file: &str) -> Result<()> {
 }
 
 /// One `<link>`: its inertial, collisions and visuals.
-fn parse_link(node: roxmltree::Node, file: &str, materials: &Materials) -> Result<LinkDesc> {
+fn parse_link(
+    node: roxmltree::Node,
+    file: &str,
+    materials: &Materials,
+    path: Option<&Path>,
+) -> Result<LinkDesc> {
     let name = node
         .attribute("name")
         .ok_or_else(|| Error::asset(file, "a <link> has no `name` attribute".to_string()))?
@@ -370,7 +378,11 @@ fn parse_link(node: roxmltree::Node, file: &str, materials: &Materials) -> Resul
     for c in node.children().filter(|n| n.has_tag_name("collision")) {
         let origin = parse_origin(c, file, &ctx)?;
         let s = geometry(c, file, &format!("{ctx} <collision>"))?;
-        let shape = parse_shape(s, file, &ctx)?;
+        let shape = if s.has_tag_name("mesh") {
+            mesh_hull(s, file, &ctx, path)?
+        } else {
+            parse_shape(s, file, &ctx)?
+        };
         collisions.push(CollisionDesc {
             origin,
             shape,
@@ -503,6 +515,40 @@ fn material_rgba(m: roxmltree::Node, file: &str) -> Result<Option<[Real; 4]>> {
     }
 }
 
+/// A collision `<mesh filename scale>`: the convex hull of the file (see [`super::mesh`]).
+fn mesh_hull(s: roxmltree::Node, file: &str, ctx: &str, path: Option<&Path>) -> Result<ShapeDesc> {
+    let mctx = format!("{ctx} <collision> <mesh>");
+    let name = s
+        .attribute("filename")
+        .ok_or_else(|| Error::asset(file, format!("{mctx}: missing `filename`")))?;
+    let scale = match s.attribute("scale") {
+        Some(_) => parse_floats::<3>(s, "scale", file, &mctx)?,
+        None => [1.0; 3],
+    };
+    if scale.iter().any(|v| !(v.abs() > 1e-9 && v.abs() < 1e4)) {
+        return Err(Error::asset(
+            file,
+            format!("{mctx}: `scale` must be non-zero and below 1e4"),
+        ));
+    }
+    let path = path.ok_or_else(|| {
+        Error::asset(
+            file,
+            format!("{mctx} `{name}`: mesh files need a URDF read from a file"),
+        )
+    })?;
+    let mesh = super::mesh::resolve(path, name)?;
+    let points = super::mesh::convex_hull_points(&mesh, scale)?;
+    Ok(ShapeDesc::ConvexHull { points })
+}
+
+/// The text of an XML file without what other readers tolerate and roxmltree does not: a
+/// leading byte-order mark and trailing NULs or whitespace after the root element.
+pub(super) fn clean_xml_text(text: &str) -> &str {
+    text.trim_start_matches('\u{feff}')
+        .trim_end_matches(|c: char| c == '\0' || c.is_whitespace())
+}
+
 /// A primitive shape element (`<sphere>`, `<box>`, `<cylinder>`, `<capsule>`).
 fn parse_shape(s: roxmltree::Node, file: &str, ctx: &str) -> Result<ShapeDesc> {
     let err = |msg: String| Error::asset(file, msg);
@@ -536,7 +582,7 @@ fn parse_shape(s: roxmltree::Node, file: &str, ctx: &str) -> Result<ShapeDesc> {
             }
             other => {
                 return Err(err(format!(
-                    "{ctx}: geometry <{other}> is not supported (allowed: sphere, box, cylinder, capsule)"
+                    "{ctx}: geometry <{other}> is not supported (allowed: sphere, box, cylinder, capsule, mesh)"
                 )))
             }
         };
@@ -673,10 +719,78 @@ mod tests {
         let limits = TWO_LINK.replace(r#"lower="-1" upper="1""#, r#"lower="1" upper="-1""#);
         assert!(err_of(&limits).contains("lower (1) > upper (-1)"));
         let mesh = TWO_LINK.replace(r#"<sphere radius="0.1"/>"#, r#"<mesh filename="x.stl"/>"#);
-        assert!(err_of(&mesh).contains("geometry <mesh> is not supported"));
+        assert!(err_of(&mesh).contains("mesh files need a URDF read from a file"));
         let kind = TWO_LINK.replace(r#"type="revolute""#, r#"type="prismatic""#);
         assert!(err_of(&kind).contains("type `prismatic` is not supported"));
         let no_act = TWO_LINK.replace(r#"effort="5""#, r#"effort="0""#);
         assert!(err_of(&no_act).contains("no actuated joint"));
+    }
+
+    #[test]
+    fn harmless_quirks_load() {
+        let clean = RobotModel::from_urdf_str(TWO_LINK, "ok.urdf").unwrap();
+        for text in [
+            format!("\u{feff}{TWO_LINK}"),
+            format!("{TWO_LINK}\0\0"),
+            format!("{TWO_LINK}\n \t\r\n\0\n"),
+        ] {
+            assert_eq!(
+                RobotModel::from_urdf_str(&text, "quirky.urdf").unwrap(),
+                clean
+            );
+        }
+    }
+
+    #[test]
+    fn a_collision_mesh_becomes_its_convex_hull_scaled() {
+        let dir = tempfile::tempdir().unwrap();
+        // A unit cube as OBJ, plus an interior vertex the hull drops.
+        let mut obj = String::new();
+        for x in [0, 1] {
+            for y in [0, 1] {
+                for z in [0, 1] {
+                    obj += &format!("v {x} {y} {z}\n");
+                }
+            }
+        }
+        obj += "v 0.5 0.5 0.5\nf 1 2 3\n";
+        std::fs::create_dir(dir.path().join("meshes")).unwrap();
+        std::fs::write(dir.path().join("meshes/cube.obj"), obj).unwrap();
+        let urdf = TWO_LINK.replace(
+            r#"<sphere radius="0.1"/>"#,
+            r#"<mesh filename="package://robot/meshes/cube.obj" scale="0.2 0.2 0.4"/>"#,
+        );
+        let path = dir.path().join("robot.urdf");
+        std::fs::write(&path, &urdf).unwrap();
+        let m = RobotModel::from_urdf_file(&path).unwrap();
+        let hulls: Vec<&Vec<[Real; 3]>> = m
+            .links
+            .iter()
+            .flat_map(|l| &l.collisions)
+            .filter_map(|c| match &c.shape {
+                ShapeDesc::ConvexHull { points } => Some(points),
+                _ => None,
+            })
+            .collect();
+        assert!(!hulls.is_empty());
+        for pts in hulls {
+            assert_eq!(pts.len(), 8, "the interior vertex is not on the hull");
+            let (shape, _) = ShapeDesc::ConvexHull {
+                points: pts.clone(),
+            }
+            .to_shape();
+            let volume = shape.mass_properties(1.0).mass();
+            assert!((volume - 0.2 * 0.2 * 0.4).abs() < 1e-6, "volume {volume}");
+        }
+        std::fs::write(
+            dir.path().join("meshes/cube.obj"),
+            "v 0 0 0\nv 1 0 0\nv 0 1 0\nv 1 1 0\n",
+        )
+        .unwrap();
+        let e = RobotModel::from_urdf_file(&path).unwrap_err().to_string();
+        assert!(e.contains("cube.obj") && e.contains("degenerate"), "{e}");
+        std::fs::remove_file(dir.path().join("meshes/cube.obj")).unwrap();
+        let e = RobotModel::from_urdf_file(&path).unwrap_err().to_string();
+        assert!(e.contains("not found"), "{e}");
     }
 }
