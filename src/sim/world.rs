@@ -385,12 +385,6 @@ impl SimWorld {
         {
             normal += p.data.impulse;
             tangent += p.data.tangent_impulse.norm();
-            if std::env::var("DRAT_DEBUG_CONTACTS").is_ok() {
-                eprintln!(
-                    "  n {} t {:?} local_p1 {:?} local_p2 {:?}",
-                    p.data.impulse, p.data.tangent_impulse, p.local_p1, p.local_p2
-                );
-            }
         }
         (normal, tangent)
     }
