@@ -168,9 +168,9 @@ fn check_step(t: usize, s: &Step, obs_space: &BoxSpace, ad: usize, problems: &mu
             "step {t}: out-of-range action not counted as clipped"
         ));
     }
-    if !obs_space.contains(&s.obs) {
+    if let Some(v) = obs_space.first_violation(&s.obs) {
         problems.push(format!(
-            "step {t}: observation outside the space or not finite"
+            "step {t}: observation outside the space or not finite ({v})"
         ));
     }
     if !s.reward.is_finite() || (s.reward - s.info.terms.total()).abs() > 1e-5 {

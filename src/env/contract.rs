@@ -41,6 +41,19 @@ impl BoxSpace {
                 .zip(self.low.iter().zip(&self.high))
                 .all(|(v, (lo, hi))| v.is_finite() && *v >= *lo && *v <= *hi)
     }
+
+    /// The first dimension of `x` outside the space, as `name = value ∉ [low, high]`.
+    pub fn first_violation(&self, x: &[f32]) -> Option<String> {
+        if x.len() != self.dim() {
+            return Some(format!("{} values, the space has {}", x.len(), self.dim()));
+        }
+        (0..x.len())
+            .find(|&i| !(x[i].is_finite() && x[i] >= self.low[i] && x[i] <= self.high[i]))
+            .map(|i| {
+                let name = self.names.get(i).map_or("?", String::as_str);
+                format!("{name} = {} ∉ [{}, {}]", x[i], self.low[i], self.high[i])
+            })
+    }
 }
 
 /// Per-step information beside the reward.

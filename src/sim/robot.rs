@@ -279,6 +279,25 @@ impl RobotModel {
         idx
     }
 
+    /// The lowest point of the collision shapes at q = 0, the root at the origin (m; `None`
+    /// without shapes): how high a free root must start for the robot to clear the ground.
+    pub fn lowest_point_at_zero(&self) -> Option<Real> {
+        let mut poses = vec![Pose::IDENTITY; self.links.len()];
+        for j in &self.joints {
+            poses[j.child] = poses[j.parent] * j.origin;
+        }
+        self.links
+            .iter()
+            .zip(&poses)
+            .flat_map(|(l, p)| {
+                l.collisions.iter().map(move |c| {
+                    let (shape, sp) = c.shape.to_shape();
+                    shape.compute_aabb(&(*p * c.origin * sp)).mins.z
+                })
+            })
+            .reduce(Real::min)
+    }
+
     /// Total nominal mass in kg.
     pub fn total_mass_kg(&self) -> Real {
         self.links.iter().map(|l| l.mass_kg).sum()

@@ -22,6 +22,9 @@
 //! - `<transmission>` and `<gazebo>` are ignored, each kind with a line in
 //!   [`RobotModel::notes`] (`drat check` prints them); `<material>` definitions feed visuals.
 //! - The root link (the one that is no joint's child) floats freely unless it is `world`.
+//! - Files as they come: an all-zero `<inertia>` means "compute it from the shapes"; a
+//!   `<visual>` that does not parse is left out (pictures only); a file with hinges and no
+//!   `<limit effort>` at all gets a default torque per hinge (a note says which).
 //!
 //! Why our own reader rather than `urdf-rs` or `rapier3d-urdf`: the `armature` attribute (not
 //! part of URDF's `<dynamics>`, so a typed reader drops it), errors that name the file and the
@@ -47,10 +50,15 @@ impl RobotModel {
         parse(text, file, None)
     }
 
-    /// Reads and parses a URDF file.
+    /// Reads and parses a URDF file (its joints start inside their limits, see
+    /// [`super::robot::ModelHints::start_inside_limits`]).
     pub fn from_urdf_file(path: &std::path::Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        parse(&text, &path.display().to_string(), Some(path))
+        let mut model = parse(&text, &path.display().to_string(), Some(path))?;
+        // A robot file as it comes often has joints whose 0 lies outside their limits (the
+        // A1's calves): it starts inside them rather than being flung in by the solver.
+        model.hints.start_inside_limits = true;
+        Ok(model)
     }
 }
 
@@ -88,13 +96,14 @@ pub(super) fn parse(text: &str, file: &str, path: Option<&Path>) -> Result<Robot
     let (links, joints) = tree_order(links, joints, file)?;
 
     // Fixed joints weld links (IMU frames, feet, dummy links) into their parents.
-    let model = merge_fixed(RobotModel {
+    let mut model = merge_fixed(RobotModel {
         name,
         links,
         joints,
         notes,
         hints: Default::default(),
     });
+    default_efforts(&mut model);
     check_bodies(&model, file)?;
     Ok(model)
 }
@@ -335,6 +344,25 @@ fn tree_order(
     Ok((links, joints))
 }
 
+/// A file with hinges but no `<limit effort>` anywhere (e.g. PyBullet's Mini Cheetah): every
+/// hinge gets the torque that holds the whole robot's weight on a 0.25 m lever, with a note.
+fn default_efforts(model: &mut RobotModel) {
+    let hinge = |k: JointKind| matches!(k, JointKind::Revolute | JointKind::Continuous);
+    if model.joints.iter().any(|j| j.effort > 0.0) || !model.joints.iter().any(|j| hinge(j.kind)) {
+        return;
+    }
+    let effort = 9.81 * model.total_mass_kg() * 0.25;
+    if !(effort.is_finite() && effort > 0.0) {
+        return;
+    }
+    for j in model.joints.iter_mut().filter(|j| hinge(j.kind)) {
+        j.effort = effort;
+    }
+    model.notes.push(format!(
+        "no joint has <limit effort>: every hinge gets {effort:.1} N·m (the robot's weight on a 0.25 m lever)"
+    ));
+}
+
 /// After welding: every body has a mass and a way to get its inertia, and something is actuated.
 fn check_bodies(model: &RobotModel, file: &str) -> Result<()> {
     let err = |msg: String| Error::asset(file, msg);
@@ -392,7 +420,10 @@ fn parse_link(
     }
     let mut visuals = Vec::new();
     for v in node.children().filter(|n| n.has_tag_name("visual")) {
-        visuals.push(parse_visual(v, file, &ctx, materials)?);
+        // A visual never changes the physics: one that does not parse is left out.
+        if let Ok(visual) = parse_visual(v, file, &ctx, materials) {
+            visuals.push(visual);
+        }
     }
     Ok(LinkDesc {
         name,
@@ -435,6 +466,10 @@ fn parse_inertial(
                 .enumerate()
             {
                 v[k] = req_float(i, a, file, &ictx)?;
+            }
+            // Some exporters write an all-zero tensor for "unknown": computed from the shapes.
+            if v.iter().all(|&x| x == 0.0) {
+                return Ok((mass_kg, com, None));
             }
             if v[0] <= 0.0 || v[3] <= 0.0 || v[5] <= 0.0 {
                 return Err(err(format!("{ictx}: ixx, iyy, izz must be > 0")));

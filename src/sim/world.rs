@@ -185,6 +185,8 @@ impl SimWorld {
                 }
             })
             .collect();
+        // Read the root's pose from its rigid body first (see `start_inside_limits`).
+        mb.forward_kinematics(&w.bodies, true);
         mb.apply_displacements(&disp);
         if vel_std > 0.0 {
             let mut v = mb.generalized_velocity_mut();
@@ -622,6 +624,9 @@ fn start_inside_limits(
         .multibody_joints
         .get_multibody_mut(multibody)
         .expect("multibody index was just built");
+    // The root's pose lives on its rigid body until the multibody reads it: read it first,
+    // or forward kinematics puts the root at the origin.
+    mb.forward_kinematics(&w.bodies, true);
     mb.apply_displacements(&disp);
     mb.forward_kinematics(&w.bodies, false);
     mb.update_rigid_bodies(&mut w.bodies, false);
