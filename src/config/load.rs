@@ -278,6 +278,7 @@ fn mjcf_defaults(table: &mut toml::Table, hints: &crate::sim::robot::ModelHints)
         set_value(table, "env.control", Str("position".into()))?;
         set_value(table, "env.pd.kp", Float(f64::from(kp)))?;
         set_value(table, "env.pd.kd", Float(f64::from(kv)))?;
+        set_value(table, "env.pd.action_scale_rad", Float(0.25))?;
     }
     Ok(())
 }
