@@ -170,6 +170,8 @@ impl SimWorld {
             .multibody_joints
             .get_multibody_mut(self.multibody)
             .expect("multibody index is set by rebuild");
+        // Read the root's pose from its rigid body first (see `start_inside_limits`).
+        mb.forward_kinematics(&w.bodies, true);
         let n = mb.ndofs();
         let disp: Vec<Real> = (0..n)
             .map(|d| {
@@ -185,8 +187,6 @@ impl SimWorld {
                 }
             })
             .collect();
-        // Read the root's pose from its rigid body first (see `start_inside_limits`).
-        mb.forward_kinematics(&w.bodies, true);
         mb.apply_displacements(&disp);
         if vel_std > 0.0 {
             let mut v = mb.generalized_velocity_mut();
@@ -588,6 +588,9 @@ fn set_joint_damping(
             .multibody_joints
             .get_multibody_mut(root_id.multibody)
             .expect("multibody index was just read from the joint set");
+        // Settle the root's type now (a fixed root drops its six DOFs at the first forward
+        // kinematics), so the DOF indices read below and at reset are final.
+        mb.forward_kinematics(&w.bodies, true);
         mb.set_self_contacts_enabled(false);
         mb.damping_mut().fill(0.0);
     }
