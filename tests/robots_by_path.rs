@@ -103,3 +103,28 @@ fn reset_noise_displaces_the_ant_from_its_spawn_pose() {
     }
     assert!(moved > 0.01, "the noise moves the torso");
 }
+
+/// The same on the planar HalfCheetah: its root coordinates (x, z, pitch) move by at most 0.1.
+#[test]
+fn reset_noise_displaces_the_half_cheetah_within_its_width() {
+    let cfg = Config::default_for("half_cheetah").unwrap();
+    let maker = EnvMaker::new(&cfg).unwrap();
+    let mut env = maker
+        .make(maker.task_set().unwrap().train[0].clone())
+        .unwrap();
+    let mut moved = 0.0f32;
+    for seed in 0..5 {
+        let o = env.reset(seed).unwrap().obs;
+        assert!(
+            o[0].abs() <= 0.1 + 1e-4
+                && (o[1] - 0.7).abs() <= 0.1 + 1e-4
+                && o[2].abs() <= 0.1 + 1e-4,
+            "seed {seed}: {:?}",
+            &o[..3]
+        );
+        moved = moved.max(o[0].abs());
+        let s = env.step(&[0.0; 6]).unwrap();
+        assert!(!s.info.blowup);
+    }
+    assert!(moved > 0.005, "the noise moves the torso");
+}
