@@ -22,7 +22,8 @@ use crate::config::Config;
 /// Where the config comes from: a robot's embedded default, a file, and `--set` overrides.
 #[derive(Args, Clone)]
 pub struct ConfigArgs {
-    /// Robot whose default config is used: quadruped, runner, a1, point, or a .urdf path.
+    /// Robot whose default config is used: quadruped, runner, a1, ant, half_cheetah, point, or a
+    /// .urdf or MJCF .xml path.
     #[arg(long, default_value = "quadruped")]
     pub robot: String,
     /// A TOML config file (merged over the default of its `env.robot`; overrides --robot).
