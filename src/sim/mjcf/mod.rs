@@ -260,14 +260,13 @@ fn subtree(m: &Model, b: usize) -> Vec<usize> {
     out
 }
 
+/// Links, joints, and each MJCF body's link index.
+type Tree = (Vec<LinkDesc>, Vec<JointDesc>, HashMap<usize, usize>);
+
 impl Conv<'_> {
     /// One link per body (a `world` link first for a root attached to the world) and one
     /// joint per body but a floating root; `link_of[body]` is the body's link index.
-    fn links_and_joints(
-        &mut self,
-        root: usize,
-        subtree: &[usize],
-    ) -> Result<(Vec<LinkDesc>, Vec<JointDesc>, HashMap<usize, usize>)> {
+    fn links_and_joints(&mut self, root: usize, subtree: &[usize]) -> Result<Tree> {
         let mut links = Vec::new();
         let mut joints = Vec::new();
         let mut link_of = HashMap::new();
