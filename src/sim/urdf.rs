@@ -103,7 +103,12 @@ pub(super) fn parse(text: &str, file: &str, path: Option<&Path>) -> Result<Robot
         notes,
         hints: Default::default(),
     });
-    default_efforts(&mut model);
+    let states_efforts = robot
+        .descendants()
+        .any(|n| n.has_tag_name("limit") && n.attribute("effort").is_some());
+    if !states_efforts {
+        default_efforts(&mut model);
+    }
     check_bodies(&model, file)?;
     Ok(model)
 }
@@ -344,8 +349,9 @@ fn tree_order(
     Ok((links, joints))
 }
 
-/// A file with hinges but no `<limit effort>` anywhere (e.g. PyBullet's Mini Cheetah): every
-/// hinge gets the torque that holds the whole robot's weight on a 0.25 m lever, with a note.
+/// A file with hinges but no `<limit effort>` attribute anywhere (e.g. PyBullet's Mini
+/// Cheetah; an explicit `effort="0"` still means "not actuated"): every hinge gets the torque
+/// that holds the whole robot's weight on a 0.25 m lever, with a note.
 fn default_efforts(model: &mut RobotModel) {
     let hinge = |k: JointKind| matches!(k, JointKind::Revolute | JointKind::Continuous);
     if model.joints.iter().any(|j| j.effort > 0.0) || !model.joints.iter().any(|j| hinge(j.kind)) {
