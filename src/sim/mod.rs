@@ -5,6 +5,7 @@ pub mod assets;
 pub mod dynamics;
 pub mod mesh;
 pub mod mjcf;
+pub mod quirks;
 pub mod robot;
 pub mod settings;
 pub mod urdf;

@@ -37,6 +37,7 @@ use std::path::Path;
 use rapier3d::glamx::EulerRot;
 use rapier3d::math::{Matrix, Pose, Real, Rotation, Vector};
 
+use super::quirks::{clean_xml_text, default_efforts};
 use super::robot::{
     inertia_array, inertia_matrix, CollisionDesc, JointDesc, JointKind, LinkDesc, RobotModel,
     ShapeDesc, VisualDesc, VisualGeometry,
@@ -349,26 +350,6 @@ fn tree_order(
     Ok((links, joints))
 }
 
-/// A file with hinges but no `<limit effort>` attribute anywhere (e.g. PyBullet's Mini
-/// Cheetah; an explicit `effort="0"` still means "not actuated"): every hinge gets the torque
-/// that holds the whole robot's weight on a 0.25 m lever, with a note.
-fn default_efforts(model: &mut RobotModel) {
-    let hinge = |k: JointKind| matches!(k, JointKind::Revolute | JointKind::Continuous);
-    if model.joints.iter().any(|j| j.effort > 0.0) || !model.joints.iter().any(|j| hinge(j.kind)) {
-        return;
-    }
-    let effort = 9.81 * model.total_mass_kg() * 0.25;
-    if !(effort.is_finite() && effort > 0.0) {
-        return;
-    }
-    for j in model.joints.iter_mut().filter(|j| hinge(j.kind)) {
-        j.effort = effort;
-    }
-    model.notes.push(format!(
-        "no joint has <limit effort>: every hinge gets {effort:.1} N·m (the robot's weight on a 0.25 m lever)"
-    ));
-}
-
 /// After welding: every body has a mass and a way to get its inertia, and something is actuated.
 fn check_bodies(model: &RobotModel, file: &str) -> Result<()> {
     let err = |msg: String| Error::asset(file, msg);
@@ -581,13 +562,6 @@ fn mesh_hull(s: roxmltree::Node, file: &str, ctx: &str, path: Option<&Path>) -> 
     let mesh = super::mesh::resolve(path, name)?;
     let points = super::mesh::convex_hull_points(&mesh, scale)?;
     Ok(ShapeDesc::ConvexHull { points })
-}
-
-/// The text of an XML file without what other readers tolerate and roxmltree does not: a
-/// leading byte-order mark and trailing NULs or whitespace after the root element.
-pub(super) fn clean_xml_text(text: &str) -> &str {
-    text.trim_start_matches('\u{feff}')
-        .trim_end_matches(|c: char| c == '\0' || c.is_whitespace())
 }
 
 /// A primitive shape element (`<sphere>`, `<box>`, `<cylinder>`, `<capsule>`).

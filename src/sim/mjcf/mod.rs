@@ -60,7 +60,7 @@ use actuators::position_servo;
 use geoms::{nominal_friction, set_total_mass};
 
 use crate::error::{Error, Result};
-use crate::sim::urdf::clean_xml_text;
+use crate::sim::quirks::clean_xml_text;
 use crate::sim::weld::merge_fixed;
 
 impl RobotModel {
