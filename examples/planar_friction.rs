@@ -1,0 +1,176 @@
+//! A plain-Rapier reproduction (no drat code) of the defect docs/robots.md describes: ground
+//! friction does not act on the translation DOFs of a multibody hanging off a fixed base.
+//! A 0.2 m box resting on the ground, joined to a fixed base, is pushed to 1 m/s along x with
+//! friction 0.5 (it should stop within 0.2 s):
+//! - planar joint (x, z free + rotation about y): still ~0.94 m/s after 1 s;
+//! - prismatic x → prismatic z → revolute y chain: still ~0.86 m/s;
+//! - a joint with y translation locked and all rotations free: stops.
+//!
+//!   cargo run --release --example planar_friction
+
+use rapier3d::math::{Pose, Vector};
+use rapier3d::prelude::*;
+
+fn run(locked: JointAxesMask, normal: Vector) -> (f32, f32) {
+    let mut w = PhysicsWorld {
+        gravity: Vector::new(0.0, 0.0, -9.81),
+        ..Default::default()
+    };
+    w.integration_parameters.dt = 0.01;
+    let g = w.bodies.insert(RigidBodyBuilder::fixed());
+    w.colliders.insert_with_parent(
+        ColliderBuilder::new(SharedShape::halfspace(Vector::Z)).friction(0.5),
+        g,
+        &mut w.bodies,
+    );
+    let base = w.bodies.insert(RigidBodyBuilder::fixed());
+    let b = w.bodies.insert(
+        RigidBodyBuilder::dynamic()
+            .translation(Vector::new(0.0, 0.0, 0.1))
+            .can_sleep(false),
+    );
+    w.colliders.insert_with_parent(
+        ColliderBuilder::cuboid(0.1, 0.1, 0.1)
+            .density(1000.0)
+            .friction(0.5),
+        b,
+        &mut w.bodies,
+    );
+    let basis = Pose::from_rotation(GenericJoint::complete_ang_frame(normal));
+    let j = GenericJointBuilder::new(locked)
+        .local_frame1(Pose::from_translation(Vector::new(0.0, 0.0, 0.1)) * basis)
+        .local_frame2(basis)
+        .contacts_enabled(false)
+        .build();
+    w.multibody_joints.insert(base, b, j, true).unwrap();
+    for _ in 0..20 {
+        w.step();
+    }
+    {
+        let id = *w.multibody_joints.rigid_body_link(b).unwrap();
+        let mb = w.multibody_joints.get_multibody_mut(id.multibody).unwrap();
+        println!("ndofs {}", mb.ndofs());
+        let mut v = mb.generalized_velocity_mut();
+        v[0] = 1.0;
+        v[1] = 1.0;
+    }
+    let x0 = w.bodies[b].translation();
+    for _ in 0..100 {
+        w.step();
+    }
+    let x1 = w.bodies[b].translation();
+    println!("v {:?}", w.bodies[b].linvel());
+    (x1.x - x0.x, x1.z)
+}
+
+fn planar() {
+    println!(
+        "planar: {:?}",
+        run(
+            JointAxesMask::LIN_X | JointAxesMask::ANG_Y | JointAxesMask::ANG_Z,
+            Vector::Y
+        )
+    );
+    println!(
+        "free-ish (lock only lin y via x-normal frame): {:?}",
+        run(JointAxesMask::LIN_X, Vector::Y)
+    );
+}
+
+fn chain() {
+    let mut w = PhysicsWorld {
+        gravity: Vector::new(0.0, 0.0, -9.81),
+        ..Default::default()
+    };
+    w.integration_parameters.dt = 0.01;
+    let g = w.bodies.insert(RigidBodyBuilder::fixed());
+    w.colliders.insert_with_parent(
+        ColliderBuilder::new(SharedShape::halfspace(Vector::Z)).friction(0.5),
+        g,
+        &mut w.bodies,
+    );
+    let base = w.bodies.insert(RigidBodyBuilder::fixed());
+    let light = |w: &mut PhysicsWorld| {
+        w.bodies.insert(
+            RigidBodyBuilder::dynamic()
+                .translation(Vector::new(0.0, 0.0, 0.1))
+                .additional_mass_properties(MassProperties::new(
+                    Vector::ZERO,
+                    1e-3,
+                    Vector::splat(1e-6),
+                ))
+                .can_sleep(false),
+        )
+    };
+    let l1 = light(&mut w);
+    let l2 = light(&mut w);
+    let b = w.bodies.insert(
+        RigidBodyBuilder::dynamic()
+            .translation(Vector::new(0.0, 0.0, 0.1))
+            .can_sleep(false),
+    );
+    w.colliders.insert_with_parent(
+        ColliderBuilder::cuboid(0.1, 0.1, 0.1)
+            .density(1000.0)
+            .friction(0.5),
+        b,
+        &mut w.bodies,
+    );
+    let at = Pose::from_translation(Vector::new(0.0, 0.0, 0.1));
+    w.multibody_joints
+        .insert(
+            base,
+            l1,
+            PrismaticJointBuilder::new(Vector::X)
+                .local_anchor1(at.translation)
+                .contacts_enabled(false)
+                .build(),
+            true,
+        )
+        .unwrap();
+    w.multibody_joints
+        .insert(
+            l1,
+            l2,
+            PrismaticJointBuilder::new(Vector::Z)
+                .contacts_enabled(false)
+                .build(),
+            true,
+        )
+        .unwrap();
+    w.multibody_joints
+        .insert(
+            l2,
+            b,
+            RevoluteJointBuilder::new(Vector::Y)
+                .contacts_enabled(false)
+                .build(),
+            true,
+        )
+        .unwrap();
+    for _ in 0..20 {
+        w.step();
+    }
+    {
+        let id = *w.multibody_joints.rigid_body_link(b).unwrap();
+        let mb = w.multibody_joints.get_multibody_mut(id.multibody).unwrap();
+        println!("ndofs {}", mb.ndofs());
+        let mut v = mb.generalized_velocity_mut();
+        v[0] = 1.0;
+    }
+    let x0 = w.bodies[b].translation();
+    for _ in 0..100 {
+        w.step();
+    }
+    println!(
+        "chain: dx {} z {} v {:?}",
+        w.bodies[b].translation().x - x0.x,
+        w.bodies[b].translation().z,
+        w.bodies[b].linvel()
+    );
+}
+
+fn main() {
+    planar();
+    chain();
+}
