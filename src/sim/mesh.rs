@@ -1,5 +1,5 @@
 //! Mesh files as robot descriptions name them: where a `<mesh filename>` is (relative to the
-//! robot file; `package://PKG/rest` as `rest` beside it or one directory up, the usual
+//! robot file; `package://PKG/rest` as `rest` beside it or in a parent directory, the usual
 //! `PKG/urdf/x.urdf` + `PKG/meshes/` layout; `file://` and absolute paths as they are), readers
 //! for OBJ and STL (positions and faces only), and the convex hull a mesh collision becomes.
 //!
@@ -142,13 +142,15 @@ fn three_floats<'a>(mut words: impl Iterator<Item = &'a str>) -> Option<[f32; 3]
 }
 
 /// Where mesh `name` of the URDF at `urdf` is: `file://` and absolute paths as they are,
-/// relative paths beside the URDF, `package://PKG/rest` as `rest` beside the URDF or one
-/// directory up (the usual `PKG/urdf/x.urdf` + `PKG/meshes/` layout).
+/// relative paths beside the URDF, `package://PKG/rest` as `rest` beside the URDF or in one
+/// of its parent directories, nearest first (the usual `PKG/urdf/x.urdf` + `PKG/meshes/`
+/// layout finds `rest` one directory up; no ROS package path is consulted).
 pub fn resolve(urdf: &Path, name: &str) -> Result<PathBuf> {
     let dir = urdf.parent().unwrap_or(Path::new("."));
     let candidates: Vec<PathBuf> = if let Some(rest) = name.strip_prefix("package://") {
         let rest = rest.split_once('/').map_or("", |(_, r)| r);
-        vec![dir.join(rest), dir.join("..").join(rest)]
+        let abs = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+        abs.ancestors().map(|d| d.join(rest)).collect()
     } else {
         vec![dir.join(name.strip_prefix("file://").unwrap_or(name))]
     };
@@ -224,4 +226,130 @@ pub fn hull_of(points: &[[Real; 3]]) -> std::result::Result<Vec<[Real; 3]>, Stri
         return Err("its vertices are degenerate: their convex hull has no volume".into());
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The 8 corners of an axis-aligned box of size `s` at the origin corner.
+    fn corners(s: [f32; 3]) -> Vec<[f32; 3]> {
+        (0..8)
+            .map(|i| std::array::from_fn(|k| if i >> k & 1 == 1 { s[k] } else { 0.0 }))
+            .collect()
+    }
+
+    /// A box as 12 triangles of unshared vertices (the STL way).
+    fn box_facets(s: [f32; 3]) -> Vec<[[f32; 3]; 3]> {
+        let c = corners(s);
+        // Any triangulation of the corners works for a hull: fan each face.
+        let faces = [
+            [0, 1, 3, 2],
+            [4, 5, 7, 6],
+            [0, 1, 5, 4],
+            [2, 3, 7, 6],
+            [0, 2, 6, 4],
+            [1, 3, 7, 5],
+        ];
+        faces
+            .iter()
+            .flat_map(|f| [[c[f[0]], c[f[1]], c[f[2]]], [c[f[0]], c[f[2]], c[f[3]]]])
+            .collect()
+    }
+
+    fn volume(points: &[[Real; 3]]) -> Real {
+        let pts: Vec<_> = points
+            .iter()
+            .map(|p| rapier3d::math::Vector::new(p[0], p[1], p[2]))
+            .collect();
+        SharedShape::convex_hull(&pts)
+            .unwrap()
+            .mass_properties(1.0)
+            .mass()
+    }
+
+    #[test]
+    fn binary_and_ascii_stl_give_the_same_scaled_hull() {
+        let dir = tempfile::tempdir().unwrap();
+        let facets = box_facets([1.0, 2.0, 3.0]);
+        let mut bin = vec![0u8; 80];
+        bin.extend((facets.len() as u32).to_le_bytes());
+        let mut ascii = String::from("solid b\n");
+        for f in &facets {
+            bin.extend([0u8; 12]);
+            ascii += " facet normal 0 0 0\n  outer loop\n";
+            for v in f {
+                bin.extend(v.iter().flat_map(|x| x.to_le_bytes()));
+                ascii += &format!("   vertex {} {} {}\n", v[0], v[1], v[2]);
+            }
+            bin.extend([0u8; 2]);
+            ascii += "  endloop\n endfacet\n";
+        }
+        ascii += "endsolid b\n";
+        std::fs::write(dir.path().join("b.stl"), &bin).unwrap();
+        std::fs::write(dir.path().join("a.STL"), &ascii).unwrap();
+        let scale = [0.1, 0.1, -0.2];
+        let b = convex_hull_points(&dir.path().join("b.stl"), scale).unwrap();
+        let a = convex_hull_points(&dir.path().join("a.STL"), scale).unwrap();
+        assert_eq!(
+            b.len(),
+            8,
+            "duplicated STL vertices collapse to the 8 corners"
+        );
+        assert_eq!(a.len(), 8);
+        for pts in [&a, &b] {
+            let v = volume(pts);
+            assert!((v - 0.1 * 0.2 * 0.6).abs() < 1e-5, "volume {v}");
+            assert!(pts.iter().all(|p| p[2] <= 0.0), "a negative scale mirrors");
+        }
+    }
+
+    #[test]
+    fn package_paths_are_looked_up_beside_the_urdf_and_in_its_parents() {
+        let dir = tempfile::tempdir().unwrap();
+        let urdf = dir.path().join("pkg/robots/urdf/r.urdf");
+        std::fs::create_dir_all(urdf.parent().unwrap()).unwrap();
+        std::fs::create_dir_all(dir.path().join("pkg/meshes")).unwrap();
+        std::fs::write(dir.path().join("pkg/meshes/m.obj"), "v 0 0 0\n").unwrap();
+        let found = resolve(&urdf, "package://pkg/meshes/m.obj").unwrap();
+        assert_eq!(
+            found.canonicalize().unwrap(),
+            dir.path().join("pkg/meshes/m.obj").canonicalize().unwrap()
+        );
+        let e = resolve(&urdf, "package://pkg/meshes/none.obj")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("r.urdf") && e.contains("none.obj") && e.contains("not found"),
+            "{e}"
+        );
+        // A plain relative path is beside the URDF only.
+        assert!(resolve(&urdf, "meshes/m.obj").is_err());
+    }
+
+    #[test]
+    fn bad_mesh_files_are_named_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let cases: [(&str, &[u8], &str); 5] = [
+            (
+                "flat.obj",
+                b"v 0 0 0\nv 1 0 0\nv 0 1 0\nv 1 1 0\n",
+                "degenerate",
+            ),
+            ("few.obj", b"v 0 0 0\nv 1 0 0\nv 0 1 0\n", "3 vertices"),
+            ("nan.obj", b"v 0 0 NaN\n", "3 finite numbers"),
+            ("bad.stl", &[0xff, 0xfe, 0x00, 0x01], "neither binary STL"),
+            ("m.ply", b"ply\n", "must be .obj or .stl"),
+        ];
+        for (name, bytes, want) in cases {
+            let p = dir.path().join(name);
+            std::fs::write(&p, bytes).unwrap();
+            let e = convex_hull_points(&p, [1.0; 3]).unwrap_err().to_string();
+            assert!(e.contains(name) && e.contains(want), "{name}: {e}");
+        }
+        let far = corners([1e5, 1.0, 1.0]);
+        assert!(hull_of(&far).unwrap_err().contains("beyond 1e4"));
+        let e = convex_hull_points(&dir.path().join("gone.obj"), [1.0; 3]).unwrap_err();
+        assert!(e.to_string().contains("gone.obj"), "{e}");
+    }
 }
