@@ -129,3 +129,27 @@ fn errors_name_the_file_and_the_element() {
         assert!(e.contains("probe.xml") && e.contains(want), "{edit:?}: {e}");
     }
 }
+
+#[test]
+fn a_byte_order_mark_and_trailing_nuls_or_whitespace_load() {
+    let (_d, p) = write(ROBOT);
+    let clean = RobotModel::from_mjcf_file(&p).unwrap();
+    for (what, text) in [
+        ("BOM", format!("\u{feff}{ROBOT}")),
+        ("NULs", format!("{ROBOT}\0\0\0")),
+        ("whitespace", format!("{ROBOT}\n\t \r\n")),
+        ("all three", format!("\u{feff}{ROBOT}\n\0 \0\n")),
+    ] {
+        let (_d, q) = write(&text);
+        let by_path = RobotModel::from_mjcf_file(&q).unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_eq!(by_path.links, clean.links, "{what}");
+        assert_eq!(by_path.joints, clean.joints, "{what}");
+        let by_str = RobotModel::from_mjcf_str(&text, q.parent().unwrap(), "quirky.xml")
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_eq!(by_str.links, clean.links, "{what}");
+    }
+    // Junk that is not harmless stays an error naming the file.
+    let (_d, q) = write(&format!("{ROBOT}<junk/>"));
+    let e = RobotModel::from_mjcf_file(&q).unwrap_err().to_string();
+    assert!(e.contains("probe.xml"), "{e}");
+}
