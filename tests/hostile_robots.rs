@@ -1,5 +1,5 @@
 //! Hostile robot files: valid URDF and MJCF files (the embedded quadruped, runner, A1, Ant and
-//! HalfCheetah) mutated at random — an element dropped, a numeric attribute set to NaN, a
+//! HalfCheetah, and variants with mesh and ellipsoid collisions) mutated at random — an element dropped, a numeric attribute set to NaN, a
 //! negative, zero, huge or non-numeric value, a `type` swapped, a mesh pointed at a missing
 //! file, junk appended — must load into an error that names the file, or into a robot that
 //! builds and steps 20 control steps, never a panic. `HOSTILE_DEBUG=1 cargo test --test
@@ -103,6 +103,7 @@ fn load_or_step(text: &str, name: &str) -> std::result::Result<(), TestCaseError
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(name);
     std::fs::write(&path, text).unwrap();
+    write_meshes(dir.path());
     let run = || -> Result<(), String> {
         let cfg = Config::from_toml_str(
             &format!(
@@ -155,24 +156,79 @@ fn load_or_step(text: &str, name: &str) -> std::result::Result<(), TestCaseError
     }
 }
 
-const FILES: [(&str, &str); 5] = [
-    ("quadruped.urdf", drat::sim::QUADRUPED_URDF),
-    ("runner.urdf", drat::sim::RUNNER_URDF),
-    ("a1.urdf", drat::sim::A1_URDF),
-    ("ant.xml", drat::sim::ANT_XML),
-    ("half_cheetah.xml", drat::sim::HALF_CHEETAH_XML),
-];
+/// A cube of side 1 about the origin, as OBJ and as ASCII STL (the meshy variants' files).
+fn write_meshes(dir: &std::path::Path) {
+    let c = |i: usize| [i & 1, i >> 1 & 1, i >> 2 & 1].map(|b| b as f32 - 0.5);
+    let mut obj: String = (0..8)
+        .map(|i| format!("v {} {} {}\n", c(i)[0], c(i)[1], c(i)[2]))
+        .collect();
+    obj += "f 1 2 4 3\nf 5 6 8 7\n";
+    let mut stl = String::from("solid c\n");
+    for tri in [[0, 1, 3], [4, 5, 7], [0, 2, 6], [1, 3, 7]] {
+        stl += "facet normal 0 0 0\nouter loop\n";
+        for i in tri {
+            stl += &format!("vertex {} {} {}\n", c(i)[0], c(i)[1], c(i)[2]);
+        }
+        stl += "endloop\nendfacet\n";
+    }
+    stl += "endsolid c\n";
+    std::fs::create_dir_all(dir.join("meshes")).unwrap();
+    std::fs::write(dir.join("meshes/cube.obj"), obj).unwrap();
+    std::fs::write(dir.join("meshes/cube.stl"), stl).unwrap();
+}
+
+/// `text` with `from` replaced by `to`, which must occur.
+fn swap(text: &str, from: &str, to: &str) -> String {
+    assert!(text.contains(from), "`{from}` is not in the file");
+    text.replace(from, to)
+}
+
+/// The files mutated: the embedded robots, and the quadruped and Ant with mesh collisions
+/// (OBJ, `package://` STL, an MJCF mesh asset) and an MJCF ellipsoid, so that mutations reach
+/// mesh file names, scales and ellipsoid sizes.
+fn files() -> Vec<(&'static str, String)> {
+    let meshy_urdf = swap(
+        &swap(
+            drat::sim::QUADRUPED_URDF,
+            r#"<sphere radius="0.25"/>"#,
+            r#"<mesh filename="meshes/cube.obj" scale="0.4 0.3 0.2"/>"#,
+        ),
+        r#"<capsule radius="0.06" length="0.36"/>"#,
+        r#"<mesh filename="package://quadruped/meshes/cube.stl" scale="0.1 0.1 0.36"/>"#,
+    );
+    let meshy_mjcf = swap(
+        &swap(
+            drat::sim::ANT_XML,
+            r#"<geom name="torso_geom" pos="0 0 0" size="0.25" type="sphere"/>"#,
+            r#"<geom name="torso_geom" pos="0 0 0" size="0.25 0.2 0.15" type="ellipsoid"/>
+      <geom name="hat" pos="0 0 0.2" type="mesh" mesh="cube"/>"#,
+        ),
+        "<asset>",
+        r#"<asset>
+    <mesh name="cube" file="meshes/cube.stl" scale="0.1 0.1 0.1"/>"#,
+    );
+    vec![
+        ("quadruped.urdf", drat::sim::QUADRUPED_URDF.to_string()),
+        ("runner.urdf", drat::sim::RUNNER_URDF.to_string()),
+        ("a1.urdf", drat::sim::A1_URDF.to_string()),
+        ("ant.xml", drat::sim::ANT_XML.to_string()),
+        ("half_cheetah.xml", drat::sim::HALF_CHEETAH_XML.to_string()),
+        ("meshy.urdf", meshy_urdf),
+        ("meshy.xml", meshy_mjcf),
+    ]
+}
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 96, failure_persistence: None, ..ProptestConfig::default() })]
+    // About 48 cases a file.
+    #![proptest_config(ProptestConfig { cases: 336, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn mutated_robot_files_load_into_named_errors_or_robots_that_step(
-        file in 0..FILES.len(),
+        file in 0..7usize,
         muts in prop::collection::vec(mutation(), 1..4),
     ) {
-        let (name, text) = FILES[file];
-        let mut t = text.to_string();
+        let (name, text) = &files()[file];
+        let mut t = text.clone();
         for m in &muts {
             t = mutate(&t, m);
         }
@@ -182,7 +238,7 @@ proptest! {
 
 #[test]
 fn the_unmutated_files_load_and_step() {
-    for (name, text) in FILES {
-        load_or_step(text, name).unwrap();
+    for (name, text) in files() {
+        load_or_step(&text, name).unwrap();
     }
 }

@@ -153,3 +153,54 @@ fn a_byte_order_mark_and_trailing_nuls_or_whitespace_load() {
     let e = RobotModel::from_mjcf_file(&q).unwrap_err().to_string();
     assert!(e.contains("probe.xml"), "{e}");
 }
+
+#[test]
+fn mesh_geoms_become_scaled_hulls_and_bad_mesh_files_name_the_mjcf_file() {
+    let with_mesh = |file: &str| {
+        ROBOT
+            .replace(
+                "<worldbody>",
+                &format!(
+                    "<asset><mesh name=\"m\" file=\"{file}\" scale=\"0.1 0.2 0.3\"/></asset>\n  <worldbody>"
+                ),
+            )
+            .replace(
+                r#"type="ellipsoid" size="0.2 0.1 0.05"/>"#,
+                r#"type="mesh" mesh="m"/>"#,
+            )
+    };
+    let (d, p) = write(&with_mesh("cube.obj"));
+    let cube: String = (0..8)
+        .map(|i| format!("v {} {} {}\n", i & 1, i >> 1 & 1, i >> 2 & 1))
+        .collect();
+    std::fs::write(d.path().join("cube.obj"), cube).unwrap();
+    let m = RobotModel::from_mjcf_file(&p).unwrap();
+    let hull = m.links[0]
+        .collisions
+        .iter()
+        .find_map(|c| match &c.shape {
+            ShapeDesc::ConvexHull { points } => Some(points.clone()),
+            _ => None,
+        })
+        .expect("the mesh geom is a hull");
+    let max: Vec<f32> = (0..3)
+        .map(|k| hull.iter().map(|p| p[k]).fold(f32::MIN, f32::max))
+        .collect();
+    assert_eq!(max, vec![0.1, 0.2, 0.3], "the asset's scale is applied");
+    std::fs::write(
+        d.path().join("cube.obj"),
+        "v 0 0 0\nv 1 0 0\nv 0 1 0\nv 1 1 0\n",
+    )
+    .unwrap();
+    let e = RobotModel::from_mjcf_file(&p).unwrap_err().to_string();
+    assert!(
+        e.contains("probe.xml") && e.contains("cube.obj") && e.contains("degenerate"),
+        "{e}"
+    );
+    let (_d, p) = write(&with_mesh("gone.stl"));
+    let e = RobotModel::from_mjcf_file(&p).unwrap_err().to_string();
+    assert!(
+        e.contains("probe.xml") && e.contains("gone.stl") && e.contains("not found"),
+        "{e}"
+    );
+}

@@ -196,6 +196,17 @@ pub fn convex_hull_points(path: &Path, scale: [Real; 3]) -> Result<Vec<[Real; 3]
     hull_of(&points).map_err(|msg| Error::asset(&file, msg))
 }
 
+/// An error reading a mesh file as an error of the robot file `robot` that names it at `ctx`
+/// (the element): the robot file is what a user loads, the mesh is what is wrong.
+pub(crate) fn in_robot_file(robot: &str, ctx: &str, e: Error) -> Error {
+    let inner = match e {
+        Error::Asset { file, msg } => format!("{file}: {msg}"),
+        Error::Io { path, source } => format!("{}: {source}", path.display()),
+        other => other.to_string(),
+    };
+    Error::asset(robot, format!("{ctx}: mesh {inner}"))
+}
+
 /// The vertices of the convex hull of `points`, or why there is none.
 pub fn hull_of(points: &[[Real; 3]]) -> std::result::Result<Vec<[Real; 3]>, String> {
     if points

@@ -560,7 +560,8 @@ fn mesh_hull(s: roxmltree::Node, file: &str, ctx: &str, path: Option<&Path>) -> 
         )
     })?;
     let mesh = super::mesh::resolve(path, name)?;
-    let points = super::mesh::convex_hull_points(&mesh, scale)?;
+    let points = super::mesh::convex_hull_points(&mesh, scale)
+        .map_err(|e| super::mesh::in_robot_file(file, &mctx, e))?;
     Ok(ShapeDesc::ConvexHull { points })
 }
 
@@ -803,7 +804,10 @@ mod tests {
         )
         .unwrap();
         let e = RobotModel::from_urdf_file(&path).unwrap_err().to_string();
-        assert!(e.contains("cube.obj") && e.contains("degenerate"), "{e}");
+        assert!(
+            e.contains("robot.urdf") && e.contains("cube.obj") && e.contains("degenerate"),
+            "{e}"
+        );
         std::fs::remove_file(dir.path().join("meshes/cube.obj")).unwrap();
         let e = RobotModel::from_urdf_file(&path).unwrap_err().to_string();
         assert!(e.contains("not found"), "{e}");

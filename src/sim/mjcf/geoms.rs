@@ -199,7 +199,11 @@ impl Conv<'_> {
                 .m
                 .resolve_mesh_file(asset, self.base)
                 .ok_or_else(|| self.err(format!("{what}: mesh asset `{name}` has no file")))?;
-            crate::sim::mesh::convex_hull_points(&path, scale)?
+            if !path.is_file() {
+                return Err(self.err(format!("{what}: mesh file `{}` not found", path.display())));
+            }
+            crate::sim::mesh::convex_hull_points(&path, scale)
+                .map_err(|e| crate::sim::mesh::in_robot_file(self.file, what, e))?
         };
         Ok(ShapeDesc::ConvexHull { points })
     }
