@@ -83,14 +83,18 @@ fn a_robot_with_mesh_collisions_by_path_stands() {
     assert!(!fell && z > 0.1, "torso at {z} m, fell: {fell}");
 }
 
+/// A train-task env of `robot`'s default config.
+fn default_env(robot: &str) -> Box<dyn drat::env::Env> {
+    let maker = EnvMaker::new(&Config::default_for(robot).unwrap()).unwrap();
+    maker
+        .make(maker.task_set().unwrap().train[0].clone())
+        .unwrap()
+}
+
 /// Gymnasium's reset noise moves the Ant by at most 0.1 m from where it spawns (0.75 m up).
 #[test]
 fn reset_noise_displaces_the_ant_from_its_spawn_pose() {
-    let cfg = Config::default_for("ant").unwrap();
-    let maker = EnvMaker::new(&cfg).unwrap();
-    let mut env = maker
-        .make(maker.task_set().unwrap().train[0].clone())
-        .unwrap();
+    let mut env = default_env("ant");
     let mut moved = 0.0f32;
     for seed in 0..5 {
         let o = env.reset(seed).unwrap().obs;
@@ -107,11 +111,7 @@ fn reset_noise_displaces_the_ant_from_its_spawn_pose() {
 /// The same on the planar HalfCheetah: its root coordinates (x, z, pitch) move by at most 0.1.
 #[test]
 fn reset_noise_displaces_the_half_cheetah_within_its_width() {
-    let cfg = Config::default_for("half_cheetah").unwrap();
-    let maker = EnvMaker::new(&cfg).unwrap();
-    let mut env = maker
-        .make(maker.task_set().unwrap().train[0].clone())
-        .unwrap();
+    let mut env = default_env("half_cheetah");
     let mut moved = 0.0f32;
     for seed in 0..5 {
         let o = env.reset(seed).unwrap().obs;

@@ -57,6 +57,8 @@ pub struct SimWorld {
     /// The link the robot is observed by (the free root, or the child of `world`).
     root_link: usize,
     actuators: Vec<Actuator>,
+    /// Whether any actuated joint has a spring (then joint angles are read every step).
+    has_springs: bool,
     multibody: MultibodyIndex,
     dynamics: DynamicsParams,
     time_s: f64,
@@ -90,6 +92,7 @@ impl SimWorld {
             settings,
             world: built.world,
             link_bodies: built.link_bodies,
+            has_springs: built.actuators.iter().any(|a| a.stiffness != 0.0),
             actuators: built.actuators,
             multibody: built.multibody,
             dynamics: dynamics.clone(),
@@ -206,7 +209,7 @@ impl SimWorld {
     /// and clipped (the env checks that).
     fn apply_control(&mut self, actions: &[Real], control: &Control) {
         let mut s = std::mem::take(&mut self.scratch);
-        let springs = self.actuators.iter().any(|a| a.stiffness != 0.0);
+        let springs = self.has_springs;
         if springs || matches!(control, Control::Position { .. }) {
             self.joint_angles(&mut s.q);
             self.joint_velocities(&mut s.qd);
@@ -371,24 +374,6 @@ impl SimWorld {
             .filter(|rb| rb.is_dynamic())
             .map(|rb| rb.kinetic_energy() + rb.gravitational_potential_energy(dt, g))
             .sum()
-    }
-
-    /// Sum over the current contact points of the normal and friction impulses (N·s) of the
-    /// last physics step (diagnostics: a robot that walks needs friction).
-    pub fn contact_impulses(&self) -> (Real, Real) {
-        let mut normal = 0.0;
-        let mut tangent = 0.0;
-        for p in self
-            .world
-            .narrow_phase
-            .contact_pairs()
-            .flat_map(|pair| pair.manifolds().iter())
-            .flat_map(|m| m.points.iter())
-        {
-            normal += p.data.impulse;
-            tangent += p.data.tangent_impulse.norm();
-        }
-        (normal, tangent)
     }
 
     /// The deepest penetration among the current contacts (m, 0 when nothing overlaps).
