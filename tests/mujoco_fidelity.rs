@@ -134,19 +134,48 @@ fn joints_and_actuators_match_mujoco() {
     }
 }
 
+/// Ant within the 2 cm. HalfCheetah within 3 cm: since its planar root gets friction
+/// (`sim::joints`), drat's static friction pins its feet where MuJoCo's soft contacts let them
+/// creep 1.2 cm and the legs sag further (0.596 m vs 0.569 m, docs/robots.md).
 #[test]
 fn resting_height_after_zero_action_matches_mujoco() {
     let r = reference();
-    for robot in ["ant", "half_cheetah"] {
+    for (robot, tol) in [("ant", 0.02), ("half_cheetah", 0.03)] {
         let ours = fidelity::zero_action(robot, 2.0).unwrap();
         let theirs = fidelity::reference_summary(&r[robot], "zero_action");
         assert!(
-            (ours.final_z - theirs.final_z).abs() < 0.02,
+            (ours.final_z - theirs.final_z).abs() < tol,
             "{robot}: torso at {} m vs MuJoCo {} m",
             ours.final_z,
             theirs.final_z
         );
     }
+}
+
+/// HalfCheetah's travelling-wave gait: forward distance within 10 % of MuJoCo's (measured
+/// 1.445 m vs 1.449 m), and a heavier body goes less far in both (0.70 m vs 0.99 m).
+#[test]
+fn half_cheetah_gait_distance_and_mass_effect_match_mujoco() {
+    let r = reference();
+    let g = Gait::of(&r["half_cheetah"]).unwrap();
+    let ours = fidelity::gait("half_cheetah", &g, Variant::Nominal).unwrap();
+    let theirs = fidelity::reference_summary(&r["half_cheetah"], Variant::Nominal.key());
+    assert!(
+        (ours.dx - theirs.dx).abs() < 0.1 * theirs.dx.abs(),
+        "forward distance {} m vs MuJoCo {} m",
+        ours.dx,
+        theirs.dx
+    );
+    let heavy = fidelity::gait("half_cheetah", &g, Variant::MassX1_5).unwrap();
+    let theirs_heavy = fidelity::reference_summary(&r["half_cheetah"], Variant::MassX1_5.key());
+    assert!(
+        (heavy.dx - ours.dx).signum() == (theirs_heavy.dx - theirs.dx).signum(),
+        "mass x1.5: drat {} -> {} m, MuJoCo {} -> {} m",
+        ours.dx,
+        heavy.dx,
+        theirs.dx,
+        theirs_heavy.dx
+    );
 }
 
 #[test]

@@ -3,6 +3,7 @@
 
 pub mod assets;
 pub mod dynamics;
+pub mod joints;
 pub mod mesh;
 pub mod mjcf;
 pub mod quirks;

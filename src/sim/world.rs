@@ -13,6 +13,7 @@ use rapier3d::math::{Pose, Real, Rotation, Vector};
 use rapier3d::prelude::*;
 
 use super::dynamics::DynamicsParams;
+use super::joints::{hinge_coord, JointFrame};
 use super::robot::{JointKind, RobotModel};
 use super::settings::{validate_control, validate_settings};
 pub use super::settings::{Control, SimSettings};
@@ -296,8 +297,8 @@ impl SimWorld {
         out.clear();
         for a in &self.actuators {
             let link = mb.link(a.link_id).expect("link ids are set by rebuild");
-            // Hinge angle lives on the joint frame's x axis (index 3 of the spatial layout).
-            out.push(link.joint().coords()[3]);
+            let joint = link.joint();
+            out.push(joint.coords()[hinge_coord(joint.data.locked_axes)]);
         }
     }
 
@@ -526,28 +527,17 @@ fn insert_links(
     link_bodies
 }
 
-/// One multibody joint per URDF joint, in joint order.
+/// One multibody joint per URDF joint, in joint order (frames: see `sim::joints`).
 fn insert_joints(w: &mut PhysicsWorld, model: &RobotModel, link_bodies: &[RigidBodyHandle]) {
     for j in model.joints.iter() {
-        let (locked, basis) = match j.kind {
-            JointKind::Revolute | JointKind::Continuous => (
-                JointAxesMask::LOCKED_REVOLUTE_AXES,
-                GenericJoint::complete_ang_frame(j.axis),
-            ),
-            JointKind::Fixed => (JointAxesMask::LOCKED_FIXED_AXES, Rotation::IDENTITY),
-            // Frame x = plane normal: free are translation along y, z and rotation about x.
-            JointKind::Planar => (
-                JointAxesMask::LIN_X | JointAxesMask::ANG_Y | JointAxesMask::ANG_Z,
-                GenericJoint::complete_ang_frame(j.axis),
-            ),
-        };
-        let basis = Pose::from_rotation(basis);
-        let mut b = GenericJointBuilder::new(locked)
+        let frame = JointFrame::new(j.kind, j.axis);
+        let basis = Pose::from_rotation(frame.basis);
+        let mut b = GenericJointBuilder::new(frame.locked)
             .local_frame1(j.origin * basis)
             .local_frame2(basis)
             .contacts_enabled(false);
         if let Some(lim) = j.limits {
-            b = b.limits(JointAxis::AngX, lim);
+            b = b.limits(frame.ang_axis(), lim);
         }
         w.multibody_joints
             .insert(link_bodies[j.parent], link_bodies[j.child], b.build(), true);
