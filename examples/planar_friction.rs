@@ -15,7 +15,8 @@
 use rapier3d::math::{Pose, Vector};
 use rapier3d::prelude::*;
 
-fn run(locked: JointAxesMask, normal: Vector) -> (f32, f32) {
+/// Gravity, a 0.01 s step, a halfspace ground (μ 0.5) and a fixed base body.
+fn ground_and_base() -> (PhysicsWorld, RigidBodyHandle) {
     let mut w = PhysicsWorld {
         gravity: Vector::new(0.0, 0.0, -9.81),
         ..Default::default()
@@ -28,6 +29,11 @@ fn run(locked: JointAxesMask, normal: Vector) -> (f32, f32) {
         &mut w.bodies,
     );
     let base = w.bodies.insert(RigidBodyBuilder::fixed());
+    (w, base)
+}
+
+/// The 0.2 m, 8 kg box resting on the ground.
+fn sliding_box(w: &mut PhysicsWorld) -> RigidBodyHandle {
     let b = w.bodies.insert(
         RigidBodyBuilder::dynamic()
             .translation(Vector::new(0.0, 0.0, 0.1))
@@ -40,6 +46,12 @@ fn run(locked: JointAxesMask, normal: Vector) -> (f32, f32) {
         b,
         &mut w.bodies,
     );
+    b
+}
+
+fn run(locked: JointAxesMask, normal: Vector) -> (f32, f32) {
+    let (mut w, base) = ground_and_base();
+    let b = sliding_box(&mut w);
     let basis = Pose::from_rotation(GenericJoint::complete_ang_frame(normal));
     let j = GenericJointBuilder::new(locked)
         .local_frame1(Pose::from_translation(Vector::new(0.0, 0.0, 0.1)) * basis)
@@ -89,18 +101,7 @@ fn planar() {
 }
 
 fn chain() {
-    let mut w = PhysicsWorld {
-        gravity: Vector::new(0.0, 0.0, -9.81),
-        ..Default::default()
-    };
-    w.integration_parameters.dt = 0.01;
-    let g = w.bodies.insert(RigidBodyBuilder::fixed());
-    w.colliders.insert_with_parent(
-        ColliderBuilder::new(SharedShape::halfspace(Vector::Z)).friction(0.5),
-        g,
-        &mut w.bodies,
-    );
-    let base = w.bodies.insert(RigidBodyBuilder::fixed());
+    let (mut w, base) = ground_and_base();
     let light = |w: &mut PhysicsWorld| {
         w.bodies.insert(
             RigidBodyBuilder::dynamic()
@@ -115,18 +116,7 @@ fn chain() {
     };
     let l1 = light(&mut w);
     let l2 = light(&mut w);
-    let b = w.bodies.insert(
-        RigidBodyBuilder::dynamic()
-            .translation(Vector::new(0.0, 0.0, 0.1))
-            .can_sleep(false),
-    );
-    w.colliders.insert_with_parent(
-        ColliderBuilder::cuboid(0.1, 0.1, 0.1)
-            .density(1000.0)
-            .friction(0.5),
-        b,
-        &mut w.bodies,
-    );
+    let b = sliding_box(&mut w);
     let at = Pose::from_translation(Vector::new(0.0, 0.0, 0.1));
     w.multibody_joints
         .insert(

@@ -5,14 +5,13 @@
 //! y or z axis, and its rounding (≈ 2·10⁻⁷ in the link Jacobians) breaks friction on robots that
 //! cannot move along some ground direction — a planar HalfCheetah, a fixed-base arm. Rapier's
 //! multibody contact rows then have a tangent row (the locked direction) whose effective mass
-//! `1 / (J M⁻¹ Jᵀ)` is ≈ 10¹²
-//! instead of 0 (`utils::inv` treats only |x| ≤ 10⁻²⁰ as zero); its impulse takes the whole
+//! `1 / (J M⁻¹ Jᵀ)` is ≈ 10¹² instead of 0 (`utils::inv` treats only |x| ≤ 10⁻²⁰ as zero); its impulse takes the whole
 //! friction cone (`cap_magnitude` on the two tangent impulses) and the direction the robot can
 //! slide gets none. Measured: a box on a planar joint, pushed at 1 m/s with μ = 0.5, still slid
 //! at 0.91 m/s after 1 s with the rotated frame and stopped with the exact one
 //! (`cargo run --release --example planar_friction`).
 //!
-//! So axis-aligned axes (every hinge of Gymnasium's Ant and HalfCheetah roots, most URDF hinges)
+//! So axis-aligned axes (HalfCheetah's planar root and hinges, the Ant's hips, most URDF hinges)
 //! get an exact frame: the identity, or a half turn for a negative axis, with the free axis the
 //! matching local one. Other axes keep the rotated frame; only a robot that is both fixed-base
 //! (or planar) and has such axes can meet the defect.
