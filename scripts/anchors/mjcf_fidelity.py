@@ -12,6 +12,13 @@ open-loop experiments a second simulator can replay:
   START of the step), clipped to ctrlrange, held for frame_skip = 5 physics steps, 5 s.
 - gait_mass_x1.5: the same with every body's mass and inertia x1.5.
 - gait_friction_x0.3: the same with every geom's sliding friction x0.3 (floor included).
+- friction_scan: the gait's summaries with every geom's sliding friction x each of
+  FRICTION_SCAN (how the displacement depends on friction, not one ratio).
+- zero_action_frictionless: ctrl = 0 for 5 s with every geom's sliding friction set to 1e-3, and
+  the final angle of each actuator's joint (actuator order): the equilibrium of gravity, the
+  joint springs and the normal contact forces alone, where no friction model enters.
+- zero_action_noslip: zero_action with opt.noslip_iterations = 50 (MuJoCo's post-solve that
+  removes soft-contact slip), so the reader sees how much of the resting height is creep.
 - euler: the gait summaries with the Euler integrator instead of the file's.
 - robustness: how far the gait summaries move when qpos0 is perturbed by U(-1e-4, 1e-4)
   (seeded, 5 draws; a free joint's quaternion is renormalised) and with Euler vs the file's
@@ -42,6 +49,9 @@ GAIT_DURATION = 5.0
 N_PERTURB = 5
 PERTURB = 1e-4
 SEED = 0
+FRICTION_SCAN = [0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0]
+FRICTIONLESS = 1e-3
+FRICTIONLESS_DURATION = 5.0
 
 # Gait parameters (chosen with --explore; see the report in the commit / JSON "gait_params").
 # Phases are per actuator in the file's actuator order.
@@ -299,6 +309,23 @@ def experiment(name, mutate, acts_fn):
     return p0, tr, summaries(name, p0, tr, up)
 
 
+def frictionless_rest(name):
+    """Zero action for FRICTIONLESS_DURATION with every geom's friction FRICTIONLESS."""
+    m = load(name)
+    m.geom_friction[:, 0] = FRICTIONLESS
+    torso = m.body("torso").id
+    steps = int(round(FRICTIONLESS_DURATION / (FRAME_SKIP * m.opt.timestep)))
+    d = mujoco.MjData(m)
+    mujoco.mj_resetData(m, d)
+    d.qpos[:] = start_qpos(m)
+    mujoco.mj_forward(m, d)
+    for _ in range(steps * FRAME_SKIP):
+        mujoco.mj_step(m, d)
+    q = [float(d.qpos[m.jnt_qposadr[m.actuator_trnid[k, 0]]]) for k in range(m.nu)]
+    return dict(duration_s=FRICTIONLESS_DURATION, friction=FRICTIONLESS, final_z=float(d.xpos[torso][2]),
+                final_actuated_q=q, max_abs_qvel=float(np.abs(d.qvel).max()))
+
+
 def build(name):
     m, out = describe(name)
     g = GAITS[name]
@@ -324,6 +351,22 @@ def build(name):
     gait = lambda m: gait_actions(m, g, GAIT_DURATION)
     out["gait_mass_x1.5"] = experiment(name, heavy, gait)[2]
     out["gait_friction_x0.3"] = experiment(name, slippery, gait)[2]
+
+    def scaled_friction(k):
+        def f(m):
+            m.geom_friction[:, 0] *= k
+        return f
+
+    out["friction_scan"] = [dict(friction_scale=k, **experiment(name, scaled_friction(k), gait)[2])
+                            for k in FRICTION_SCAN]
+    out["zero_action_frictionless"] = frictionless_rest(name)
+
+    def noslip(m):
+        m.opt.noslip_iterations = 50
+
+    s = experiment(name, noslip, lambda m: [np.zeros(m.nu)] * zsteps)[2]
+    out["zero_action_noslip"] = dict(duration_s=ZERO_DURATION, noslip_iterations=50, final_z=s["final_z"],
+                                     dx=s["dx"], dy=s["dy"], final_yaw=s["final_yaw"])
     out["euler"] = alt["euler"]
     out["rk4"] = alt["rk4"]
     out["robustness"] = dict(

@@ -87,22 +87,58 @@ impl Gait {
     }
 }
 
+/// Multipliers on the file's dynamics for one run.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Scales {
+    /// Every body's mass and inertia.
+    pub mass: f32,
+    /// Every geom's sliding friction (the file's nominal friction × this).
+    pub friction: f32,
+}
+
+impl From<Variant> for Scales {
+    fn from(v: Variant) -> Scales {
+        let (mass, friction) = match v {
+            Variant::Nominal => (1.0, 1.0),
+            Variant::MassX1_5 => (1.5, 1.0),
+            Variant::FrictionX0_3 => (1.0, 0.3),
+        };
+        Scales { mass, friction }
+    }
+}
+
+/// What [`rollout`] returns: the torso's [x, y, z, yaw] before the first step and after each
+/// one, and the last observation.
+struct Rollout {
+    trace: Vec<[f32; 4]>,
+    last_obs: Vec<f32>,
+    /// The robot's root is the world (planar): its observation starts x, z, pitch.
+    planar: bool,
+    /// One action per actuated joint.
+    action_dim: usize,
+}
+
 /// Runs `robot` from the reference start under `action(step, out)` for `steps` control
-/// steps with the dynamics of `variant`; returns the torso's [x, y, z, yaw] before the first
+/// steps with the dynamics `scales` gives; returns the torso's [x, y, z, yaw] before the first
 /// step and after each one.
 pub fn open_loop(
     robot: &str,
-    variant: Variant,
+    scales: impl Into<Scales>,
     steps: usize,
     action: impl Fn(usize, &mut [f32]),
 ) -> Result<Vec<[f32; 4]>> {
+    Ok(rollout(robot, scales.into(), steps, action)?.trace)
+}
+
+fn rollout(
+    robot: &str,
+    scales: Scales,
+    steps: usize,
+    action: impl Fn(usize, &mut [f32]),
+) -> Result<Rollout> {
     let probe = Config::default_for(robot)?;
-    let nominal = probe.tasks.dynamics.nominal_friction;
-    let (mass, friction) = match variant {
-        Variant::Nominal => (1.0, nominal),
-        Variant::MassX1_5 => (1.5, nominal),
-        Variant::FrictionX0_3 => (1.0, 0.3 * nominal),
-    };
+    let friction = scales.friction * probe.tasks.dynamics.nominal_friction;
+    let mass = scales.mass;
     let sets = [
         "env.reset_qpos_noise=0".to_string(),
         "env.reset_qvel_noise_std=0".into(),
@@ -133,7 +169,8 @@ pub fn open_loop(
             [o[0], o[1], o[2], yaw]
         }
     };
-    let mut out = vec![pose(&env.reset(0)?.obs)];
+    let mut last_obs = env.reset(0)?.obs;
+    let mut trace = vec![pose(&last_obs)];
     let mut a = vec![0.0; env.action_space().dim()];
     for t in 0..steps {
         action(t, &mut a);
@@ -143,9 +180,44 @@ pub fn open_loop(
                 "{robot}: physics blow-up at step {t}"
             )));
         }
-        out.push(pose(&s.obs));
+        trace.push(pose(&s.obs));
+        last_obs = s.obs;
     }
-    Ok(out)
+    Ok(Rollout {
+        trace,
+        last_obs,
+        planar,
+        action_dim: a.len(),
+    })
+}
+
+/// Zero action for `duration_s` with every geom's sliding friction `friction` (absolute):
+/// the torso's summary and each actuated joint's final angle, in actuator order (read from
+/// the observation: after x, z, pitch for a planar robot, after the free root's 7 otherwise).
+pub fn frictionless_rest(
+    robot: &str,
+    duration_s: f32,
+    friction: f32,
+) -> Result<(Summary, Vec<f32>)> {
+    let nominal = Config::default_for(robot)?.tasks.dynamics.nominal_friction;
+    let scales = Scales {
+        mass: 1.0,
+        friction: friction / nominal,
+    };
+    let steps = (duration_s / 0.05).round() as usize;
+    let r = rollout(robot, scales, steps, |_, a| a.fill(0.0))?;
+    let start = if r.planar { 3 } else { 7 };
+    let n = r.action_dim;
+    let q = r
+        .last_obs
+        .get(start..start + n)
+        .map(<[f32]>::to_vec)
+        .ok_or_else(|| {
+            Error::Check(format!(
+                "{robot}: observation shorter than its joint angles"
+            ))
+        })?;
+    Ok((summarize(&r.trace), q))
 }
 
 /// Summary of a trace from [`open_loop`].
@@ -174,9 +246,14 @@ pub fn zero_action(robot: &str, duration_s: f32) -> Result<Summary> {
 
 /// The reference gait under `variant`.
 pub fn gait(robot: &str, g: &Gait, variant: Variant) -> Result<Summary> {
+    gait_with(robot, g, variant.into())
+}
+
+/// The reference gait with the dynamics `scales` gives.
+pub fn gait_with(robot: &str, g: &Gait, scales: Scales) -> Result<Summary> {
     let steps = (g.duration_s / 0.05).round() as usize;
     let w = std::f32::consts::TAU * g.frequency_hz;
-    Ok(summarize(&open_loop(robot, variant, steps, |n, a| {
+    Ok(summarize(&open_loop(robot, scales, steps, |n, a| {
         for (k, v) in a.iter_mut().enumerate() {
             let phase = g.phases_rad.get(k).copied().unwrap_or(0.0);
             *v = (g.amplitude * (w * 0.05 * n as f32 + phase).sin()).clamp(-1.0, 1.0);
@@ -196,7 +273,8 @@ pub fn reference_summary(reference: &Value, key: &str) -> Summary {
     }
 }
 
-/// The markdown table of drat against MuJoCo for `robot` (`ant` or `half_cheetah`).
+/// The markdown tables of drat against MuJoCo for `robot` (`ant` or `half_cheetah`): the
+/// experiments, the frictionless rest pose joint by joint, and the gait across frictions.
 pub fn table(robot: &str, reference: &Value) -> Result<String> {
     let r = &reference[robot];
     let g = Gait::of(r)?;
@@ -206,17 +284,33 @@ pub fn table(robot: &str, reference: &Value) -> Result<String> {
         r["integrator"].as_str().unwrap_or("?"),
     );
     let zero = zero_action(robot, 2.0)?;
-    let mut rows = vec![("zero action 2 s", reference_summary(r, "zero_action"), zero)];
+    let rest = &r["zero_action_frictionless"];
+    let (duration, friction) = (num(&rest["duration_s"]), num(&rest["friction"]));
+    let (still, q) = frictionless_rest(robot, duration, friction)?;
+    let mut rows = vec![
+        (
+            "zero action 2 s".to_string(),
+            reference_summary(r, "zero_action"),
+            zero,
+        ),
+        (
+            "zero action 2 s (MuJoCo: noslip 50)".into(),
+            reference_summary(r, "zero_action_noslip"),
+            zero,
+        ),
+        (
+            format!("zero action {duration} s, friction {friction}"),
+            reference_summary(r, "zero_action_frictionless"),
+            still,
+        ),
+    ];
     for v in [Variant::Nominal, Variant::MassX1_5, Variant::FrictionX0_3] {
-        rows.push((v.key(), reference_summary(r, v.key()), gait(robot, &g, v)?));
+        rows.push((
+            v.key().into(),
+            reference_summary(r, v.key()),
+            gait(robot, &g, v)?,
+        ));
     }
-    let cell = |m: f32, d: f32| {
-        if m.is_nan() {
-            format!("– / {d:+.3}")
-        } else {
-            format!("{m:+.3} / {d:+.3}")
-        }
-    };
     for (name, m, d) in rows {
         s += &format!(
             "| {name} | {} | {} | {} | {} | {} |\n",
@@ -225,6 +319,68 @@ pub fn table(robot: &str, reference: &Value) -> Result<String> {
             cell(m.mean_z, d.mean_z),
             cell(m.final_z, d.final_z),
             cell(m.final_yaw, d.final_yaw)
+        );
+    }
+    s += &format!("\n{}\n", rest_joints_line(rest, &q));
+    s += &friction_scan_table(robot, r, &g)?;
+    Ok(s)
+}
+
+/// "MuJoCo / drat" with 3 decimals, "–" for a number the reference does not hold.
+fn cell(m: f32, d: f32) -> String {
+    if m.is_nan() {
+        format!("– / {d:+.3}")
+    } else {
+        format!("{m:+.3} / {d:+.3}")
+    }
+}
+
+fn num(v: &Value) -> f32 {
+    v.as_f64().map_or(f32::NAN, |x| x as f32)
+}
+
+/// The frictionless rest pose's joint angles, MuJoCo / drat, and their largest difference.
+fn rest_joints_line(rest: &Value, ours: &[f32]) -> String {
+    let theirs: Vec<f32> = rest["final_actuated_q"]
+        .as_array()
+        .map_or(vec![], |a| a.iter().map(num).collect());
+    let cells: Vec<String> = theirs
+        .iter()
+        .zip(ours)
+        .map(|(m, d)| format!("{m:+.3} / {d:+.3}"))
+        .collect();
+    let worst = theirs
+        .iter()
+        .zip(ours)
+        .map(|(m, d)| (m - d).abs())
+        .fold(0.0f32, f32::max);
+    format!(
+        "Frictionless rest, joint angles in actuator order (rad, MuJoCo / drat): {}; largest difference {worst:.4} rad.",
+        cells.join(", ")
+    )
+}
+
+/// The gait's displacement with every geom's friction × each scale of the reference's
+/// `friction_scan`, MuJoCo / drat.
+fn friction_scan_table(robot: &str, r: &Value, g: &Gait) -> Result<String> {
+    let mut s = format!(
+        "\n| {robot} gait, friction × | dx (m) | dy (m) | final yaw (rad) |\n|---|---|---|---|\n"
+    );
+    for row in r["friction_scan"].as_array().map_or(&[][..], Vec::as_slice) {
+        let k = num(&row["friction_scale"]);
+        let d = gait_with(
+            robot,
+            g,
+            Scales {
+                mass: 1.0,
+                friction: k,
+            },
+        )?;
+        s += &format!(
+            "| {k} | {} | {} | {} |\n",
+            cell(num(&row["dx"]), d.dx),
+            cell(num(&row["dy"]), d.dy),
+            cell(num(&row["final_yaw"]), d.final_yaw)
         );
     }
     Ok(s)
