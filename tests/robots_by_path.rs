@@ -1,5 +1,5 @@
 //! Robot files loaded by path, as they come: they get defaults from the file (position
-//! control around the pose nearest 0 inside the limits, spawn height from the geometry,
+//! control around the standing pose `sim::stance` derives, spawn height from the geometry,
 //! legged_gym's stepping; `src/config/load.rs`), pass the env checker and stand.
 
 use drat::config::Config;
@@ -8,7 +8,7 @@ use drat::env::{check::check_env, EnvMaker};
 /// Torso height after `seconds` of zero action (the pose held), and whether it fell.
 fn stands(path: &str, seconds: f32, pd: &str) -> (f32, bool) {
     let cfg = Config::from_toml_str(
-        &format!("[env]\nrobot = {path:?}\nreset_joint_vel_noise = 0.0\n[env.pd]\n{pd}\n[tasks.dynamics]\nrandomize = false\n"),
+        &format!("[env]\nrobot = {path:?}\nreset_joint_vel_noise = 0.0\nhorizon = 2000\n[env.pd]\n{pd}\n[tasks.dynamics]\nrandomize = false\n"),
         "by-path",
     )
     .unwrap();
@@ -34,21 +34,19 @@ fn stands(path: &str, seconds: f32, pd: &str) -> (f32, bool) {
     (z, false)
 }
 
-/// The A1's file by path passes the checker; with its own standing pose (legged_gym's, what
-/// `--robot a1` uses) it stands. The derived pose (each joint nearest 0: legs straight down,
-/// calves at their −0.92 rad limit) does not hold it up: it sits down (docs/robots.md).
+/// The A1's file by path passes the checker and stands on the pose its geometry gives
+/// (`sim::stance`: knees bent, feet under the hips; thigh 0.70, calf −1.39 rad) for 10 s.
+/// Holding each joint at the angle nearest 0 instead (legs straight, calves at their −0.92 rad
+/// limit: the rule before `sim::stance`) sits it down within 3 s.
 #[test]
-fn the_a1_file_by_path_passes_the_checker_and_stands_in_its_pose() {
+fn the_a1_file_by_path_passes_the_checker_and_stands_on_its_derived_pose() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/robots/a1/a1.urdf");
-    let (_, fell) = stands(path, 3.0, "");
-    assert!(
-        fell,
-        "the derived pose was seen to sit down; if it now stands, update docs/robots.md"
-    );
-    let pose =
-        "default_pose_rad = [-0.1, 0.8, -1.5, 0.1, 0.8, -1.5, -0.1, 1.0, -1.5, 0.1, 1.0, -1.5]";
-    let (z, fell) = stands(path, 3.0, pose);
+    let (z, fell) = stands(path, 10.0, "");
     assert!(!fell && z > 0.2, "torso at {z} m, fell: {fell}");
+    let straight =
+        "default_pose_rad = [0.0, 0.0, -0.92, 0.0, 0.0, -0.92, 0.0, 0.0, -0.92, 0.0, 0.0, -0.92]";
+    let (_, fell) = stands(path, 3.0, straight);
+    assert!(fell, "the straight-legged pose was seen to sit down");
 }
 
 #[test]

@@ -207,7 +207,8 @@ fn default_table(robot: &Robot) -> Result<toml::Table> {
 
 /// Defaults for a URDF robot given by path, from the file (legged_gym-style position control,
 /// since a real robot's `<limit effort>` torques are rarely safe to apply open-loop): PD
-/// around the pose with every actuated joint at the angle nearest 0 inside its limits, kp
+/// around a standing pose (`sim::stance` for a legged robot, else each actuated joint at the
+/// angle nearest 0 inside its limits), kp
 /// from the mean effort (effort / 1.5 rad, within [5, 200]: the A1's 33.5 N·m give 22, its
 /// legged_gym gain is 20), kd = kp / 40, action scale 0.25 rad; the spawn height 2 cm above
 /// the lowest collision point at q = 0; a fall below 30 % of it or past 60° of tilt.
@@ -217,14 +218,20 @@ fn urdf_defaults(table: &mut toml::Table, model: &crate::sim::RobotModel) -> Res
     let efforts: Vec<f32> = act.iter().map(|&j| model.joints[j].effort).collect();
     let mean = efforts.iter().sum::<f32>() / efforts.len().max(1) as f32;
     let kp = (mean / 1.5).clamp(5.0, 200.0);
-    let pose: Vec<toml::Value> = act
-        .iter()
-        .map(|&j| {
-            let q = model.joints[j]
-                .limits
-                .map_or(0.0, |[lo, hi]| 0.0f32.clamp(lo, hi));
-            Float(f64::from(q))
+    // A legged robot stands in the pose its geometry gives (`sim::stance`); anything else
+    // holds each joint at the angle nearest 0 inside its limits.
+    let pose: Vec<toml::Value> = crate::sim::stance::standing_pose(model)
+        .unwrap_or_else(|| {
+            act.iter()
+                .map(|&j| {
+                    model.joints[j]
+                        .limits
+                        .map_or(0.0, |[lo, hi]| 0.0f32.clamp(lo, hi))
+                })
+                .collect()
         })
+        .into_iter()
+        .map(|q| Float(f64::from(q)))
         .collect();
     // legged_gym's stepping (5 ms physics, 20 ms control): PD held for longer is unstable on
     // light links.

@@ -9,6 +9,7 @@ pub mod mjcf;
 pub mod quirks;
 pub mod robot;
 pub mod settings;
+pub mod stance;
 pub mod urdf;
 pub mod weld;
 pub mod world;
