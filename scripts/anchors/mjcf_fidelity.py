@@ -17,6 +17,11 @@ open-loop experiments a second simulator can replay:
 - zero_action_frictionless: ctrl = 0 for 5 s with every geom's sliding friction set to 1e-3, and
   the final angle of each actuator's joint (actuator order): the equilibrium of gravity, the
   joint springs and the normal contact forces alone, where no friction model enters.
+- contact_models: zero action and the three gait runs again with MuJoCo's contact model set
+  towards drat's (Rapier's): an elliptic friction cone (`opt.cone = elliptic`; the default
+  pyramidal cone with condim 3 allows only |f1| + |f2| <= mu*fn, so mu/sqrt(2) along the
+  diagonals the Ant's legs push in), and that cone with noslip_iterations = 50 (no creep:
+  rigid Coulomb friction, as drat's).
 - zero_action_noslip: zero_action with opt.noslip_iterations = 50 (MuJoCo's post-solve that
   removes soft-contact slip), so the reader sees how much of the resting height is creep.
 - euler: the gait summaries with the Euler integrator instead of the file's.
@@ -309,6 +314,39 @@ def experiment(name, mutate, acts_fn):
     return p0, tr, summaries(name, p0, tr, up)
 
 
+CONTACT_MODELS = {
+    "elliptic": dict(cone=mujoco.mjtCone.mjCONE_ELLIPTIC),
+    "elliptic_noslip": dict(cone=mujoco.mjtCone.mjCONE_ELLIPTIC, noslip_iterations=50),
+}
+
+
+def contact_model_runs(name, opts, gait, zsteps):
+    """zero_action, gait, gait_mass_x1.5 and gait_friction_x0.3 with m.opt set from opts."""
+    def with_opts(extra):
+        def f(m):
+            for k, v in opts.items():
+                setattr(m.opt, k, v)
+            extra(m)
+        return f
+
+    def heavy(m):
+        m.body_mass[:] *= 1.5
+        m.body_inertia[:] *= 1.5
+
+    def slippery(m):
+        m.geom_friction[:, 0] *= 0.3
+
+    zero = experiment(name, with_opts(lambda m: None), lambda m: [np.zeros(m.nu)] * zsteps)[2]
+    return {
+        "options": {k: int(v) for k, v in opts.items()},
+        "zero_action": dict(duration_s=ZERO_DURATION, final_z=zero["final_z"], dx=zero["dx"], dy=zero["dy"],
+                            final_yaw=zero["final_yaw"]),
+        "gait": experiment(name, with_opts(lambda m: None), gait)[2],
+        "gait_mass_x1.5": experiment(name, with_opts(heavy), gait)[2],
+        "gait_friction_x0.3": experiment(name, with_opts(slippery), gait)[2],
+    }
+
+
 def frictionless_rest(name):
     """Zero action for FRICTIONLESS_DURATION with every geom's friction FRICTIONLESS."""
     m = load(name)
@@ -360,6 +398,8 @@ def build(name):
     out["friction_scan"] = [dict(friction_scale=k, **experiment(name, scaled_friction(k), gait)[2])
                             for k in FRICTION_SCAN]
     out["zero_action_frictionless"] = frictionless_rest(name)
+    out["contact_models"] = {label: contact_model_runs(name, opts, gait, zsteps)
+                             for label, opts in CONTACT_MODELS.items()}
 
     def noslip(m):
         m.opt.noslip_iterations = 50

@@ -304,12 +304,11 @@ pub fn table(robot: &str, reference: &Value) -> Result<String> {
             still,
         ),
     ];
+    let mut ours = vec![("zero_action", zero)];
     for v in [Variant::Nominal, Variant::MassX1_5, Variant::FrictionX0_3] {
-        rows.push((
-            v.key().into(),
-            reference_summary(r, v.key()),
-            gait(robot, &g, v)?,
-        ));
+        let d = gait(robot, &g, v)?;
+        ours.push((v.key(), d));
+        rows.push((v.key().into(), reference_summary(r, v.key()), d));
     }
     for (name, m, d) in rows {
         s += &format!(
@@ -322,8 +321,34 @@ pub fn table(robot: &str, reference: &Value) -> Result<String> {
         );
     }
     s += &format!("\n{}\n", rest_joints_line(rest, &q));
+    s += &contact_model_table(robot, r, &ours);
     s += &friction_scan_table(robot, r, &g)?;
     Ok(s)
+}
+
+/// Each run's final torso height and x-y displacement in MuJoCo under its default contact
+/// model, under the reference's `contact_models` (towards drat's: elliptic cone, no slip), and
+/// in drat (`ours`: the reference key and drat's summary of each run).
+fn contact_model_table(robot: &str, r: &Value, ours: &[(&str, Summary)]) -> String {
+    let models: Vec<(&String, &Value)> = r["contact_models"]
+        .as_object()
+        .map_or(vec![], |m| m.iter().collect());
+    let mut s = format!("\n| {robot}: final z, (dx, dy) (m) | MuJoCo default (pyramidal cone)");
+    for (name, _) in &models {
+        s += &format!(" | MuJoCo {name}");
+    }
+    s += " | drat |\n|---|---|";
+    s += &"---|".repeat(models.len() + 1);
+    s += "\n";
+    let fmt = |x: &Summary| format!("{:.3}, ({:+.3}, {:+.3})", x.final_z, x.dx, x.dy);
+    for (key, d) in ours {
+        s += &format!("| {key} | {}", fmt(&reference_summary(r, key)));
+        for (_, m) in &models {
+            s += &format!(" | {}", fmt(&reference_summary(m, key)));
+        }
+        s += &format!(" | {} |\n", fmt(d));
+    }
+    s
 }
 
 /// "MuJoCo / drat" with 3 decimals, "–" for a number the reference does not hold.
