@@ -13,6 +13,7 @@ pub mod contract;
 pub mod gait;
 pub mod locomotion;
 pub mod maker;
+pub mod numpy_rng;
 pub mod point;
 pub mod recording;
 pub mod reward;
