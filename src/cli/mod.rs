@@ -12,6 +12,7 @@ pub mod eval;
 pub mod grid;
 pub mod replay;
 pub mod summarize;
+pub mod tasks;
 pub mod train;
 
 use crate::error::Result;
@@ -27,8 +28,12 @@ pub struct ConfigArgs {
     #[arg(long, default_value = "quadruped")]
     pub robot: String,
     /// A TOML config file (merged over the default of its `env.robot`; overrides --robot).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "task")]
     pub config: Option<std::path::PathBuf>,
+    /// A named benchmark of the field, as its reference code defines it (`drat tasks` lists
+    /// them): its whole config, reference meta-test included; overrides --robot.
+    #[arg(long)]
+    pub task: Option<String>,
     /// Override a field: `--set env.substeps=5` (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
@@ -37,6 +42,9 @@ pub struct ConfigArgs {
 impl ConfigArgs {
     /// The config these arguments name.
     pub fn resolve(&self) -> Result<Config> {
+        if let Some(name) = &self.task {
+            return Config::for_task(name, &self.sets);
+        }
         Ok(match &self.config {
             Some(path) => Config::load(path, &self.sets)?,
             None => {

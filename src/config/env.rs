@@ -104,12 +104,20 @@ impl Default for PdConfig {
     }
 }
 
-/// The point robot's analytic dynamics, per control step:
-/// `v' = exp(−velocity_damping·μ)·v + (accel_m / m)·a + σ·ε`, `p' = p + v'`, with μ the task's
-/// friction coefficient, m its mass scale and ε ~ N(0, I).
+/// The point robot's analytic dynamics, per control step, with μ the task's friction
+/// coefficient, m its mass scale and ε ~ N(0, I): `velocity` (drat's):
+/// `v' = exp(−velocity_damping·μ)·v + (accel_m / m)·a + σ·ε`, `p' = p + v'`; `position`
+/// (oyster's `PointEnv`): `p' = p + (step_m / m)·a + σ·ε`, observation the position only.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PointConfig {
+    /// `velocity` (default) or `position`.
+    #[serde(default)]
+    pub dynamics: PointDynamics,
+    /// Position change per unit action at mass scale 1 under `position` dynamics (m per step;
+    /// oyster: its action bound 0.1, actions in [−1, 1] scaled by `NormalizedBoxEnv`).
+    #[serde(default = "default_step_m")]
+    pub step_m: f32,
     /// Velocity change per unit action at mass scale 1 (m per step).
     pub accel_m: f32,
     /// Friction-like velocity decay rate per unit friction coefficient.
@@ -132,6 +140,21 @@ pub struct RewardConfig {
     pub ctrl_cost_weight: f32,
 }
 
+fn default_step_m() -> f32 {
+    0.1
+}
+
+/// Which point-robot dynamics (see [`PointConfig`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PointDynamics {
+    /// Actions accelerate; the observation is position and velocity.
+    #[default]
+    Velocity,
+    /// Actions move the point directly; the observation is the position.
+    Position,
+}
+
 /// Goal-reward variant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -140,6 +163,10 @@ pub enum RewardKind {
     Sparse,
     /// Negative distance to the goal.
     Dense,
+    /// `1 − distance` inside the goal radius, 0 outside: oyster's sparse point robot
+    /// (`SparsePointEnv.sparsify_rewards` of the dense `−distance`, plus 1 inside).
+    #[serde(rename = "oyster-sparse")]
+    OysterSparse,
 }
 
 /// Task family.
@@ -162,7 +189,8 @@ pub struct TasksConfig {
     pub test_dynamics: Option<DynamicsRanges>,
 }
 
-/// Goals on an arc in front of the start: distance and heading (0° = +x, counter-clockwise).
+/// Goals on an arc in front of the start: distance and heading (0° = +x, counter-clockwise),
+/// drawn per task; or, with `set`, a reference benchmark's fixed goal list.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GoalConfig {
@@ -170,4 +198,32 @@ pub struct GoalConfig {
     pub distance_m: [f32; 2],
     /// `[min, max]` heading (degrees).
     pub angle_deg: [f32; 2],
+    /// A fixed goal list instead of draws: train tasks take its first `n_train` goals, test
+    /// tasks the next `n_test` (the reference code's split).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set: Option<GoalSet>,
+}
+
+/// A reference benchmark's goal list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GoalSet {
+    /// `shuffled-half-circle`: `count` goals at angles `linspace(0, π, count)` on a circle of
+    /// `radius_m`, shuffled by NumPy's `np.random.shuffle` after `np.random.seed(seed)`
+    /// (oyster's sparse point robot, HFR's ant-goal; `env::numpy_rng`).
+    pub kind: GoalSetKind,
+    /// Circle radius (m).
+    pub radius_m: f32,
+    /// Goals in the list (the reference's `n_tasks`).
+    pub count: usize,
+    /// The reference's NumPy seed.
+    pub seed: u32,
+}
+
+/// Kinds of reference goal lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GoalSetKind {
+    /// See [`GoalSet::kind`].
+    ShuffledHalfCircle,
 }

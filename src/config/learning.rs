@@ -99,11 +99,43 @@ pub struct EvalConfig {
     /// the product of Gaussians; together they can outweigh the few steps inside the goal,
     /// which alone say where it is.
     pub posterior_context: PosteriorContext,
-    /// Scored episodes per task (deterministic, posterior mean).
+    /// Episodes after exploration, before scoring, each with z sampled from the posterior of
+    /// the context so far and added to it (oyster's meta-test: its trajectories after
+    /// `num_exp_traj_eval`); not scored. Default 0.
+    #[serde(default)]
+    pub adapt_episodes: usize,
+    /// Exploration and adaptation episodes act deterministically (oyster's
+    /// `eval_deterministic`, applied to every meta-test trajectory). Default false.
+    #[serde(default)]
+    pub deterministic_exploration: bool,
+    /// Scored episodes per task (deterministic policy).
     pub scored_episodes: usize,
+    /// Which z the scored episodes act with: `mean` (the posterior mean, default) or `sample`
+    /// (a posterior sample per episode, as oyster scores its last trajectory).
+    #[serde(default)]
+    pub scored_z: ScoredZ,
+    /// Independent repeats of the whole protocol per task, averaged (oyster's `num_evals`).
+    /// Default 1.
+    #[serde(default = "one")]
+    pub runs: usize,
     /// Base of the meta-test's random stream (default: `train.seed`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
+}
+
+fn one() -> usize {
+    1
+}
+
+/// The scored episodes' z at meta-test (`EvalConfig::scored_z`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScoredZ {
+    /// The posterior mean.
+    #[default]
+    Mean,
+    /// A sample of the posterior.
+    Sample,
 }
 
 /// Context of the scored posterior at meta-test (`EvalConfig::posterior_context`).

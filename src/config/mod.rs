@@ -5,22 +5,23 @@
 //!
 //! One file per part: [`load`] (the whole [`Config`], reading and merging files and `--set`s),
 //! [`env`](mod@env) (robot, simulation, reward, tasks), [`learning`] (agent, training loop, meta-test),
-//! [`transfer`] (moving experience between tasks, and the names of the transfer methods and
+//! [`presets`] (the field's benchmarks as named task presets), [`transfer`] (moving experience between tasks, and the names of the transfer methods and
 //! estimator variants, which the `transfer` module implements) and [`validate`] (ranges and
 //! consistency). Config knows the simulator's settings types and nothing above them.
 
 pub mod env;
 pub mod learning;
 pub mod load;
+pub mod presets;
 pub mod transfer;
 pub mod validate;
 
 pub use env::{
-    ControlMode, EnvConfig, GoalConfig, PdConfig, PointConfig, RewardConfig, RewardKind, Robot,
-    TasksConfig,
+    ControlMode, EnvConfig, GoalConfig, GoalSet, GoalSetKind, PdConfig, PointConfig, PointDynamics,
+    RewardConfig, RewardKind, Robot, TasksConfig,
 };
 pub use learning::{
-    AgentConfig, CriticReward, EvalConfig, Exploration, InitialActions, PosteriorContext,
+    AgentConfig, CriticReward, EvalConfig, Exploration, InitialActions, PosteriorContext, ScoredZ,
     TrainConfig,
 };
 pub use load::{

@@ -122,6 +122,8 @@ impl Config {
             ("train.checkpoint_every", tr.checkpoint_every, 1),
             ("eval.every", self.eval.every, 1),
             ("eval.scored_episodes", self.eval.scored_episodes, 1),
+            ("eval.adapt_episodes", self.eval.adapt_episodes, 0),
+            ("eval.runs", self.eval.runs, 1),
             (
                 "eval.exploration_episodes",
                 self.eval.exploration_episodes,

@@ -28,7 +28,7 @@ use super::contract::{
 };
 use super::reward;
 use super::task::Task;
-use crate::config::{Config, PointConfig, RewardConfig};
+use crate::config::{Config, PointConfig, PointDynamics, RewardConfig};
 use crate::error::{Error, Result};
 use crate::sim::DynamicsParams;
 
@@ -62,8 +62,19 @@ pub fn mean_next_velocity(
     ]
 }
 
+/// Mean displacement of one step under `position` dynamics: `(step_m / m)·a` (oyster's
+/// `PointEnv.step`: `state + action`, the action scaled to ±0.1 by `NormalizedBoxEnv`).
+pub fn mean_position_step(
+    cfg: &PointConfig,
+    dynamics: &DynamicsParams,
+    action: [f32; 2],
+) -> [f32; 2] {
+    let gain = cfg.step_m / dynamics.mass_scale[0];
+    [gain * action[0], gain * action[1]]
+}
+
 /// Exact log-density `log p(s' | s, a)` of a point-robot transition under `dynamics`, with
-/// states `[x, y, vx, vy]` and a clipped action. Position follows velocity deterministically
+/// states `[x, y, vx, vy]` (`[x, y]` under position dynamics) and a clipped action. Position follows velocity deterministically
 /// (`p' = p + v'`, a shift with unit Jacobian), so the density of `s'` is that of `v'`; a
 /// position that does not match `p + v'` has density 0 (returns −∞). Needs `noise_std > 0`.
 pub fn transition_log_density(
@@ -74,6 +85,18 @@ pub fn transition_log_density(
     s_next: &[f32],
 ) -> f64 {
     let sigma = cfg.noise_std as f64;
+    if cfg.dynamics == PointDynamics::Position {
+        let mean = mean_position_step(cfg, dynamics, [a[0], a[1]]);
+        if sigma <= 0.0 {
+            return f64::NEG_INFINITY;
+        }
+        return (0..2)
+            .map(|k| {
+                let z = ((s_next[k] - s[k]) as f64 - mean[k] as f64) / sigma;
+                -0.5 * z * z - sigma.ln() - 0.5 * (2.0 * std::f64::consts::PI).ln()
+            })
+            .sum();
+    }
     let mean = mean_next_velocity(cfg, dynamics, [s[2], s[3]], [a[0], a[1]]);
     let consistent = (0..2).all(|k| (s_next[k] - (s[k] + s_next[k + 2])).abs() <= 1e-4);
     if sigma <= 0.0 || !consistent {
@@ -92,12 +115,14 @@ impl PointEnv {
     pub fn new(cfg: &Config, task: Task) -> Result<Self> {
         task.dynamics.validate(1)?;
         let a = cfg.env.point.arena_m;
+        let names: &[&str] = match cfg.env.point.dynamics {
+            PointDynamics::Velocity => &["x_m", "y_m", "vx_m_step", "vy_m_step"],
+            PointDynamics::Position => &["x_m", "y_m"],
+        };
         let obs_space = BoxSpace {
-            low: vec![-a; 4],
-            high: vec![a; 4],
-            names: ["x_m", "y_m", "vx_m_step", "vy_m_step"]
-                .map(String::from)
-                .to_vec(),
+            low: vec![-a; names.len()],
+            high: vec![a; names.len()],
+            names: names.iter().map(|n| n.to_string()).collect(),
         };
         Ok(PointEnv {
             cfg: cfg.env.point.clone(),
@@ -115,21 +140,28 @@ impl PointEnv {
     }
 
     fn obs(&self) -> Vec<f32> {
-        vec![self.pos[0], self.pos[1], self.vel[0], self.vel[1]]
+        match self.cfg.dynamics {
+            PointDynamics::Velocity => vec![self.pos[0], self.pos[1], self.vel[0], self.vel[1]],
+            PointDynamics::Position => vec![self.pos[0], self.pos[1]],
+        }
     }
 
     /// Puts a running episode in the state an observation describes (`[x, y, vx, vy]`), so
     /// Monte-Carlo rollouts can start from any stored state (`drat diagnose`).
     pub fn set_state(&mut self, obs: &[f32]) -> Result<()> {
         self.ep.check_running()?;
-        if obs.len() != 4 || obs.iter().any(|x| !x.is_finite()) {
+        let n = self.obs_space.dim();
+        if obs.len() != n || obs.iter().any(|x| !x.is_finite()) {
             return Err(Error::argument(
                 "state",
-                format!("expected 4 finite values [x, y, vx, vy], got {obs:?}"),
+                format!(
+                    "expected {n} finite values [{}], got {obs:?}",
+                    self.obs_space.names.join(", ")
+                ),
             ));
         }
         self.pos = [obs[0], obs[1]];
-        self.vel = [obs[2], obs[3]];
+        self.vel = if n == 4 { [obs[2], obs[3]] } else { [0.0; 2] };
         Ok(())
     }
 }
@@ -180,18 +212,28 @@ impl Env for PointEnv {
         let mut a = std::mem::take(&mut self.action_buf);
         let clipped = clip_action(action, 2, &mut a)?;
         self.ep.clipped_total += u64::from(clipped);
-        let mut v = mean_next_velocity(&self.cfg, &self.task.dynamics, self.vel, [a[0], a[1]]);
+        let mut v = match self.cfg.dynamics {
+            PointDynamics::Velocity => {
+                mean_next_velocity(&self.cfg, &self.task.dynamics, self.vel, [a[0], a[1]])
+            }
+            PointDynamics::Position => {
+                mean_position_step(&self.cfg, &self.task.dynamics, [a[0], a[1]])
+            }
+        };
         if self.cfg.noise_std > 0.0 {
             for vk in &mut v {
                 let e: f32 = StandardNormal.sample(&mut self.rng);
                 *vk += self.cfg.noise_std * e;
             }
         }
-        // The arena is bounded: position and velocity are clamped to ±arena_m.
+        // The arena is bounded: position and velocity are clamped to ±arena_m. Under
+        // position dynamics `v` is this step's displacement and the velocity stays 0.
         let lim = self.cfg.arena_m;
+        let keep_velocity = self.cfg.dynamics == PointDynamics::Velocity;
         for ((pk, vk), nk) in self.pos.iter_mut().zip(self.vel.iter_mut()).zip(v) {
-            *vk = nk.clamp(-lim, lim);
-            *pk = (*pk + *vk).clamp(-lim, lim);
+            let step = nk.clamp(-lim, lim);
+            *pk = (*pk + step).clamp(-lim, lim);
+            *vk = if keep_velocity { step } else { 0.0 };
         }
         self.ep.t += 1;
         let achieved = self.pos;

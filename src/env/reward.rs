@@ -26,6 +26,7 @@ pub fn distance(a: [f32; 2], b: [f32; 2]) -> f32 {
 }
 
 /// Goal term. Sparse: `1` if `‖achieved − goal‖ ≤ radius` else `0`. Dense: `−‖achieved − goal‖`.
+/// Oyster-sparse: `1 − ‖achieved − goal‖` inside the radius, else `0`.
 pub fn goal_reward(kind: RewardKind, achieved: [f32; 2], goal: [f32; 2], radius_m: f32) -> f32 {
     let d = distance(achieved, goal);
     match kind {
@@ -37,6 +38,13 @@ pub fn goal_reward(kind: RewardKind, achieved: [f32; 2], goal: [f32; 2], radius_
             }
         }
         RewardKind::Dense => -d,
+        RewardKind::OysterSparse => {
+            if d <= radius_m {
+                1.0 - d
+            } else {
+                0.0
+            }
+        }
     }
 }
 
@@ -78,6 +86,17 @@ mod tests {
         );
         assert_eq!(goal_reward(RewardKind::Sparse, [1.0, 0.21], g, 0.2), 0.0);
         assert!((goal_reward(RewardKind::Dense, [0.0, 0.0], [3.0, 4.0], 0.2) + 5.0).abs() < 1e-6);
+    }
+
+    /// oyster's `SparsePointEnv.step`: dense r = −d; sparse = r·[r ≥ −radius] + 1 when
+    /// r ≥ −radius: 1 − d inside (boundary included), 0 outside.
+    #[test]
+    fn oyster_sparse_is_one_minus_distance_inside_only() {
+        let (g, k) = ([1.0, 0.0], RewardKind::OysterSparse);
+        assert_eq!(goal_reward(k, [1.0, 0.0], g, 0.2), 1.0);
+        assert!((goal_reward(k, [1.0, 0.1], g, 0.2) - 0.9).abs() < 1e-6);
+        assert!((goal_reward(k, [1.0, 0.2], g, 0.2) - 0.8).abs() < 1e-6);
+        assert_eq!(goal_reward(k, [1.0, 0.21], g, 0.2), 0.0);
     }
 
     #[test]

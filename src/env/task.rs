@@ -4,8 +4,9 @@
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-use crate::config::{GoalConfig, TasksConfig};
-use crate::error::Result;
+use super::numpy_rng::shuffled_half_circle;
+use crate::config::{GoalConfig, GoalSet, GoalSetKind, TasksConfig};
+use crate::error::{Error, Result};
 use crate::sim::DynamicsParams;
 
 /// One task of a family.
@@ -33,6 +34,9 @@ impl TaskSet {
     /// drawn first, so adding test tasks never changes the train tasks. A test task identical
     /// to a train task (possible only with degenerate ranges) is redrawn, up to 100 times.
     pub fn sample(cfg: &TasksConfig, n_bodies: usize) -> Result<TaskSet> {
+        if let Some(set) = &cfg.goal.set {
+            return Self::from_goal_set(cfg, set, n_bodies);
+        }
         let mut rng = rand_pcg::Pcg64::seed_from_u64(cfg.seed);
         let mut train = Vec::with_capacity(cfg.n_train);
         for id in 0..cfg.n_train {
@@ -62,6 +66,42 @@ impl TaskSet {
             }
             test.push(task);
         }
+        Ok(TaskSet { train, test })
+    }
+
+    /// A reference benchmark's fixed goals, split as the reference code splits its task list
+    /// (oyster's and HFR's `launch_experiment`: train the first `n_train`, test the last
+    /// `n_test`); dynamics drawn from `cfg.seed` as for drawn goals.
+    fn from_goal_set(cfg: &TasksConfig, set: &GoalSet, n_bodies: usize) -> Result<TaskSet> {
+        if cfg.n_train + cfg.n_test > set.count {
+            return Err(Error::config(
+                "tasks.goal.set.count",
+                format!(
+                    "the goal set holds {} goals; n_train + n_test = {} must not exceed it",
+                    set.count,
+                    cfg.n_train + cfg.n_test
+                ),
+            ));
+        }
+        let goals = match set.kind {
+            GoalSetKind::ShuffledHalfCircle => {
+                shuffled_half_circle(f64::from(set.radius_m), set.count, set.seed)
+            }
+        };
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(cfg.seed);
+        let test_ranges = cfg.test_dynamics.as_ref().unwrap_or(&cfg.dynamics);
+        let mut task = |id: usize, goal: [f64; 2], ranges: &crate::sim::DynamicsRanges| Task {
+            id,
+            goal: [goal[0] as f32, goal[1] as f32],
+            dynamics: ranges.sample(n_bodies, &mut rng),
+        };
+        let train = (0..cfg.n_train)
+            .map(|id| task(id, goals[id], &cfg.dynamics))
+            .collect();
+        let first_test = set.count - cfg.n_test;
+        let test = (0..cfg.n_test)
+            .map(|k| task(cfg.n_train + k, goals[first_test + k], test_ranges))
+            .collect();
         Ok(TaskSet { train, test })
     }
 

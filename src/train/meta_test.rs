@@ -1,8 +1,12 @@
 //! Meta-test, the whole protocol (PEARL's online adaptation on held-out tasks), configured by
 //! `[eval]`: per task, `exploration_episodes` episodes gather context — by posterior sampling
 //! (the first z from the prior, each next one from the posterior of the context so far) or
-//! each from the prior — then `scored_episodes` act deterministically with the posterior mean
-//! (of the whole context, or of its rewarded steps) and are scored.
+//! each from the prior — then `adapt_episodes` add to it, each with z sampled from the
+//! posterior of the context so far, then `scored_episodes` act deterministically with the
+//! posterior mean or a posterior sample (of the whole context, or of its rewarded steps) and
+//! are scored. `runs` repeats all of it per task on fresh streams and averages. oyster's
+//! protocol (`rl_algorithm.collect_paths`, `_do_eval`) is exploration 5 from the prior,
+//! 14 adaptation, 1 scored with a sample, every episode deterministic, 2 runs.
 //!
 //! It draws from its own random stream, seeded from (`eval.seed` or `train.seed`, iteration),
 //! and its own reset seeds, so changing any `[eval]` setting never changes training. Tasks run
@@ -18,7 +22,7 @@ use super::rollout::{
     run_episodes, Actor, Episode, EpisodeStart, EpisodeStats, EpisodeSummary, Schedule,
 };
 use crate::agent::Agent;
-use crate::config::{EvalConfig, Exploration, PosteriorContext};
+use crate::config::{EvalConfig, Exploration, PosteriorContext, ScoredZ};
 use crate::data::buffer::Batch;
 use crate::env::vec_env::{episode_seed, VecEnv};
 use crate::env::Task;
@@ -64,7 +68,49 @@ pub fn meta_test(
     seed: u64,
     iteration: usize,
 ) -> Result<(EpisodeSummary, Vec<TaskEval>)> {
-    let stream = stream_seed(seed, iteration);
+    let mut scored = Vec::new();
+    let mut records: Vec<TaskEval> = Vec::new();
+    for run in 0..cfg.runs.max(1) {
+        // Run 0 keeps the single-run stream, so `runs = 1` is the protocol as it was.
+        let stream = if run == 0 {
+            stream_seed(seed, iteration)
+        } else {
+            episode_seed(stream_seed(seed, iteration), usize::MAX - 1, run as u64)
+        };
+        let (s, r) = meta_test_run(agent, cfg, tasks, venv, stream)?;
+        scored.extend(s);
+        if run == 0 {
+            records = r;
+        } else {
+            for (acc, r) in records.iter_mut().zip(r) {
+                acc.success += r.success;
+                acc.ret += r.ret;
+                acc.found_at = acc.found_at.or(r.found_at);
+            }
+        }
+    }
+    let n = cfg.runs.max(1) as f32;
+    for r in &mut records {
+        r.success /= n;
+        r.ret /= n;
+    }
+    let found = records.iter().filter(|r| r.found_at.is_some()).count();
+    let summary = EpisodeSummary {
+        explore_success: found as f32 / tasks.len().max(1) as f32,
+        ..EpisodeSummary::of(&scored)
+    };
+    Ok((summary, records))
+}
+
+/// One run of the protocol on every task from `stream`: the scored episodes (task order) and
+/// one record per task.
+fn meta_test_run(
+    agent: &Agent,
+    cfg: &EvalConfig,
+    tasks: &[Task],
+    venv: &mut VecEnv,
+    stream: u64,
+) -> Result<(Vec<EpisodeStats>, Vec<TaskEval>)> {
     let mut rng = Pcg64::seed_from_u64(stream);
     let mut s = MetaTestSchedule {
         agent,
@@ -81,12 +127,7 @@ pub fn meta_test(
     done.sort_by_key(|(i, _, _)| *i);
     let scored: Vec<EpisodeStats> = done.iter().flat_map(|(_, _, e)| e.clone()).collect();
     let records: Vec<TaskEval> = done.into_iter().map(|(_, r, _)| r).collect();
-    let found = records.iter().filter(|r| r.found_at.is_some()).count();
-    let summary = EpisodeSummary {
-        explore_success: found as f32 / tasks.len().max(1) as f32,
-        ..EpisodeSummary::of(&scored)
-    };
-    Ok((summary, records))
+    Ok((scored, records))
 }
 
 /// One task's meta-test in progress.
@@ -96,6 +137,8 @@ struct TaskRun {
     task: Task,
     context: Batch,
     explored: usize,
+    /// Adaptation episodes done (`EvalConfig::adapt_episodes`).
+    adapted: usize,
     found_at: Option<usize>,
     /// Set once exploration is over: the scored episodes' z.
     scored_z: Option<Vec<f32>>,
@@ -114,7 +157,18 @@ struct MetaTestSchedule<'a> {
 }
 
 impl MetaTestSchedule<'_> {
-    /// The scored episodes' z: the posterior mean of the context (or of its rewarded steps).
+    /// A z sampled from the prior, or from the posterior of `ctx`.
+    fn context_z(&self, ctx: &Batch, from_prior: bool, rng: &mut Pcg64) -> Result<Vec<f32>> {
+        let post = if from_prior {
+            None
+        } else {
+            self.agent.posterior(&ctx.context_rows(), ctx.len())?
+        };
+        self.agent.sample_z(post.as_ref(), rng)
+    }
+
+    /// The scored episodes' z: the posterior mean of the context (or of its rewarded steps),
+    /// or a sample of that posterior.
     fn scored_z(&self, ctx: &Batch, rng: &mut Pcg64) -> Result<Vec<f32>> {
         let rewarded = match self.cfg.posterior_context {
             PosteriorContext::Rewarded => Some(rewarded_rows(ctx)),
@@ -122,8 +176,8 @@ impl MetaTestSchedule<'_> {
         };
         let from = rewarded.as_ref().filter(|b| !b.is_empty()).unwrap_or(ctx);
         match self.agent.posterior(&from.context_rows(), from.len())? {
-            Some(p) => Ok(p.mean.flatten_all()?.to_vec1()?),
-            None => self.agent.sample_z(None, rng),
+            Some(p) if self.cfg.scored_z == ScoredZ::Mean => Ok(p.mean.flatten_all()?.to_vec1()?),
+            post => self.agent.sample_z(post.as_ref(), rng),
         }
     }
 }
@@ -141,6 +195,7 @@ impl Schedule for MetaTestSchedule<'_> {
                 task,
                 context: Batch::default(),
                 explored: 0,
+                adapted: 0,
                 found_at: None,
                 scored_z: None,
                 scored: Vec::new(),
@@ -150,26 +205,23 @@ impl Schedule for MetaTestSchedule<'_> {
             return Ok(None);
         };
         let task = run.task.clone();
-        let episode = (run.explored + run.scored.len()) as u64;
+        let episode = (run.explored + run.adapted + run.scored.len()) as u64;
         let seed = episode_seed(self.stream, run.task.id, episode);
-        let actor = if run.explored < self.cfg.exploration_episodes {
+        let exploring = run.explored < self.cfg.exploration_episodes;
+        let actor = if exploring || run.adapted < self.cfg.adapt_episodes {
             // ALGORITHM: exploration z from the prior, or from the posterior of the context
-            // so far (posterior sampling).
-            let post = match self.cfg.exploration {
-                Exploration::Prior => None,
-                Exploration::Posterior => self
-                    .agent
-                    .posterior(&run.context.context_rows(), run.context.len())?,
-            };
+            // so far (posterior sampling); adaptation z always from that posterior.
+            let from_prior = exploring && self.cfg.exploration == Exploration::Prior;
             Actor::Policy {
-                z: self.agent.sample_z(post.as_ref(), rng)?,
-                deterministic: false,
+                z: self.context_z(&run.context, from_prior, rng)?,
+                deterministic: self.cfg.deterministic_exploration,
             }
         } else if run.scored.len() < self.cfg.scored_episodes {
-            // ALGORITHM: scored episodes act with the posterior mean.
+            // ALGORITHM: scored episodes act with the posterior mean, or a posterior sample
+            // each.
             let z = match &run.scored_z {
-                Some(z) => z.clone(),
-                None => {
+                Some(z) if self.cfg.scored_z == ScoredZ::Mean => z.clone(),
+                _ => {
                     let z = self.scored_z(&run.context, rng)?;
                     if let Some(run) = self.running[env].as_mut() {
                         run.scored_z = Some(z.clone());
@@ -214,6 +266,9 @@ impl Schedule for MetaTestSchedule<'_> {
             if ep.stats.success && run.found_at.is_none() {
                 run.found_at = Some(run.explored);
             }
+            run.context.extend(&ep.rows);
+        } else if run.adapted < self.cfg.adapt_episodes {
+            run.adapted += 1;
             run.context.extend(&ep.rows);
         } else {
             run.scored.push(ep.stats);

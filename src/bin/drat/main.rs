@@ -63,6 +63,8 @@ enum Command {
     },
     /// Run the env checker (spaces, reset/step contract, finiteness, determinism) on a robot.
     Check(cli::check::Args),
+    /// List the field's benchmarks as named presets (`--task NAME`) with their reference code.
+    Tasks(cli::tasks::Args),
 }
 
 fn main() {
@@ -78,6 +80,7 @@ fn main() {
         Command::Ablate(a) => cli::ablate::run(a),
         Command::Diagnose { what } => cli::diagnose::run(what),
         Command::Check(a) => cli::check::run(a),
+        Command::Tasks(a) => cli::tasks::run(a),
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");
