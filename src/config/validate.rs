@@ -45,6 +45,7 @@ impl Config {
         finite_in("env.min_torso_height_m", e.min_torso_height_m, 0.0, 10.0)?;
         finite_in("env.max_tilt_deg", e.max_tilt_deg, 0.0, 180.0)?;
         finite_in("env.point.accel_m", e.point.accel_m, 1e-6, 100.0)?;
+        finite_in("env.point.step_m", e.point.step_m, 1e-6, 100.0)?;
         finite_in(
             "env.point.velocity_damping",
             e.point.velocity_damping,
@@ -71,6 +72,19 @@ impl Config {
         }
         check_range("tasks.goal.distance_m", t.goal.distance_m, 0.0, 1e4)?;
         check_range("tasks.goal.angle_deg", t.goal.angle_deg, -360.0, 360.0)?;
+        if let Some(set) = &t.goal.set {
+            finite_in("tasks.goal.set.radius_m", set.radius_m, 1e-6, 1e4)?;
+            if t.n_train + t.n_test > set.count || set.count > 100_000 {
+                return Err(Error::config(
+                    "tasks.goal.set.count",
+                    format!(
+                        "must be ≤ 100000 and at least n_train + n_test = {}, got {}",
+                        t.n_train + t.n_test,
+                        set.count
+                    ),
+                ));
+            }
+        }
         t.dynamics.validate("tasks.dynamics")?;
         if let Some(d) = &t.test_dynamics {
             d.validate("tasks.test_dynamics")?;
