@@ -105,3 +105,19 @@ fn sparse_point_robot_meta_test_is_oysters_protocol() {
         assert!((0.0..=1.0).contains(&r.success));
     }
 }
+
+/// A config file with `task = "NAME"` is merged over the preset; an unknown name is an error
+/// that lists the known ones.
+#[test]
+fn a_config_file_can_start_from_a_preset() {
+    let cfg = Config::from_toml_str(
+        "task = \"sparse-point-robot\"\n[train]\niterations = 7\n",
+        "t.toml",
+    )
+    .unwrap();
+    assert_eq!(cfg.train.iterations, 7);
+    assert!(cfg.tasks.goal.set.is_some());
+    assert_eq!(cfg.eval.adapt_episodes, 14);
+    let e = Config::from_toml_str("task = \"nope\"\n", "t.toml").unwrap_err().to_string();
+    assert!(e.contains("sparse-point-robot"), "{e}");
+}

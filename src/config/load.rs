@@ -68,7 +68,15 @@ impl Config {
         Self::from_table(table, &format!("embedded default for `{robot}`"))
     }
 
-    /// Parses a config text merged over the default of its `env.robot` (default `quadruped`).
+    /// The config of task preset `name` (`config::presets`) with `sets` applied (a config
+    /// file says the same with a top-level `task = "NAME"`).
+    pub fn for_task(name: &str, sets: &[String]) -> Result<Config> {
+        let text = format!("task = {name:?}\n");
+        Self::from_toml_str_with_sets(&text, &format!("--task {name}"), sets)
+    }
+
+    /// Parses a config text merged over the default of its `env.robot` (default `quadruped`);
+    /// a top-level `task = "NAME"` merges it over that task preset first.
     pub fn from_toml_str(text: &str, source_name: &str) -> Result<Config> {
         Self::from_toml_str_with_sets(text, source_name, &[])
     }
@@ -100,6 +108,26 @@ impl Config {
                 msg: e.to_string(),
             })?;
         let mut overrides = user;
+        // A top-level `task = "NAME"` puts the file over that preset (`config::presets`).
+        if let Some(task) = overrides.remove("task") {
+            let name = task.as_str().ok_or_else(|| {
+                Error::config(
+                    "task",
+                    "must be a string: a preset name (`drat tasks` lists them)",
+                )
+            })?;
+            let preset = super::presets::task_preset(name)?;
+            let mut base: toml::Table =
+                preset
+                    .toml
+                    .parse()
+                    .map_err(|e: toml::de::Error| Error::ConfigParse {
+                        source_name: format!("task preset `{name}`"),
+                        msg: e.to_string(),
+                    })?;
+            merge(&mut base, overrides);
+            overrides = base;
+        }
         for (k, v) in values {
             set_value(&mut overrides, k, v.clone())?;
         }

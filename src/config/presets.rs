@@ -1,10 +1,9 @@
 //! Named task presets: the field's benchmarks as their reference code defines them, each a
 //! whole config (robot, task family, reward, agent, budget and the reference's meta-test as
 //! `[eval]`) embedded from `assets/configs/tasks/`, whose header cites the source file and
-//! function of every number and lists what differs. `drat train --task NAME`; `drat tasks`
-//! lists them.
+//! function of every number and lists what differs. `drat train --task NAME`, or a config
+//! file with a top-level `task = "NAME"` (merged over the preset); `drat tasks` lists them.
 
-use super::Config;
 use crate::error::{Error, Result};
 
 /// One preset.
@@ -39,12 +38,4 @@ pub fn task_preset(name: &str) -> Result<&'static TaskPreset> {
             format!("unknown task `{name}`; known: {}", names.join(", ")),
         )
     })
-}
-
-impl Config {
-    /// The config of preset `name` with `sets` applied.
-    pub fn for_task(name: &str, sets: &[String]) -> Result<Config> {
-        let p = task_preset(name)?;
-        Config::from_toml_str_with_sets(p.toml, &format!("--task {name}"), sets)
-    }
 }
