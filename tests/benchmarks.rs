@@ -118,6 +118,8 @@ fn a_config_file_can_start_from_a_preset() {
     assert_eq!(cfg.train.iterations, 7);
     assert!(cfg.tasks.goal.set.is_some());
     assert_eq!(cfg.eval.adapt_episodes, 14);
-    let e = Config::from_toml_str("task = \"nope\"\n", "t.toml").unwrap_err().to_string();
+    let e = Config::from_toml_str("task = \"nope\"\n", "t.toml")
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("sparse-point-robot"), "{e}");
 }
