@@ -123,3 +123,39 @@ fn a_config_file_can_start_from_a_preset() {
         .to_string();
     assert!(e.contains("sparse-point-robot"), "{e}");
 }
+
+/// Every subcommand's flags parse (clap checks that no two flags share a name, e.g. the
+/// shared `--task NAME` against a command's own flags) and `drat tasks` lists the presets.
+#[test]
+fn every_command_parses_and_tasks_lists_the_presets() {
+    let drat = env!("CARGO_BIN_EXE_drat");
+    for c in [
+        "bench",
+        "config",
+        "train",
+        "eval",
+        "replay",
+        "summarize",
+        "grid",
+        "merge",
+        "ablate",
+        "diagnose",
+        "check",
+        "tasks",
+    ] {
+        let o = std::process::Command::new(drat)
+            .args([c, "--help"])
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "drat {c} --help: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    let o = std::process::Command::new(drat)
+        .arg("tasks")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&o.stdout).contains("sparse-point-robot"));
+}

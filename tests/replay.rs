@@ -271,10 +271,10 @@ fn a_meta_test_replay_reproduces_the_reported_evaluation() {
     assert!(out.join("plots/trajectories.png").exists());
 
     // Bad input is named.
-    let o = drat(&["replay", out.to_str().unwrap(), "--task", "3"]);
+    let o = drat(&["replay", out.to_str().unwrap(), "--test-task", "3"]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        !o.status.success() && err.contains("--task") && err.contains("3 held-out"),
+        !o.status.success() && err.contains("--test-task") && err.contains("3 held-out"),
         "{err}"
     );
     let empty = dir.path().join("empty");

@@ -18,8 +18,8 @@ pub struct Args {
     #[arg(required_unless_present_any = ["trot", "random"], conflicts_with_all = ["trot", "random"])]
     pub run_dir: Option<PathBuf>,
     /// Only this held-out task (index into the held-out tasks, from 0).
-    #[arg(long, conflicts_with = "tasks")]
-    pub task: Option<usize>,
+    #[arg(long, value_name = "N", conflicts_with = "tasks")]
+    pub test_task: Option<usize>,
     /// The first K held-out tasks.
     #[arg(long, default_value_t = 4)]
     pub tasks: usize,
@@ -59,7 +59,7 @@ pub fn run(a: Args) -> Result<()> {
     let (page, replay) = match &a.run_dir {
         Some(dir) => {
             let mut t = Run::open(dir)?.trainer;
-            let tasks = replay::pick_tasks(&t.tasks.test, a.task, a.tasks)?;
+            let tasks = replay::pick_tasks(&t.tasks.test, a.test_task, a.tasks)?;
             let (mut r, e) = replay::meta_test(&mut t, &tasks, a.seed, true)?;
             println!(
                 "{}: iteration {} · {} task(s) · meta-test success {:.0} %",
@@ -74,7 +74,7 @@ pub fn run(a: Args) -> Result<()> {
         None => {
             let cfg = a.cfg.resolve()?;
             let set = EnvMaker::new(&cfg)?.task_set()?;
-            let tasks = replay::pick_tasks(&set.test, a.task, a.tasks)?;
+            let tasks = replay::pick_tasks(&set.test, a.test_task, a.tasks)?;
             let (how, name) = match a.trot {
                 true => (Scripted::Trot, "replay-trot.html"),
                 false => (Scripted::Random, "replay-random.html"),

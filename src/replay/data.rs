@@ -98,7 +98,7 @@ pub fn pick_tasks(all: &[Task], one: Option<usize>, first: usize) -> Result<Vec<
     }
     match one {
         Some(i) if i >= all.len() => Err(Error::argument(
-            "--task",
+            "--test-task",
             format!(
                 "{i} is out of range: the run has {} held-out tasks (0..={})",
                 all.len(),
