@@ -1,7 +1,8 @@
-//! drat's copies of the field's goal sets equal the reference code's, drawn by NumPy itself
+//! drat's copies of the field's goal sets (and cheetah-vel's target velocities) equal the
+//! reference code's, drawn by NumPy itself
 //! (`scripts/anchors/reference-goals` writes `tests/data/reference_goals.json`).
 
-use drat::env::numpy_rng::shuffled_half_circle;
+use drat::env::numpy_rng::{seeded_uniform, shuffled_half_circle};
 
 #[test]
 fn shuffled_half_circles_equal_numpys() {
@@ -26,5 +27,18 @@ fn shuffled_half_circles_equal_numpys() {
                 );
             }
         }
+    }
+}
+
+#[test]
+fn cheetah_vel_target_velocities_equal_numpys() {
+    let r: serde_json::Value =
+        serde_json::from_str(include_str!("data/reference_goals.json")).unwrap();
+    let b = &r["cheetah-vel-sparse"];
+    let theirs = b["velocities"].as_array().unwrap();
+    let ours = seeded_uniform(0.0, 3.0, theirs.len(), b["seed"].as_u64().unwrap() as u32);
+    for (k, (o, t)) in ours.iter().zip(theirs).enumerate() {
+        let t = t.as_f64().unwrap();
+        assert!((o - t).abs() < 1e-12, "velocity {k}: {o} vs NumPy {t}");
     }
 }

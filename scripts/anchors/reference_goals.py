@@ -9,6 +9,11 @@ draws them (the lines are quoted from it), for tests/reference_goals.rs.
   sample_tasks(n_tasks=130 from configs/ant-goal.json): np.random.seed(1); radius 2.0; the same
   linspace / stack / shuffle. Train tasks the first 100, test the last 30.
 
+- HFR rlkit/envs/half_cheetah_vel.py, HalfCheetahVelEnvSparse.sample_tasks (n_tasks=130 from
+  configs/cheetah-vel-sparse.json): np.random.seed(1);
+  velocities = np.random.uniform(0.0, 3.0, size=(num_tasks,)). Train the first 100, test the
+  last 30.
+
 Usage: reference_goals.py OUT.json
 """
 import json
@@ -37,6 +42,10 @@ out = {
                             seed=1, radius=2.0, n_tasks=130, n_train=100,
                             goals=half_circle(1, 2.0, 130)),
 }
+np.random.seed(1)
+out["cheetah-vel-sparse"] = dict(source="michaelwan11/hfr rlkit/envs/half_cheetah_vel.py HalfCheetahVelEnvSparse.sample_tasks",
+                                 seed=1, low=0.0, high=3.0, n_tasks=130, n_train=100,
+                                 velocities=np.random.uniform(0.0, 3.0, size=(130,)).tolist())
 with open(sys.argv[1], "w") as f:
     json.dump(out, f, indent=1)
     f.write("\n")

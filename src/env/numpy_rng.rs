@@ -3,7 +3,8 @@
 //! goals: MT19937 seeded as `mt19937_seed` does (Knuth's initialisation, the integer seed
 //! itself, not `init_by_array`), and `shuffle` as `RandomState.shuffle`: Fisher–Yates from the
 //! back, each index drawn by `random_interval` (32-bit draws masked to the next power of two
-//! less one, redrawn while above the bound). `tests/data/reference_goals.json`, written by
+//! less one, redrawn while above the bound); `uniform` as `random_sample` (53-bit doubles from
+//! two draws). `tests/data/reference_goals.json`, written by
 //! NumPy itself (`scripts/anchors/reference-goals`), pins it.
 
 /// MT19937 with NumPy's legacy seeding.
@@ -49,6 +50,18 @@ impl NumpyRandomState {
         y ^= (y << 7) & 0x9d2c_5680;
         y ^= (y << 15) & 0xefc6_0000;
         y ^ (y >> 18)
+    }
+
+    /// `np.random.random_sample()`: a double in [0, 1) from two 32-bit draws (27 + 26 bits).
+    pub fn random_sample(&mut self) -> f64 {
+        let a = self.next_u32() >> 5;
+        let b = self.next_u32() >> 6;
+        (f64::from(a) * 67_108_864.0 + f64::from(b)) / 9_007_199_254_740_992.0
+    }
+
+    /// `np.random.uniform(low, high)`: `low + (high − low)·random_sample()`.
+    pub fn uniform(&mut self, low: f64, high: f64) -> f64 {
+        low + (high - low) * self.random_sample()
     }
 
     /// NumPy's `random_interval(max)`: uniform in `0..=max` (`max` < 2³²).
@@ -100,6 +113,13 @@ pub fn shuffled_half_circle(radius: f64, num: usize, seed: u32) -> Vec<[f64; 2]>
         .collect();
     NumpyRandomState::seed(seed).shuffle(&mut goals);
     goals
+}
+
+/// HFR's cheetah-vel-sparse target velocities (`HalfCheetahVelEnvSparse.sample_tasks`):
+/// `np.random.seed(seed)`, then `np.random.uniform(low, high, size=(count,))`.
+pub fn seeded_uniform(low: f64, high: f64, count: usize, seed: u32) -> Vec<f64> {
+    let mut r = NumpyRandomState::seed(seed);
+    (0..count).map(|_| r.uniform(low, high)).collect()
 }
 
 #[cfg(test)]
