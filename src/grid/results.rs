@@ -213,12 +213,19 @@ pub fn write_all(
         .iter()
         .filter(|r| r.status == Status::Done && !r.curve.is_empty())
         .map(|r| {
-            let c = r.curve.iter().map(|p| (p.0 as f64, p.2, p.3)).collect();
+            // Against env steps (the same at an iteration for every seed: collection counts
+            // steps, not episodes), as the field's papers plot them.
+            let c = r.curve.iter().map(|p| (p.1 as f64, p.2, p.3)).collect();
             (r.cell.clone(), c)
         })
         .collect();
     if !curves.is_empty() {
-        plots::comparison(&method_curves(&curves), &dir.join("curves.png"), title)?;
+        plots::comparison(
+            &method_curves(&curves),
+            &dir.join("curves.png"),
+            title,
+            "env steps",
+        )?;
         let bars: Vec<(String, Estimate)> = stats
             .iter()
             .filter(|s| s.n > 0)

@@ -10,13 +10,13 @@ use crate::report::stats::MethodCurve;
 
 /// Draws the per-method meta-test curves of a comparison (mean over seeds, shaded 95 % CI)
 /// into `png` and the `.svg` beside it.
-pub fn comparison(curves: &[MethodCurve], png: &Path, title: &str) -> Result<()> {
+pub fn comparison(curves: &[MethodCurve], png: &Path, title: &str, x_label: &str) -> Result<()> {
     register_fonts();
     if let Some(dir) = png.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
     png_and_svg!(png, (1200, 500), |area| draw_comparison(
-        area, curves, title
+        area, curves, title, x_label
     ))
 }
 
@@ -24,6 +24,7 @@ fn draw_comparison<DB: DrawingBackend>(
     root: DrawingArea<DB, plotters::coord::Shift>,
     curves: &[MethodCurve],
     title: &str,
+    x_label: &str,
 ) -> DrawResult
 where
     DB::ErrorType: 'static,
@@ -57,7 +58,7 @@ where
             }),
             0.05,
         );
-        let mut chart = panel(area, name, "iteration", (x0, x1), (y0, y1))?;
+        let mut chart = panel(area, name, x_label, (x0, x1), (y0, y1))?;
         for (k, c) in curves.iter().enumerate() {
             let color = LINE_COLORS[k % LINE_COLORS.len()].to_rgba();
             let mut poly: Vec<(f64, f64)> = c.points.iter().map(|p| (p.0, band(p).1)).collect();
