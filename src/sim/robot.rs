@@ -3,7 +3,7 @@
 //! joints `weld.rs`'s, building the Rapier multibody from the model `world.rs`'s; nothing here
 //! knows about rewards, tasks or learning.
 
-use rapier3d::math::{Matrix, Pose, Real, Vector};
+use rapier3d::math::{Matrix, Pose, Real, Rotation, Vector};
 use rapier3d::prelude::{MassProperties, SharedShape};
 
 /// A collision shape in its link frame.
@@ -279,13 +279,27 @@ impl RobotModel {
         idx
     }
 
+    /// Link poses with hinge `j` at angle `q[j]` (one angle per joint; other joint kinds sit at
+    /// their origin; an empty `q` is q = 0), the root at the origin.
+    pub fn link_poses_at(&self, q: &[Real]) -> Vec<Pose> {
+        let mut poses = vec![Pose::IDENTITY; self.links.len()];
+        for (ji, j) in self.joints.iter().enumerate() {
+            let angle = q.get(ji).copied().unwrap_or(0.0);
+            let turn = match j.kind {
+                JointKind::Revolute | JointKind::Continuous if angle != 0.0 => {
+                    Pose::from_rotation(Rotation::from_axis_angle(j.axis, angle))
+                }
+                _ => Pose::IDENTITY,
+            };
+            poses[j.child] = poses[j.parent] * j.origin * turn;
+        }
+        poses
+    }
+
     /// The lowest point of the collision shapes at q = 0, the root at the origin (m; `None`
     /// without shapes): how high a free root must start for the robot to clear the ground.
     pub fn lowest_point_at_zero(&self) -> Option<Real> {
-        let mut poses = vec![Pose::IDENTITY; self.links.len()];
-        for j in &self.joints {
-            poses[j.child] = poses[j.parent] * j.origin;
-        }
+        let poses = self.link_poses_at(&[]);
         self.links
             .iter()
             .zip(&poses)

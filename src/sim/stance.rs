@@ -21,7 +21,7 @@
 //! legged_gym's A1 pose (thigh 0.8–1.0, calf −1.5 rad) drops the foot 0.29 m of the 0.41 m
 //! reach (0.71); this rule's 0.75 gives thigh ≈ 0.7, calf ≈ −1.4 rad on the same file.
 
-use rapier3d::math::{Pose, Real, Rotation, Vector};
+use rapier3d::math::{Real, Vector};
 
 use super::robot::{JointKind, RobotModel};
 
@@ -59,8 +59,8 @@ pub fn standing_pose(model: &RobotModel) -> Option<Vec<Real>> {
     for &j in legs.iter().flat_map(|l| &l.joints) {
         q[j] = start_angle(model, j);
     }
+    let poses = model.link_poses_at(&zero);
     for leg in &legs {
-        let poses = link_poses(model, &zero);
         let hip = (poses[model.joints[leg.joints[0]].parent] * model.joints[leg.joints[0]].origin)
             .translation;
         let foot0 = poses[leg.leaf] * leg.foot_local;
@@ -142,27 +142,11 @@ fn start_angle(model: &RobotModel, j: usize) -> Real {
     }
 }
 
-/// Link poses with joint `j` at angle `q[j]` (hinges; other joints at their origin), the root
-/// at the origin.
-pub fn link_poses(model: &RobotModel, q: &[Real]) -> Vec<Pose> {
-    let mut poses = vec![Pose::IDENTITY; model.links.len()];
-    for (ji, j) in model.joints.iter().enumerate() {
-        let turn = match j.kind {
-            JointKind::Revolute | JointKind::Continuous => {
-                Pose::from_parts(Vector::ZERO, Rotation::from_axis_angle(j.axis, q[ji]))
-            }
-            JointKind::Fixed | JointKind::Planar => Pose::IDENTITY,
-        };
-        poses[j.child] = poses[j.parent] * j.origin * turn;
-    }
-    poses
-}
-
 /// Moves `leg`'s angles in `q` towards putting its foot at `target` (damped least squares,
 /// numerical Jacobian, projected onto the bounds); returns the final distance to `target`.
 fn solve_leg(model: &RobotModel, leg: &Leg, q: &mut [Real], target: Vector) -> Real {
     let start: Vec<Real> = leg.joints.iter().map(|&j| q[j]).collect();
-    let foot = |q: &[Real]| link_poses(model, q)[leg.leaf] * leg.foot_local;
+    let foot = |q: &[Real]| model.link_poses_at(q)[leg.leaf] * leg.foot_local;
     let (lambda, pull, h) = (1e-4, 1e-5, 1e-4);
     for _ in 0..200 {
         let f = foot(q);
@@ -268,8 +252,8 @@ mod tests {
         let zero = vec![0.0; m.joints.len()];
         for leg in legs(&m) {
             let (now, before) = (
-                link_poses(&m, &q)[leg.leaf] * leg.foot_local,
-                link_poses(&m, &zero)[leg.leaf] * leg.foot_local,
+                m.link_poses_at(&q)[leg.leaf] * leg.foot_local,
+                m.link_poses_at(&zero)[leg.leaf] * leg.foot_local,
             );
             assert!((now.x - before.x).abs() < 0.01 && (now.y - before.y).abs() < 0.01);
             assert!(
@@ -301,10 +285,7 @@ mod tests {
             .position(|j| j.name.contains("lower"))
             .unwrap();
         q[calf] = std::f32::consts::FRAC_PI_2;
-        let (a, b) = (
-            link_poses(&m, &vec![0.0; m.joints.len()]),
-            link_poses(&m, &q),
-        );
+        let (a, b) = (m.link_poses_at(&[]), m.link_poses_at(&q));
         let child = m.joints[calf].child;
         assert!((a[child].translation - b[child].translation).length() < 1e-6);
         let angle = a[child].rotation.angle_between(b[child].rotation);

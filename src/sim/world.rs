@@ -476,14 +476,16 @@ fn insert_ground(w: &mut PhysicsWorld, skin_m: Real) {
 
 /// Link poses at q = 0, the free root at the spawn height.
 fn link_poses(model: &RobotModel, s: &SimSettings) -> Vec<Pose> {
-    let mut poses = vec![Pose::IDENTITY; model.links.len()];
-    if !model.root_is_world() {
-        poses[0] = Pose::from_translation(Vector::new(0.0, 0.0, s.spawn_height_m));
-    }
-    for j in &model.joints {
-        poses[j.child] = poses[j.parent] * j.origin;
-    }
-    poses
+    let root = if model.root_is_world() {
+        Pose::IDENTITY
+    } else {
+        Pose::from_translation(Vector::new(0.0, 0.0, s.spawn_height_m))
+    };
+    model
+        .link_poses_at(&[])
+        .into_iter()
+        .map(|p| root * p)
+        .collect()
 }
 
 /// One body per link (a fixed one for a `world` root) with its colliders and scaled mass, in

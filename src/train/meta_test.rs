@@ -40,7 +40,8 @@ pub struct TaskEval {
     pub goal: [f32; 2],
     /// First exploration episode (1-based) that reached the goal; `None`: none did.
     pub found_at: Option<usize>,
-    /// Transitions in the context the posterior was inferred from.
+    /// Transitions in the context the posterior was inferred from (with `eval.runs > 1`: the
+    /// first run's; `success` and `ret` are the runs' mean, `found_at` any run's).
     pub context_steps: usize,
     /// Context transitions with a positive reward.
     pub context_rewarded: usize,
