@@ -212,7 +212,7 @@ fn trot_table(cfg: &Config) -> Result<()> {
     let steps = (10.0 / control_dt).round() as usize;
     cfg.env.horizon = steps;
     let model = std::sync::Arc::new(load_robot(&drat::config::Robot::Quadruped)?);
-    let tasks = TaskSet::sample(&cfg.tasks, model.links.len())?;
+    let tasks = TaskSet::sample(&cfg.tasks, &model.dynamics_shape())?;
     let gait = TrotGait::default();
     println!("task  torso×  mean mass×  total kg  friction  distance m  heading°");
     for task in tasks.train.iter().take(6) {

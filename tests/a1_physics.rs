@@ -35,7 +35,7 @@ fn a1_stands_for_10_s_under_pd_at_every_corner_of_its_dynamics_ranges() {
         for friction in ranges.friction {
             let d = DynamicsParams {
                 mass_scale: vec![mass; n_bodies],
-                friction_coef: friction,
+                ..DynamicsParams::nominal(0, friction)
             };
             let mut env = a1_env(d, 500); // 500 × 0.02 s = 10 s
             env.reset(0).unwrap();
@@ -132,7 +132,7 @@ fn trot_displacement(mass: f32, friction: f32) -> [f32; 2] {
     for seed in 0..3 {
         let d = DynamicsParams {
             mass_scale: vec![mass; n],
-            friction_coef: friction,
+            ..DynamicsParams::nominal(0, friction)
         };
         let mut env = a1_env_with(cfg.clone(), d, 250);
         env.reset(seed).unwrap();
@@ -198,7 +198,7 @@ fn an_a1_pitched_onto_its_nose_has_fallen_before_its_torso_is_low() {
     assert_eq!(cfg.env.max_tilt_deg, 60.0);
     let nominal = DynamicsParams {
         mass_scale: vec![1.0; load_robot(&Robot::A1).unwrap().links.len()],
-        friction_coef: 1.0,
+        ..DynamicsParams::nominal(0, 1.0)
     };
     let dive = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 1.0];
     let mut env = a1_env_with(cfg.clone(), nominal.clone(), 250);

@@ -23,7 +23,8 @@ fn reference_goals(name: &str) -> Vec<[f32; 2]> {
 #[test]
 fn sparse_point_robot_goals_and_split_are_oysters() {
     let cfg = Config::for_task("sparse-point-robot", &[]).unwrap();
-    let tasks = TaskSet::sample(&cfg.tasks, 1).unwrap();
+    let tasks =
+        TaskSet::sample(&cfg.tasks, &drat::sim::dynamics::DynamicsShape::bodies(1)).unwrap();
     let goals = reference_goals("sparse-point-robot");
     assert_eq!((tasks.train.len(), tasks.test.len()), (80, 20));
     for (t, g) in tasks.train.iter().zip(&goals[..80]) {
@@ -44,7 +45,10 @@ fn sparse_point_robot_steps_and_rewards_as_oysters() {
     let cfg = Config::for_task("sparse-point-robot", &[]).unwrap();
     assert_eq!(cfg.env.point.dynamics, PointDynamics::Position);
     assert_eq!(cfg.env.horizon, 20);
-    let task = TaskSet::sample(&cfg.tasks, 1).unwrap().train[0].clone();
+    let task = TaskSet::sample(&cfg.tasks, &drat::sim::dynamics::DynamicsShape::bodies(1))
+        .unwrap()
+        .train[0]
+        .clone();
     let g = task.goal;
     let mut env = PointEnv::new(&cfg, task).unwrap();
     assert_eq!(env.observation_space().dim(), 2);

@@ -79,7 +79,7 @@ fn random_actions_stay_finite_at_every_corner_of_the_default_ranges() {
                 for &(mass, friction) in pair {
                     let d = DynamicsParams {
                         mass_scale: vec![mass; 9],
-                        friction_coef: friction,
+                        ..DynamicsParams::nominal(0, friction)
                     };
                     let mut env = env_with(d, 1000);
                     let mut rng = rand_pcg::Pcg64::seed_from_u64(7);

@@ -88,6 +88,7 @@ pub fn random_batch(n: usize, rng: &mut impl Rng) -> Batch {
         next_obs: v(n * OBS, -1.0, 1.0),
         terminal: vec![0.0; n],
         achieved: v(n * 2, -1.0, 1.0),
+        other_reward: vec![0.0; n],
     }
 }
 

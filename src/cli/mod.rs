@@ -34,6 +34,11 @@ pub struct ConfigArgs {
     /// them): its whole config, reference meta-test included; overrides --robot.
     #[arg(long)]
     pub task: Option<String>,
+    /// Dynamics shift layered on the task: `none` (nominal dynamics), `mass-friction`
+    /// (drat's per-body mass and friction ranges, `tasks.dynamics`) or `rand-params` (PEARL's
+    /// Walker/Hopper-Rand-Params family); applied before the --set overrides.
+    #[arg(long, value_name = "none|mass-friction|rand-params")]
+    pub shift: Option<String>,
     /// Override a field: `--set env.substeps=5` (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
@@ -42,14 +47,19 @@ pub struct ConfigArgs {
 impl ConfigArgs {
     /// The config these arguments name.
     pub fn resolve(&self) -> Result<Config> {
+        let mut sets = match &self.shift {
+            Some(s) => crate::config::presets::shift_sets(s)?,
+            None => Vec::new(),
+        };
+        sets.extend(self.sets.iter().cloned());
         if let Some(name) = &self.task {
-            return Config::for_task(name, &self.sets);
+            return Config::for_task(name, &sets);
         }
         Ok(match &self.config {
-            Some(path) => Config::load(path, &self.sets)?,
+            Some(path) => Config::load(path, &sets)?,
             None => {
                 let robot = format!("[env]\nrobot = {:?}\n", self.robot);
-                Config::from_toml_str_with_sets(&robot, "--robot", &self.sets)?
+                Config::from_toml_str_with_sets(&robot, "--robot", &sets)?
             }
         })
     }

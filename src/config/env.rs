@@ -44,6 +44,22 @@ pub struct EnvConfig {
     /// from vertical (degrees, pitch and roll together); 0 = never.
     #[serde(default)]
     pub max_tilt_deg: f32,
+    /// End the episode (`terminated`) when the torso's height rises above this (m; HFR's ant:
+    /// 1.0, the upper end of `state[2] ∈ [0.2, 1.0]`); 0 = never.
+    #[serde(default)]
+    pub max_torso_height_m: f32,
+    /// Multiplies every actuator's torque limit (HFR's ant-goal uses rlkit's
+    /// `low_gear_ratio_ant.xml`, gear 30 instead of Gymnasium's 150: 0.2); 1 = as described.
+    #[serde(default = "one")]
+    pub gear_scale: f32,
+    /// Append every body's external contact wrench, each component clipped to [−1, 1], to the
+    /// observation (HFR ant-goal's `np.clip(cfrc_ext, −1, 1)`; see `sim::contacts`).
+    #[serde(default)]
+    pub observe_contact_forces: bool,
+    /// What rewards measure the goal against: `position` (the torso's x-y; default) or
+    /// `forward-velocity` ((Δx / control period, 0), HFR's cheetah-vel `forward_vel`).
+    #[serde(default)]
+    pub achieved: Achieved,
     /// Blow-up threshold on any body's speed (m/s).
     pub max_linvel_m_s: f32,
     /// Blow-up threshold on any body's spin (rad/s).
@@ -63,6 +79,21 @@ pub struct EnvConfig {
     pub pd: PdConfig,
     /// Point-robot dynamics (ignored by the other robots).
     pub point: PointConfig,
+}
+
+fn one() -> f32 {
+    1.0
+}
+
+/// What `achieved` is (see `EnvConfig::achieved`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Achieved {
+    /// The torso's (x, y) after the step (planar robots: (x, 0)).
+    #[default]
+    Position,
+    /// `((x′ − x) / control period, 0)`: the torso's forward speed over the step.
+    ForwardVelocity,
 }
 
 /// How actions drive the joints (see `EnvConfig::control`).
@@ -138,6 +169,13 @@ pub struct RewardConfig {
     pub goal_radius_m: f32,
     /// Weight of the control cost term `−w·Σa²` (reported separately).
     pub ctrl_cost_weight: f32,
+    /// Weight of the contact cost `−w·Σ clip(contact wrench, −1, 1)²` over every body's
+    /// six wrench components (HFR's ant-goal: 0.5e-3); 0 = none.
+    #[serde(default)]
+    pub contact_cost_weight: f32,
+    /// Reward added every step (HFR's ant-goal `survive_reward`: 0.05); 0 = none.
+    #[serde(default)]
+    pub alive_bonus: f32,
 }
 
 fn default_step_m() -> f32 {
@@ -167,6 +205,15 @@ pub enum RewardKind {
     /// (`SparsePointEnv.sparsify_rewards` of the dense `−distance`, plus 1 inside).
     #[serde(rename = "oyster-sparse")]
     OysterSparse,
+    /// HFR's sparse ant-goal: `4 − ‖xy − g‖₁` inside the goal radius (‖·‖₂), `4 − ‖g‖₁`
+    /// outside (`rlkit/envs/ant_goal.py`, `AntGoalEnv.step`).
+    #[serde(rename = "ant-goal")]
+    AntGoal,
+    /// HFR's sparse target velocity: `2 − |v − v*|` inside the radius, 0 outside, with
+    /// `env.achieved = "forward-velocity"` (`rlkit/envs/half_cheetah_vel.py`,
+    /// `HalfCheetahVelEnvSparse`).
+    #[serde(rename = "velocity-sparse")]
+    VelocitySparse,
 }
 
 /// Task family.
@@ -212,8 +259,12 @@ pub struct GoalSet {
     /// `radius_m`, shuffled by NumPy's `np.random.shuffle` after `np.random.seed(seed)`
     /// (oyster's sparse point robot, HFR's ant-goal; `env::numpy_rng`).
     pub kind: GoalSetKind,
-    /// Circle radius (m).
+    /// Circle radius (m; `shuffled-half-circle`).
+    #[serde(default)]
     pub radius_m: f32,
+    /// `[low, high]` of the target velocities (m/s; `uniform-velocity`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub velocity_m_s: Option<[f32; 2]>,
     /// Goals in the list (the reference's `n_tasks`).
     pub count: usize,
     /// The reference's NumPy seed.
@@ -226,4 +277,8 @@ pub struct GoalSet {
 pub enum GoalSetKind {
     /// See [`GoalSet::kind`].
     ShuffledHalfCircle,
+    /// `count` target velocities `np.random.uniform(low, high, size=count)` after
+    /// `np.random.seed(seed)`, as goals `(v*, 0)` (HFR's cheetah-vel-sparse `sample_tasks`);
+    /// `[low, high]` is `velocity_m_s`.
+    UniformVelocity,
 }

@@ -17,8 +17,8 @@ pub mod transfer;
 pub mod validate;
 
 pub use env::{
-    ControlMode, EnvConfig, GoalConfig, GoalSet, GoalSetKind, PdConfig, PointConfig, PointDynamics,
-    RewardConfig, RewardKind, Robot, TasksConfig,
+    Achieved, ControlMode, EnvConfig, GoalConfig, GoalSet, GoalSetKind, PdConfig, PointConfig,
+    PointDynamics, RewardConfig, RewardKind, Robot, TasksConfig,
 };
 pub use learning::{
     AgentConfig, CriticReward, EvalConfig, Exploration, InitialActions, PosteriorContext, ScoredZ,

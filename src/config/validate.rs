@@ -2,7 +2,7 @@
 //! sections. Errors name the field and the allowed values; the first failing check wins, in
 //! the order env, reward, tasks, agent, train and eval counts, transfer, then the cross-checks.
 
-use super::env::Robot;
+use super::env::{Achieved, GoalSetKind, RewardKind, Robot};
 use super::learning::CriticReward;
 use super::load::Config;
 use super::transfer::TransferStrategy;
@@ -44,6 +44,17 @@ impl Config {
         )?;
         finite_in("env.min_torso_height_m", e.min_torso_height_m, 0.0, 10.0)?;
         finite_in("env.max_tilt_deg", e.max_tilt_deg, 0.0, 180.0)?;
+        finite_in("env.max_torso_height_m", e.max_torso_height_m, 0.0, 100.0)?;
+        if e.max_torso_height_m > 0.0 && e.max_torso_height_m <= e.min_torso_height_m {
+            return Err(Error::config(
+                "env.max_torso_height_m",
+                format!(
+                    "must be 0 (never) or above env.min_torso_height_m = {}, got {}",
+                    e.min_torso_height_m, e.max_torso_height_m
+                ),
+            ));
+        }
+        finite_in("env.gear_scale", e.gear_scale, 1e-3, 100.0)?;
         finite_in("env.point.accel_m", e.point.accel_m, 1e-6, 100.0)?;
         finite_in("env.point.step_m", e.point.step_m, 1e-6, 100.0)?;
         finite_in(
@@ -60,6 +71,13 @@ impl Config {
         let r = &self.reward;
         finite_in("reward.goal_radius_m", r.goal_radius_m, 1e-6, 1e6)?;
         finite_in("reward.ctrl_cost_weight", r.ctrl_cost_weight, 0.0, 1e6)?;
+        finite_in(
+            "reward.contact_cost_weight",
+            r.contact_cost_weight,
+            0.0,
+            1e6,
+        )?;
+        finite_in("reward.alive_bonus", r.alive_bonus, -1e6, 1e6)?;
         let t = &self.tasks;
         if t.n_train == 0 {
             return Err(Error::config("tasks.n_train", "must be ≥ 1"));
@@ -73,7 +91,20 @@ impl Config {
         check_range("tasks.goal.distance_m", t.goal.distance_m, 0.0, 1e4)?;
         check_range("tasks.goal.angle_deg", t.goal.angle_deg, -360.0, 360.0)?;
         if let Some(set) = &t.goal.set {
-            finite_in("tasks.goal.set.radius_m", set.radius_m, 1e-6, 1e4)?;
+            match (set.kind, set.velocity_m_s) {
+                (GoalSetKind::ShuffledHalfCircle, _) => {
+                    finite_in("tasks.goal.set.radius_m", set.radius_m, 1e-6, 1e4)?
+                }
+                (GoalSetKind::UniformVelocity, Some(v)) => {
+                    check_range("tasks.goal.set.velocity_m_s", v, -100.0, 100.0)?
+                }
+                (GoalSetKind::UniformVelocity, None) => {
+                    return Err(Error::config(
+                        "tasks.goal.set.velocity_m_s",
+                        "`uniform-velocity` needs velocity_m_s = [low, high] (m/s)",
+                    ))
+                }
+            }
             if t.n_train + t.n_test > set.count || set.count > 100_000 {
                 return Err(Error::config(
                     "tasks.goal.set.count",
@@ -201,6 +232,20 @@ impl Config {
             ));
         }
         let e = &self.env;
+        let by_velocity = e.achieved == Achieved::ForwardVelocity;
+        if by_velocity != (self.reward.kind == RewardKind::VelocitySparse) {
+            return Err(Error::config(
+                "reward.kind",
+                "`velocity-sparse` and env.achieved = \"forward-velocity\" go together: \
+                 the other rewards measure a position",
+            ));
+        }
+        if by_velocity && e.robot == Robot::Point {
+            return Err(Error::config(
+                "env.achieved",
+                "`forward-velocity` needs a simulated robot, not the point",
+            ));
+        }
         if x.strategy == TransferStrategy::Dr
             && !(e.robot == Robot::Point && e.point.noise_std > 0.0)
         {

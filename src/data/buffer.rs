@@ -22,6 +22,9 @@ pub struct Transition<'a> {
     pub terminal: bool,
     /// Achieved position after the step (reward input for relabeling).
     pub achieved: [f32; 2],
+    /// The reward's terms that depend on neither the goal nor the action (a contact cost, an
+    /// alive bonus; 0 for most tasks): relabeling adds them back unchanged.
+    pub other_reward: f32,
 }
 
 impl<'a> Transition<'a> {
@@ -34,6 +37,7 @@ impl<'a> Transition<'a> {
             next_obs: &step.obs,
             terminal: step.terminated,
             achieved: step.info.achieved,
+            other_reward: step.info.terms.other(),
         }
     }
 }
@@ -53,6 +57,8 @@ pub struct Batch {
     pub terminal: Vec<f32>,
     /// `[n, 2]`.
     pub achieved: Vec<f32>,
+    /// `[n]`: see [`Transition::other_reward`].
+    pub other_reward: Vec<f32>,
 }
 
 impl Batch {
@@ -74,6 +80,7 @@ impl Batch {
         self.next_obs.extend_from_slice(&other.next_obs);
         self.terminal.extend_from_slice(&other.terminal);
         self.achieved.extend_from_slice(&other.achieved);
+        self.other_reward.extend_from_slice(&other.other_reward);
     }
 
     /// Context features of every row, `[s, a, r, s′]` (PEARL's encoder input; see
@@ -101,6 +108,7 @@ impl Batch {
             next_obs: &self.next_obs[i * o..(i + 1) * o],
             terminal: self.terminal[i] > 0.5,
             achieved: [self.achieved[2 * i], self.achieved[2 * i + 1]],
+            other_reward: self.other_reward[i],
         }
     }
 
@@ -112,6 +120,7 @@ impl Batch {
         self.next_obs.extend_from_slice(t.next_obs);
         self.terminal.push(f32::from(u8::from(t.terminal)));
         self.achieved.extend_from_slice(&t.achieved);
+        self.other_reward.push(t.other_reward);
     }
 }
 
@@ -191,6 +200,7 @@ impl TaskBuffer {
             self.data.next_obs[slot * o..(slot + 1) * o].copy_from_slice(t.next_obs);
             self.data.terminal[slot] = f32::from(u8::from(t.terminal));
             self.data.achieved[slot * 2..slot * 2 + 2].copy_from_slice(&t.achieved);
+            self.data.other_reward[slot] = t.other_reward;
         }
         self.total += 1;
         // Episodes whose first transition was overwritten are gone.
@@ -209,7 +219,7 @@ impl TaskBuffer {
     }
 
     /// The data columns by name (for checkpoints).
-    pub fn columns(&self) -> [(&'static str, &Vec<f32>); 6] {
+    pub fn columns(&self) -> [(&'static str, &Vec<f32>); 7] {
         [
             ("obs", &self.data.obs),
             ("action", &self.data.action),
@@ -217,6 +227,7 @@ impl TaskBuffer {
             ("next_obs", &self.data.next_obs),
             ("terminal", &self.data.terminal),
             ("achieved", &self.data.achieved),
+            ("other_reward", &self.data.other_reward),
         ]
     }
 
@@ -231,7 +242,11 @@ impl TaskBuffer {
         }
         let (o, a) = (self.obs_dim, self.act_dim);
         let mut take = |name: &str, width: usize| -> Result<Vec<f32>, String> {
-            let v = get(name).ok_or_else(|| format!("column `{name}` is missing"))?;
+            // Checkpoints from before `other_reward` existed held no such terms.
+            let absent = (name == "other_reward").then(|| vec![0.0; rows]);
+            let v = get(name)
+                .or(absent)
+                .ok_or_else(|| format!("column `{name}` is missing"))?;
             if v.len() != rows * width {
                 return Err(format!(
                     "column `{name}` has {} values, expected {}",
@@ -247,6 +262,7 @@ impl TaskBuffer {
         self.data.next_obs = take("next_obs", o)?;
         self.data.terminal = take("terminal", 1)?;
         self.data.achieved = take("achieved", 2)?;
+        self.data.other_reward = take("other_reward", 1)?;
         Ok(())
     }
 
@@ -337,6 +353,7 @@ mod tests {
                 next_obs: &[k + 1.0],
                 terminal: false,
                 achieved: [k, -k],
+                other_reward: 0.0,
             },
             end,
         );

@@ -27,6 +27,10 @@
 //! | 5+n          | torso pitch rate                | rad/s | (-∞, ∞)     |
 //! | 6+n..6+2n    | joint velocities                | rad/s | (-∞, ∞)     |
 //!
+//! With `env.observe_contact_forces` (HFR's ant-goal) the observation goes on with six values
+//! per body, `{link}_cfrc_{tx,ty,tz,fx,fy,fz}`: its external contact wrench (N·m, N, world
+//! frame, see `sim::contacts`), each clipped to [−1, 1].
+//!
 //! ¹ Nominally within the URDF limits; Rapier's limits are soft, so full torques can push a
 //! joint a few tenths of a radian past them.
 //!
@@ -42,9 +46,11 @@
 //!
 //! (`q₀` = `env.pd.default_pose_rad`, `scale` = `env.pd.action_scale_rad`; the quadruped and
 //! runner default to torque, the A1 to position control.) `achieved` is the torso's (x, y)
-//! (the runner: (x, 0)). The episode ends (`terminated`) when the torso flips over
-//! (`env.terminate_when_flipped`), tilts more than `env.max_tilt_deg` from upright or drops
-//! below `env.min_torso_height_m` (a fall).
+//! (the runner: (x, 0)); with `env.achieved = "forward-velocity"` it is (Δx / control
+//! period, 0), the torso's forward speed over the step (HFR's cheetah-vel). The episode ends
+//! (`terminated`) when the torso flips over (`env.terminate_when_flipped`), tilts more than
+//! `env.max_tilt_deg` from upright, drops below `env.min_torso_height_m` (a fall) or rises
+//! above `env.max_torso_height_m` (HFR's ant: z ∉ [0.2, 1.0]).
 
 use std::sync::Arc;
 
@@ -57,7 +63,7 @@ use super::contract::{
 };
 use super::reward;
 use super::task::Task;
-use crate::config::{Config, ControlMode, RewardConfig};
+use crate::config::{Achieved, Config, ControlMode, RewardConfig};
 use crate::error::Result;
 use crate::sim::robot::{LinkDesc, ShapeDesc, VisualGeometry};
 use crate::sim::{RobotModel, SimWorld};
@@ -79,6 +85,10 @@ pub struct LocomotionEnv {
     /// cos of `env.max_tilt_deg` (below it the torso has fallen); `None` when 0 (never).
     min_up_z: Option<f32>,
     min_torso_height_m: f32,
+    /// `f32::INFINITY` when `env.max_torso_height_m` is 0 (never).
+    max_torso_height_m: f32,
+    observe_contacts: bool,
+    by_velocity: bool,
     planar: bool,
     obs_space: BoxSpace,
     act_space: BoxSpace,
@@ -88,6 +98,7 @@ pub struct LocomotionEnv {
     action_buf: Vec<f32>,
     q_buf: Vec<f32>,
     qd_buf: Vec<f32>,
+    wrench_buf: Vec<f32>,
 }
 
 impl LocomotionEnv {
@@ -105,7 +116,17 @@ impl LocomotionEnv {
                     .unwrap_or([-f32::INFINITY, f32::INFINITY])
             })
             .collect();
-        let obs_space = observation_space(planar, &joint_names, &limits);
+        let mut obs_space = observation_space(planar, &joint_names, &limits);
+        if cfg.env.observe_contact_forces {
+            let skip = usize::from(planar);
+            for link in &model.links[skip..] {
+                for c in ["tx", "ty", "tz", "fx", "fy", "fz"] {
+                    obs_space.names.push(format!("{}_cfrc_{c}", link.name));
+                    obs_space.low.push(-1.0);
+                    obs_space.high.push(1.0);
+                }
+            }
+        }
         let suffix = match cfg.env.control {
             ControlMode::Torque => "torque",
             ControlMode::Position => "target",
@@ -128,6 +149,13 @@ impl LocomotionEnv {
             terminate_when_flipped: cfg.env.terminate_when_flipped,
             min_up_z: (cfg.env.max_tilt_deg > 0.0).then(|| cfg.env.max_tilt_deg.to_radians().cos()),
             min_torso_height_m: cfg.env.min_torso_height_m,
+            max_torso_height_m: if cfg.env.max_torso_height_m > 0.0 {
+                cfg.env.max_torso_height_m
+            } else {
+                f32::INFINITY
+            },
+            observe_contacts: cfg.env.observe_contact_forces,
+            by_velocity: cfg.env.achieved == Achieved::ForwardVelocity,
             planar,
             obs_space,
             act_space,
@@ -137,6 +165,7 @@ impl LocomotionEnv {
             action_buf: Vec::new(),
             q_buf: Vec::new(),
             qd_buf: Vec::new(),
+            wrench_buf: Vec::new(),
         })
     }
 
@@ -150,9 +179,13 @@ impl LocomotionEnv {
         &mut self.world
     }
 
-    fn achieved(&self) -> [f32; 2] {
+    /// What the goal is measured against after a step that started at torso x `x_before`
+    /// (see the module doc).
+    fn achieved(&self, x_before: f32) -> [f32; 2] {
         let p = self.world.root_state().position;
-        if self.planar {
+        if self.by_velocity {
+            [(p.x - x_before) / self.world.settings().control_dt_s(), 0.0]
+        } else if self.planar {
             [p.x, 0.0]
         } else {
             [p.x, p.y]
@@ -185,6 +218,10 @@ impl LocomotionEnv {
             o.extend([w.x, w.y, w.z]);
         }
         o.extend_from_slice(&self.qd_buf);
+        if self.observe_contacts {
+            self.world.contact_wrenches(&mut self.wrench_buf);
+            o.extend(self.wrench_buf.iter().map(|c| c.clamp(-1.0, 1.0)));
+        }
         o
     }
 
@@ -299,7 +336,12 @@ impl Env for LocomotionEnv {
         self.ep.running = true;
         let obs = self.observe();
         self.last_obs.clone_from(&obs);
-        self.last_achieved = self.achieved();
+        let x = self.world.root_state().position.x;
+        self.last_achieved = if self.by_velocity {
+            [0.0; 2]
+        } else {
+            self.achieved(x)
+        };
         Ok(Reset {
             obs,
             info: ResetInfo {
@@ -316,6 +358,7 @@ impl Env for LocomotionEnv {
         let mut buf = std::mem::take(&mut self.action_buf);
         let clipped = clip_action(action, self.act_space.dim(), &mut buf)?;
         self.ep.clipped_total += u64::from(clipped);
+        let x_before = self.world.root_state().position.x;
         self.world.step(&buf);
         self.ep.t += 1;
 
@@ -339,14 +382,22 @@ impl Env for LocomotionEnv {
                 (self.last_obs.clone(), false, true)
             }
             Some(o) => {
-                info.achieved = self.achieved();
+                info.achieved = self.achieved(x_before);
                 info.terms =
                     reward::reward_terms(&self.reward, info.achieved, self.task.goal, &buf);
+                info.terms.alive = self.reward.alive_bonus;
+                if self.reward.contact_cost_weight > 0.0 {
+                    self.world.contact_wrenches(&mut self.wrench_buf);
+                    info.terms.contact =
+                        reward::contact_cost(self.reward.contact_cost_weight, &self.wrench_buf);
+                }
                 info.success =
                     reward::is_success(info.achieved, self.task.goal, self.reward.goal_radius_m);
                 self.last_obs.clone_from(&o);
                 self.last_achieved = info.achieved;
-                let fell = self.world.root_state().position.z < self.min_torso_height_m
+                let z = self.world.root_state().position.z;
+                let fell = z < self.min_torso_height_m
+                    || z > self.max_torso_height_m
                     || self.min_up_z.is_some_and(|z| self.up_z() < z);
                 let terminated = (self.terminate_when_flipped && self.flipped()) || fell;
                 (o, terminated, self.ep.t >= self.horizon)

@@ -7,6 +7,7 @@ use super::task::{Task, TaskSet};
 use super::{locomotion, point};
 use crate::config::Config;
 use crate::error::Result;
+use crate::sim::dynamics::DynamicsShape;
 use crate::sim::{load_robot, Robot, RobotModel};
 
 /// Makes envs of one configured family: loads the robot once and shares it.
@@ -17,11 +18,18 @@ pub struct EnvMaker {
 }
 
 impl EnvMaker {
-    /// Loads the robot description named by `cfg.env.robot` (none for the point robot).
+    /// Loads the robot description named by `cfg.env.robot` (none for the point robot), its
+    /// actuators' torque limits × `env.gear_scale`.
     pub fn new(cfg: &Config) -> Result<Self> {
         let robot = match &cfg.env.robot {
             Robot::Point => None,
-            other => Some(Arc::new(load_robot(other)?)),
+            other => {
+                let mut model = load_robot(other)?;
+                for j in &mut model.joints {
+                    j.effort *= cfg.env.gear_scale;
+                }
+                Some(Arc::new(model))
+            }
         };
         Ok(EnvMaker {
             cfg: cfg.clone(),
@@ -37,9 +45,17 @@ impl EnvMaker {
         }
     }
 
+    /// What a task's dynamics scale on this robot (the point robot: one body).
+    pub fn dynamics_shape(&self) -> DynamicsShape {
+        match &self.robot {
+            None => DynamicsShape::bodies(1),
+            Some(m) => m.dynamics_shape(),
+        }
+    }
+
     /// The task family of this config.
     pub fn task_set(&self) -> Result<TaskSet> {
-        TaskSet::sample(&self.cfg.tasks, self.n_bodies())
+        TaskSet::sample(&self.cfg.tasks, &self.dynamics_shape())
     }
 
     /// An env for `task`.

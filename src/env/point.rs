@@ -296,7 +296,7 @@ mod tests {
             goal: [0.0, 1.0],
             dynamics: DynamicsParams {
                 mass_scale: vec![2.0],
-                friction_coef: 0.5,
+                ..DynamicsParams::nominal(0, 0.5)
             },
         };
         PointEnv::new(&cfg, task).unwrap()

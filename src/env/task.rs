@@ -4,9 +4,10 @@
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-use super::numpy_rng::shuffled_half_circle;
+use super::numpy_rng::{seeded_uniform, shuffled_half_circle};
 use crate::config::{GoalConfig, GoalSet, GoalSetKind, TasksConfig};
 use crate::error::{Error, Result};
+use crate::sim::dynamics::DynamicsShape;
 use crate::sim::DynamicsParams;
 
 /// One task of a family.
@@ -30,12 +31,12 @@ pub struct TaskSet {
 }
 
 impl TaskSet {
-    /// Draws the family from `cfg.seed` for a robot with `n_bodies` bodies. Train tasks are
+    /// Draws the family from `cfg.seed` for a robot of `shape`. Train tasks are
     /// drawn first, so adding test tasks never changes the train tasks. A test task identical
     /// to a train task (possible only with degenerate ranges) is redrawn, up to 100 times.
-    pub fn sample(cfg: &TasksConfig, n_bodies: usize) -> Result<TaskSet> {
+    pub fn sample(cfg: &TasksConfig, shape: &DynamicsShape) -> Result<TaskSet> {
         if let Some(set) = &cfg.goal.set {
-            return Self::from_goal_set(cfg, set, n_bodies);
+            return Self::from_goal_set(cfg, set, shape);
         }
         let mut rng = rand_pcg::Pcg64::seed_from_u64(cfg.seed);
         let mut train = Vec::with_capacity(cfg.n_train);
@@ -43,7 +44,7 @@ impl TaskSet {
             train.push(Task {
                 id,
                 goal: sample_goal(&cfg.goal, &mut rng),
-                dynamics: cfg.dynamics.sample(n_bodies, &mut rng),
+                dynamics: cfg.dynamics.sample(shape, &mut rng),
             });
         }
         let test_ranges = cfg.test_dynamics.as_ref().unwrap_or(&cfg.dynamics);
@@ -52,7 +53,7 @@ impl TaskSet {
             let mut task = Task {
                 id: cfg.n_train + k,
                 goal: sample_goal(&cfg.goal, &mut rng),
-                dynamics: test_ranges.sample(n_bodies, &mut rng),
+                dynamics: test_ranges.sample(shape, &mut rng),
             };
             for _ in 0..100 {
                 let clash = train
@@ -62,7 +63,7 @@ impl TaskSet {
                     break;
                 }
                 task.goal = sample_goal(&cfg.goal, &mut rng);
-                task.dynamics = test_ranges.sample(n_bodies, &mut rng);
+                task.dynamics = test_ranges.sample(shape, &mut rng);
             }
             test.push(task);
         }
@@ -72,7 +73,7 @@ impl TaskSet {
     /// A reference benchmark's fixed goals, split as the reference code splits its task list
     /// (oyster's and HFR's `launch_experiment`: train the first `n_train`, test the last
     /// `n_test`); dynamics drawn from `cfg.seed` as for drawn goals.
-    fn from_goal_set(cfg: &TasksConfig, set: &GoalSet, n_bodies: usize) -> Result<TaskSet> {
+    fn from_goal_set(cfg: &TasksConfig, set: &GoalSet, shape: &DynamicsShape) -> Result<TaskSet> {
         if cfg.n_train + cfg.n_test > set.count {
             return Err(Error::config(
                 "tasks.goal.set.count",
@@ -87,13 +88,22 @@ impl TaskSet {
             GoalSetKind::ShuffledHalfCircle => {
                 shuffled_half_circle(f64::from(set.radius_m), set.count, set.seed)
             }
+            GoalSetKind::UniformVelocity => {
+                let [lo, hi] = set.velocity_m_s.ok_or_else(|| {
+                    Error::config("tasks.goal.set.velocity_m_s", "`uniform-velocity` needs it")
+                })?;
+                seeded_uniform(f64::from(lo), f64::from(hi), set.count, set.seed)
+                    .into_iter()
+                    .map(|v| [v, 0.0])
+                    .collect()
+            }
         };
         let mut rng = rand_pcg::Pcg64::seed_from_u64(cfg.seed);
         let test_ranges = cfg.test_dynamics.as_ref().unwrap_or(&cfg.dynamics);
         let mut task = |id: usize, goal: [f64; 2], ranges: &crate::sim::DynamicsRanges| Task {
             id,
             goal: [goal[0] as f32, goal[1] as f32],
-            dynamics: ranges.sample(n_bodies, &mut rng),
+            dynamics: ranges.sample(shape, &mut rng),
         };
         let train = (0..cfg.n_train)
             .map(|id| task(id, goals[id], &cfg.dynamics))
@@ -134,8 +144,8 @@ mod tests {
     #[test]
     fn train_and_test_are_disjoint_seeded_and_in_range() {
         let cfg = Config::default_for("quadruped").unwrap().tasks;
-        let a = TaskSet::sample(&cfg, 9).unwrap();
-        let b = TaskSet::sample(&cfg, 9).unwrap();
+        let a = TaskSet::sample(&cfg, &DynamicsShape::bodies(9)).unwrap();
+        let b = TaskSet::sample(&cfg, &DynamicsShape::bodies(9)).unwrap();
         assert_eq!(a, b, "same seed, same tasks");
         assert_eq!(a.train.len(), cfg.n_train);
         assert_eq!(a.test.len(), cfg.n_test);
@@ -154,13 +164,19 @@ mod tests {
         assert_eq!(ids, (0..cfg.n_train + cfg.n_test).collect::<Vec<_>>());
         let mut other = cfg.clone();
         other.seed = 1;
-        assert_ne!(TaskSet::sample(&other, 9).unwrap(), a);
+        assert_ne!(
+            TaskSet::sample(&other, &DynamicsShape::bodies(9)).unwrap(),
+            a
+        );
     }
 
     #[test]
     fn point_goals_lie_on_the_upper_half_circle() {
         let cfg = Config::default_for("point").unwrap().tasks;
-        for t in TaskSet::sample(&cfg, 1).unwrap().all() {
+        for t in TaskSet::sample(&cfg, &DynamicsShape::bodies(1))
+            .unwrap()
+            .all()
+        {
             let r = (t.goal[0].powi(2) + t.goal[1].powi(2)).sqrt();
             assert!((r - 1.0).abs() < 1e-5 && t.goal[1] >= -1e-6, "{:?}", t.goal);
         }

@@ -2,6 +2,8 @@
 //! about rewards, tasks or learning.
 
 pub mod assets;
+mod build;
+pub mod contacts;
 pub mod dynamics;
 pub mod joints;
 pub mod mesh;

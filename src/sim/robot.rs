@@ -162,6 +162,26 @@ impl LinkDesc {
         let volume = at_density(1.0).mass();
         at_density(mass / volume)
     }
+
+    /// rand-params' mass properties: the mass × `mass_scale` and each element of the nominal
+    /// principal inertia × `inertia_scale` independently (MuJoCo's `body_mass` and
+    /// `body_inertia` are separate arrays), about the same centre of mass and axes.
+    pub fn mass_properties_rescaled(
+        &self,
+        mass_scale: Real,
+        inertia_scale: [Real; 3],
+    ) -> MassProperties {
+        let nominal = self.mass_properties(1.0);
+        if nominal.mass() <= 0.0 {
+            return nominal;
+        }
+        MassProperties::with_principal_inertia_frame(
+            nominal.local_com,
+            nominal.mass() * mass_scale,
+            nominal.principal_inertia() * rapier3d::math::Vector::from(inertia_scale),
+            nominal.principal_inertia_local_frame,
+        )
+    }
 }
 
 /// Kind of a joint.
@@ -175,6 +195,13 @@ pub enum JointKind {
     Fixed,
     /// Translation in the plane normal to `axis` and rotation about it (planar robots).
     Planar,
+}
+
+impl JointKind {
+    /// Revolute or continuous: one rotational DOF with damping.
+    pub fn is_hinge(self) -> bool {
+        matches!(self, JointKind::Revolute | JointKind::Continuous)
+    }
 }
 
 /// A joint between two links.
@@ -267,6 +294,17 @@ impl RobotModel {
     /// Whether the root link is the fixed world (planar robots hang off it).
     pub fn root_is_world(&self) -> bool {
         self.links[0].name == "world"
+    }
+
+    /// What a task's dynamics can scale on this robot: bodies (links without a fixed
+    /// `world`), hinges in joint order, and collision geoms over those bodies.
+    pub fn dynamics_shape(&self) -> crate::sim::dynamics::DynamicsShape {
+        let skip = usize::from(self.root_is_world());
+        crate::sim::dynamics::DynamicsShape {
+            bodies: self.links.len() - skip,
+            hinges: self.joints.iter().filter(|j| j.kind.is_hinge()).count(),
+            geoms: self.links[skip..].iter().map(|l| l.collisions.len()).sum(),
+        }
     }
 
     /// Indices (into `joints`) of the actuated joints in the order they appear in the file:

@@ -12,28 +12,13 @@ use std::sync::Arc;
 use rapier3d::math::{Pose, Real, Rotation, Vector};
 use rapier3d::prelude::*;
 
+use super::build::{body_count, build, link_dof, Actuator};
 use super::dynamics::DynamicsParams;
-use super::joints::{hinge_coord, JointFrame};
-use super::robot::{JointKind, RobotModel};
+use super::joints::hinge_coord;
+use super::robot::RobotModel;
 use super::settings::{validate_control, validate_settings};
 pub use super::settings::{Control, SimSettings};
 use crate::error::Result;
-
-/// One actuated hinge.
-#[derive(Clone, Debug)]
-struct Actuator {
-    parent: RigidBodyHandle,
-    child: RigidBodyHandle,
-    /// Hinge axis in the child body's frame (constant for a hinge).
-    axis_in_child: Vector,
-    gear: Real,
-    /// Joint spring stiffness (N·m/rad) and rest angle (rad).
-    stiffness: Real,
-    spring_ref: Real,
-    /// Link id of the child in the multibody. Its DOF index (`assembly_id`) is read when
-    /// needed: it shifts when Rapier finds a root fixed and drops the root's six DOFs.
-    link_id: usize,
-}
 
 /// Root (torso) state in the world frame.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -52,9 +37,9 @@ pub struct RootState {
 pub struct SimWorld {
     model: Arc<RobotModel>,
     settings: SimSettings,
-    world: PhysicsWorld,
+    pub(super) world: PhysicsWorld,
     /// Rigid body of each link (index = link index in the model).
-    link_bodies: Vec<RigidBodyHandle>,
+    pub(super) link_bodies: Vec<RigidBodyHandle>,
     /// The link the robot is observed by (the free root, or the child of `world`).
     root_link: usize,
     actuators: Vec<Actuator>,
@@ -84,8 +69,7 @@ impl SimWorld {
     ) -> Result<Self> {
         validate_settings(&settings)?;
         validate_control(&settings.control, model.actuated_joints().len())?;
-        let n = body_count(&model);
-        dynamics.validate(n)?;
+        dynamics.validate_shape(&model.dynamics_shape())?;
         let built = build(&model, &settings, dynamics);
         Ok(SimWorld {
             root_link: if model.root_is_world() { 1 } else { 0 },
@@ -105,7 +89,7 @@ impl SimWorld {
     /// Rebuilds the world from the nominal robot with new dynamics: the state returns to the
     /// spawn pose at rest, and masses/friction are scaled from the *nominal* values.
     pub fn reset(&mut self, dynamics: &DynamicsParams) -> Result<()> {
-        dynamics.validate(self.n_bodies())?;
+        dynamics.validate_shape(&self.model.dynamics_shape())?;
         self.dynamics = dynamics.clone();
         let built = build(&self.model, &self.settings, dynamics);
         self.world = built.world;
@@ -422,248 +406,4 @@ impl SimWorld {
             gv[2] = v.z;
         }
     }
-}
-
-/// What `build` makes: a world with the robot in it and the handles to drive it.
-struct Built {
-    world: PhysicsWorld,
-    link_bodies: Vec<RigidBodyHandle>,
-    actuators: Vec<Actuator>,
-    multibody: MultibodyIndex,
-}
-
-/// Builds the robot at its spawn pose, at rest, with masses and friction scaled from the
-/// nominal description by `dynamics`.
-fn build(model: &RobotModel, s: &SimSettings, dynamics: &DynamicsParams) -> Built {
-    let mut w = PhysicsWorld {
-        gravity: Vector::new(0.0, 0.0, -9.81),
-        ..Default::default()
-    };
-    w.integration_parameters.dt = s.dt_s;
-    w.integration_parameters.num_solver_iterations = s.solver_iterations;
-    w.integration_parameters.max_ccd_substeps = 0;
-
-    insert_ground(&mut w, model.hints.floor_skin_m);
-    let poses = link_poses(model, s);
-    let link_bodies = insert_links(&mut w, model, &poses, dynamics);
-    insert_joints(&mut w, model, &link_bodies);
-    let multibody = set_joint_damping(&mut w, model, s, &link_bodies);
-    let actuators = actuators(&mut w, model, &link_bodies);
-    if model.hints.start_inside_limits {
-        start_inside_limits(&mut w, model, &link_bodies, multibody);
-    }
-    Built {
-        world: w,
-        link_bodies,
-        actuators,
-        multibody,
-    }
-}
-
-/// Ground: a halfspace with friction 1, combined by product with the robot's coefficient, so
-/// the effective coefficient is exactly the task's `friction_coef`.
-fn insert_ground(w: &mut PhysicsWorld, skin_m: Real) {
-    let ground = w.bodies.insert(RigidBodyBuilder::fixed());
-    w.colliders.insert_with_parent(
-        ColliderBuilder::new(SharedShape::halfspace(Vector::Z))
-            .contact_skin(skin_m)
-            .friction(1.0)
-            .friction_combine_rule(CoefficientCombineRule::Multiply),
-        ground,
-        &mut w.bodies,
-    );
-}
-
-/// Link poses at q = 0, the free root at the spawn height.
-fn link_poses(model: &RobotModel, s: &SimSettings) -> Vec<Pose> {
-    let root = if model.root_is_world() {
-        Pose::IDENTITY
-    } else {
-        Pose::from_translation(Vector::new(0.0, 0.0, s.spawn_height_m))
-    };
-    model
-        .link_poses_at(&[])
-        .into_iter()
-        .map(|p| root * p)
-        .collect()
-}
-
-/// One body per link (a fixed one for a `world` root) with its colliders and scaled mass, in
-/// link order; returns the bodies' handles.
-fn insert_links(
-    w: &mut PhysicsWorld,
-    model: &RobotModel,
-    poses: &[Pose],
-    dynamics: &DynamicsParams,
-) -> Vec<RigidBodyHandle> {
-    let mut body_idx = 0;
-    let mut link_bodies = Vec::with_capacity(model.links.len());
-    for (li, link) in model.links.iter().enumerate() {
-        let handle = if li == 0 && model.root_is_world() {
-            w.bodies.insert(RigidBodyBuilder::fixed().pose(poses[0]))
-        } else {
-            let scale = dynamics.mass_scale[body_idx];
-            body_idx += 1;
-            let mprops = link.mass_properties(scale);
-            let rb = RigidBodyBuilder::dynamic()
-                .pose(poses[li])
-                .additional_mass_properties(mprops)
-                .can_sleep(false);
-            let h = w.bodies.insert(rb);
-            for c in &link.collisions {
-                let (shape, shape_pose) = c.shape.to_shape();
-                let co = ColliderBuilder::new(shape)
-                    .position(c.origin * shape_pose)
-                    .density(0.0)
-                    .contact_skin(c.skin_m)
-                    .friction(dynamics.friction_coef * c.friction_scale)
-                    .friction_combine_rule(CoefficientCombineRule::Multiply);
-                w.colliders.insert_with_parent(co, h, &mut w.bodies);
-            }
-            // Mass properties now, not at the first step, so they can be read after a reset.
-            w.bodies[h].recompute_mass_properties_from_colliders(&w.colliders);
-            h
-        };
-        link_bodies.push(handle);
-    }
-    link_bodies
-}
-
-/// One multibody joint per URDF joint, in joint order (frames: see `sim::joints`).
-fn insert_joints(w: &mut PhysicsWorld, model: &RobotModel, link_bodies: &[RigidBodyHandle]) {
-    for j in model.joints.iter() {
-        let frame = JointFrame::new(j.kind, j.axis);
-        let basis = Pose::from_rotation(frame.basis);
-        let mut b = GenericJointBuilder::new(frame.locked)
-            .local_frame1(j.origin * basis)
-            .local_frame2(basis)
-            .contacts_enabled(false);
-        if let Some(lim) = j.limits {
-            b = b.limits(frame.ang_axis(), lim);
-        }
-        w.multibody_joints
-            .insert(link_bodies[j.parent], link_bodies[j.child], b.build(), true);
-    }
-}
-
-/// Damping and armature per DOF; the free root gets none (Rapier's default 0.1 on the root's
-/// angular DOFs would act like air drag on the torso). Returns the robot's multibody.
-fn set_joint_damping(
-    w: &mut PhysicsWorld,
-    model: &RobotModel,
-    s: &SimSettings,
-    link_bodies: &[RigidBodyHandle],
-) -> MultibodyIndex {
-    let root_handle = link_bodies[if model.root_is_world() { 1 } else { 0 }];
-    let root_id = *w
-        .multibody_joints
-        .rigid_body_link(root_handle)
-        .expect("the root link is part of the multibody: every link is joined");
-    let multibody = root_id.multibody;
-    {
-        let mb = w
-            .multibody_joints
-            .get_multibody_mut(root_id.multibody)
-            .expect("multibody index was just read from the joint set");
-        // Settle the root's type now (a fixed root drops its six DOFs at the first forward
-        // kinematics), so the DOF indices read below and at reset are final.
-        mb.forward_kinematics(&w.bodies, true);
-        mb.set_self_contacts_enabled(false);
-        mb.damping_mut().fill(0.0);
-    }
-    for j in &model.joints {
-        if matches!(j.kind, JointKind::Revolute | JointKind::Continuous) {
-            let (mb, dof, _) = dof_of(w, link_bodies[j.child]);
-            mb.damping_mut()[dof] = j.damping * s.joint_damping_scale;
-            mb.armature_mut()[dof] = j.armature * s.armature_scale;
-            mb.frictions_mut()[dof] = j.frictionloss;
-        }
-    }
-    multibody
-}
-
-/// Moves every limited hinge whose 0 lies outside its limits to the nearest limit.
-fn start_inside_limits(
-    w: &mut PhysicsWorld,
-    model: &RobotModel,
-    link_bodies: &[RigidBodyHandle],
-    multibody: MultibodyIndex,
-) {
-    let mut disp = Vec::new();
-    for j in &model.joints {
-        if let (JointKind::Revolute, Some([lo, hi])) = (j.kind, j.limits) {
-            let (mb, dof, _) = dof_of(w, link_bodies[j.child]);
-            disp.resize(mb.ndofs(), 0.0);
-            disp[dof] = 0.0f32.clamp(lo, hi);
-        }
-    }
-    if disp.iter().all(|d| *d == 0.0) {
-        return;
-    }
-    let mb = w
-        .multibody_joints
-        .get_multibody_mut(multibody)
-        .expect("multibody index was just built");
-    // The root's pose lives on its rigid body until the multibody reads it: read it first,
-    // or forward kinematics puts the root at the origin.
-    mb.forward_kinematics(&w.bodies, true);
-    mb.apply_displacements(&disp);
-    mb.forward_kinematics(&w.bodies, false);
-    mb.update_rigid_bodies(&mut w.bodies, false);
-}
-
-/// The actuated hinges in action order.
-fn actuators(
-    w: &mut PhysicsWorld,
-    model: &RobotModel,
-    link_bodies: &[RigidBodyHandle],
-) -> Vec<Actuator> {
-    let mut actuators = Vec::new();
-    for j in model
-        .actuated_joints()
-        .into_iter()
-        .map(|j| &model.joints[j])
-    {
-        let child = link_bodies[j.child];
-        let (_, _, link_id) = dof_of(w, child);
-        actuators.push(Actuator {
-            parent: link_bodies[j.parent],
-            child,
-            // The child frame is the joint frame at q = 0 and turns about the axis.
-            axis_in_child: j.axis,
-            gear: j.effort,
-            stiffness: j.stiffness,
-            spring_ref: j.spring_ref_rad,
-            link_id,
-        });
-    }
-    actuators
-}
-
-/// Index of a link's first DOF in its multibody's generalized coordinates.
-fn link_dof(mb: &Multibody, link_id: usize) -> usize {
-    mb.link(link_id)
-        .expect("link ids are set by build")
-        .assembly_id()
-}
-
-/// The multibody of a link's body, the index of the link's (first) DOF and its link id.
-fn dof_of(w: &mut PhysicsWorld, body: RigidBodyHandle) -> (&mut Multibody, usize, usize) {
-    let id = *w
-        .multibody_joints
-        .rigid_body_link(body)
-        .expect("every joined link is a multibody link");
-    let mb = w
-        .multibody_joints
-        .get_multibody_mut(id.multibody)
-        .expect("multibody index was just read from the joint set");
-    let dof = mb
-        .link(id.id)
-        .expect("link id comes from the joint set")
-        .assembly_id();
-    (mb, dof, id.id)
-}
-
-fn body_count(model: &RobotModel) -> usize {
-    model.links.len() - usize::from(model.root_is_world())
 }

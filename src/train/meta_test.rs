@@ -328,6 +328,7 @@ mod tests {
                 next_obs: &[x + 1.0, x + 1.5],
                 terminal: i == 3,
                 achieved: [x + 1.0, 0.0],
+                other_reward: x,
             };
             b.push(&t);
         }
@@ -339,6 +340,7 @@ mod tests {
         assert_eq!(kept.next_obs, [2.0, 2.5, 4.0, 4.5]);
         assert_eq!(kept.terminal, [0.0, 1.0]);
         assert_eq!(kept.achieved, [2.0, 0.0, 4.0, 0.0]);
+        assert_eq!(kept.other_reward, [1.0, 3.0]);
         assert!(rewarded_rows(&Batch::default()).is_empty());
     }
 

@@ -1,5 +1,5 @@
 //! Rewards of a stored trajectory for another goal, recomputed from its `achieved` positions
-//! and actions with the same pure reward function the env uses: relabeling a trajectory to its
+//! and actions (plus its goal-free `other_reward` terms, unchanged) with the same pure reward function the env uses: relabeling a trajectory to its
 //! own task gives back exactly the rewards the env returned.
 
 use crate::config::RewardConfig;
@@ -16,7 +16,8 @@ pub fn rewards_for_goal(cfg: &RewardConfig, rows: &Batch, goal: [f32; 2]) -> Vec
     (0..n)
         .map(|t| {
             let achieved = [rows.achieved[2 * t], rows.achieved[2 * t + 1]];
-            reward_terms(cfg, achieved, goal, &rows.action[t * ad..(t + 1) * ad]).total()
+            let own = reward_terms(cfg, achieved, goal, &rows.action[t * ad..(t + 1) * ad]);
+            own.total() + rows.other_reward[t]
         })
         .collect()
 }
