@@ -186,6 +186,9 @@ fn main() -> Result<()> {
             e.ret,
             pct(s.best_test_success)
         );
+        println!("gait of the scored episodes:");
+        println!("  untrained  {}", u.gait.line());
+        println!("  trained    {}", e.gait.line());
     }
     // The trained agent's meta-test episodes: the replay page and the top-down paths.
     let mut t = Run::open(&out)?.trainer;

@@ -68,10 +68,14 @@ fn checkpoint_save_load_gives_identical_actions_and_losses() {
     // The next update (same batch, same noise) gives the same losses: networks, targets and
     // Adam moments all came back.
     let batch = a.meta_batch().unwrap();
+    // b draws its batch too, so both trainers' streams stay in step (and the replay and
+    // sampling stream came back: the same batch).
+    assert_eq!(b.meta_batch().unwrap(), batch);
     let sa = a.agent.update(&batch, &mut r1).unwrap();
     let sb = b.agent.update(&batch, &mut r2).unwrap();
     assert_eq!(sa, sb);
-    // And the trainers continue identically (RNG and replay restored).
+    // And the trainers continue identically (RNG and replay restored): the gait sums, which
+    // depend on every action, too, where the point's sparse returns are all 0 here.
     assert_eq!(a.iteration().unwrap().train, b.iteration().unwrap().train);
 }
 

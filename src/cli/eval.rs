@@ -76,6 +76,7 @@ pub fn run(a: Args) -> Result<()> {
             "{}: iteration {} · {n} test tasks · success {:.0} % (goal found while exploring: {:.0} %) · return {:.2} · goal term {:.2} · ctrl term {:.2}",
             a.run_dir.display(), t.state.iteration, 100.0 * e.success, 100.0 * e.explore_success, e.ret, e.goal_reward, e.ctrl_reward
         );
+        println!("scored episodes: {}", e.gait.line());
         println!("trajectories: {}", png.display());
     }
     Ok(())

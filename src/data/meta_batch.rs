@@ -6,7 +6,7 @@ use super::buffer::Batch;
 
 /// Training data of one update: `n_tasks` tasks × `per_task` transitions, task-major, plus a
 /// context of `context_len` transitions per task (PEARL).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetaBatch {
     /// Tasks in the batch.
     pub n_tasks: usize,

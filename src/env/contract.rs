@@ -74,6 +74,9 @@ pub struct StepInfo {
     pub blowups_total: u64,
     /// Actions clipped since this env was made.
     pub clipped_total: u64,
+    /// The torso and feet after the step (gait measures).
+    #[serde(default)]
+    pub body: super::gait_measures::BodySample,
 }
 
 /// What `Env::step` returns.

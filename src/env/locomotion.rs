@@ -61,6 +61,7 @@ use super::contract::{
     clip_action, BodyShapes, BoxSpace, DrawnShape, Env, EpisodeState, Reset, ResetInfo, Step,
     StepInfo,
 };
+use super::gait_measures::BodySample;
 use super::reward;
 use super::task::Task;
 use crate::config::{Achieved, Config, ControlMode, RewardConfig};
@@ -99,6 +100,9 @@ pub struct LocomotionEnv {
     q_buf: Vec<f32>,
     qd_buf: Vec<f32>,
     wrench_buf: Vec<f32>,
+    /// Body indices (links without a fixed `world`) of the feet: the tree's leaves.
+    feet: Vec<usize>,
+    contact_buf: Vec<bool>,
 }
 
 impl LocomotionEnv {
@@ -166,6 +170,8 @@ impl LocomotionEnv {
             q_buf: Vec::new(),
             qd_buf: Vec::new(),
             wrench_buf: Vec::new(),
+            feet: feet(&model),
+            contact_buf: Vec::new(),
         })
     }
 
@@ -225,6 +231,21 @@ impl LocomotionEnv {
         o
     }
 
+    /// The torso and feet now, the torso having been at `xy_before` before the step.
+    fn body_sample(&mut self, xy_before: [f32; 2]) -> BodySample {
+        let p = self.world.root_state().position;
+        self.world.bodies_in_contact(&mut self.contact_buf);
+        let down = self.feet.iter().filter(|&&b| self.contact_buf[b]).count();
+        BodySample {
+            displacement: [p.x - xy_before[0], p.y - xy_before[1]],
+            dt_s: self.world.settings().control_dt_s(),
+            height_m: p.z,
+            tilt_deg: self.up_z().clamp(-1.0, 1.0).acos().to_degrees(),
+            feet_down: down as u8,
+            feet: self.feet.len() as u8,
+        }
+    }
+
     /// The z component of the torso's up axis (cos of its tilt from upright).
     fn up_z(&self) -> f32 {
         (self.world.root_state().rotation * rapier3d::math::Vector::Z).z
@@ -233,6 +254,16 @@ impl LocomotionEnv {
     fn flipped(&self) -> bool {
         self.up_z() < 0.0
     }
+}
+
+/// Body indices (see [`LocomotionEnv::feet`]) of the links no joint hangs anything from.
+fn feet(model: &RobotModel) -> Vec<usize> {
+    let skip = usize::from(model.root_is_world());
+    (skip..model.links.len())
+        .filter(|&l| l != skip && !model.joints.iter().any(|j| j.parent == l))
+        .map(|l| l - skip)
+        .take(u8::MAX as usize)
+        .collect()
 }
 
 fn observation_space(planar: bool, joints: &[&str], limits: &[[f32; 2]]) -> BoxSpace {
@@ -358,7 +389,8 @@ impl Env for LocomotionEnv {
         let mut buf = std::mem::take(&mut self.action_buf);
         let clipped = clip_action(action, self.act_space.dim(), &mut buf)?;
         self.ep.clipped_total += u64::from(clipped);
-        let x_before = self.world.root_state().position.x;
+        let before = self.world.root_state().position;
+        let x_before = before.x;
         self.world.step(&buf);
         self.ep.t += 1;
 
@@ -393,6 +425,7 @@ impl Env for LocomotionEnv {
                 }
                 info.success =
                     reward::is_success(info.achieved, self.task.goal, self.reward.goal_radius_m);
+                info.body = self.body_sample([before.x, before.y]);
                 self.last_obs.clone_from(&o);
                 self.last_achieved = info.achieved;
                 let z = self.world.root_state().position.z;

@@ -11,6 +11,7 @@
 pub mod check;
 pub mod contract;
 pub mod gait;
+pub mod gait_measures;
 pub mod locomotion;
 pub mod maker;
 pub mod numpy_rng;

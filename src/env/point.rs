@@ -26,6 +26,7 @@ use super::contract::{
     clip_action, BodyShapes, BoxSpace, DrawnShape, Env, EpisodeState, Reset, ResetInfo, Step,
     StepInfo,
 };
+use super::gait_measures::BodySample;
 use super::reward;
 use super::task::Task;
 use crate::config::{Config, PointConfig, PointDynamics, RewardConfig};
@@ -212,6 +213,7 @@ impl Env for PointEnv {
         let mut a = std::mem::take(&mut self.action_buf);
         let clipped = clip_action(action, 2, &mut a)?;
         self.ep.clipped_total += u64::from(clipped);
+        let before = self.pos;
         let mut v = match self.cfg.dynamics {
             PointDynamics::Velocity => {
                 mean_next_velocity(&self.cfg, &self.task.dynamics, self.vel, [a[0], a[1]])
@@ -237,6 +239,11 @@ impl Env for PointEnv {
         }
         self.ep.t += 1;
         let achieved = self.pos;
+        let body = BodySample {
+            displacement: [achieved[0] - before[0], achieved[1] - before[1]],
+            dt_s: 1.0,
+            ..BodySample::default()
+        };
         let terms = reward::reward_terms(&self.reward, achieved, self.task.goal, &a);
         let truncated = self.ep.t >= self.horizon;
         if truncated {
@@ -250,6 +257,7 @@ impl Env for PointEnv {
             blowup: false,
             blowups_total: self.ep.blowups_total,
             clipped_total: self.ep.clipped_total,
+            body,
         };
         self.action_buf = a;
         Ok(Step {

@@ -30,6 +30,8 @@ pub struct EpisodeRecord {
     pub success_step: Option<usize>,
     /// The step (1-based) at which the physics blew up; the episode was truncated there.
     pub blowup_step: Option<usize>,
+    /// The torso's and feet's sums (gait measures).
+    pub gait: super::gait_measures::GaitStats,
 }
 
 impl EpisodeRecord {
@@ -148,6 +150,7 @@ impl Env for RecordingEnv {
             ep.frames.extend_from_slice(&poses);
             ep.path.push(s.info.achieved);
             ep.rewards.push(s.reward);
+            ep.gait.add(&s.info.body);
             if s.info.success && ep.success_step.is_none() {
                 ep.success_step = Some(t);
             }

@@ -10,6 +10,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::data::Replay;
+use crate::env::gait_measures::GaitSummary;
 use crate::error::{Error, Result};
 
 /// three.js as vendored (an ES module ending in one `export{…}` statement).
@@ -68,6 +69,8 @@ struct PageEpisode<'a> {
     ret: f32,
     success_step: Option<usize>,
     blowup_step: Option<usize>,
+    /// The gait measures, one line.
+    gait: String,
     rewards: &'a [f32],
     frames: String,
 }
@@ -101,6 +104,7 @@ pub fn html(replay: &Replay) -> Result<String> {
                     ret: e.record.ret(),
                     success_step: e.record.success_step,
                     blowup_step: e.record.blowup_step,
+                    gait: GaitSummary::of([&e.record.gait]).line(),
                     rewards: &e.record.rewards,
                     frames: encode_f32(&e.record.frames),
                 })

@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::agent::{ActScratch, Agent};
 use crate::data::buffer::{recent_context, Batch, TaskBuffer, Transition};
 use crate::data::trajectory::Trajectory;
+use crate::env::gait_measures::{GaitStats, GaitSummary};
 use crate::env::vec_env::{episode_seed, VecEnv};
 use crate::env::{Step, Task};
 use crate::error::{Error, Result};
@@ -40,6 +41,9 @@ pub struct EpisodeStats {
     pub steps: usize,
     /// Ended by a physics blow-up.
     pub blowup: bool,
+    /// The torso's and feet's sums (gait measures).
+    #[serde(default)]
+    pub gait: GaitStats,
 }
 
 /// Mean statistics of several episodes.
@@ -61,6 +65,9 @@ pub struct EpisodeSummary {
     /// the goal (exploration found it; `success` below this means inference or control lost it).
     #[serde(default)]
     pub explore_success: f32,
+    /// Gait measures: means over the episodes.
+    #[serde(default)]
+    pub gait: GaitSummary,
 }
 
 impl EpisodeSummary {
@@ -75,6 +82,7 @@ impl EpisodeSummary {
             ctrl_reward: eps.iter().map(|e| e.ctrl_reward).sum::<f32>() / n,
             blowups: eps.iter().filter(|e| e.blowup).count(),
             explore_success: 0.0,
+            gait: GaitSummary::of(eps.iter().map(|e| &e.gait)),
         }
     }
 }
@@ -306,6 +314,7 @@ impl Live {
         self.stats.goal_reward += s.info.terms.goal;
         self.stats.ctrl_reward += s.info.terms.ctrl;
         self.stats.success |= s.info.success;
+        self.stats.gait.add(&s.info.body);
         let applied: Vec<f32> = action.iter().map(|x| x.clamp(-1.0, 1.0)).collect();
         self.rows
             .push(&Transition::of_step(&self.obs, &applied, &s));
