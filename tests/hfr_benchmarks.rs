@@ -92,11 +92,14 @@ fn ant_goal_sparse_body_observation_reward_and_termination_are_hfrs() {
     assert_eq!(cfg.train.critic_reward, CriticReward::Env);
     let maker = EnvMaker::new(&cfg).unwrap();
     let model = maker.robot().unwrap();
-    let efforts: Vec<f32> = model
+    // The file says gear 150; the world drives each motor at 30 N·m per unit action.
+    let file: Vec<f32> = model
         .actuated_joints()
         .into_iter()
         .map(|j| model.joints[j].effort)
         .collect();
+    assert!(file.iter().all(|e| (e - 150.0).abs() < 1e-3), "{file:?}");
+    let efforts = locomotion(&maker, 0).world().torque_limits();
     assert_eq!(efforts.len(), 8);
     assert!(
         efforts.iter().all(|e| (e - 30.0).abs() < 1e-4),

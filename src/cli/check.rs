@@ -31,7 +31,7 @@ pub fn run(a: Args) -> Result<()> {
         println!(
             "{}: {} bodies, {} actuated joints",
             m.name,
-            m.links.len() - usize::from(m.root_is_world()),
+            m.n_bodies(),
             m.actuated_joints().len()
         );
         for note in &m.notes {

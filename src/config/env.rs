@@ -48,8 +48,9 @@ pub struct EnvConfig {
     /// 1.0, the upper end of `state[2] ∈ [0.2, 1.0]`); 0 = never.
     #[serde(default)]
     pub max_torso_height_m: f32,
-    /// Multiplies every actuator's torque limit (HFR's ant-goal uses rlkit's
-    /// `low_gear_ratio_ant.xml`, gear 30 instead of Gymnasium's 150: 0.2); 1 = as described.
+    /// Multiplies every actuator's torque limit, as the world applies it (HFR's ant-goal uses
+    /// rlkit's `low_gear_ratio_ant.xml`, gear 30 instead of Gymnasium's 150: 0.2); 1 = as
+    /// described.
     #[serde(default = "one")]
     pub gear_scale: f32,
     /// Append every body's external contact wrench, each component clipped to [−1, 1], to the

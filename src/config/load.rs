@@ -193,6 +193,7 @@ impl Config {
             max_angvel_rad_s: self.env.max_angvel_rad_s,
             joint_damping_scale: self.env.joint_damping_scale,
             armature_scale: self.env.armature_scale,
+            gear_scale: self.env.gear_scale,
             control: match self.env.control {
                 ControlMode::Torque => Control::Torque,
                 ControlMode::Position => Control::Position {

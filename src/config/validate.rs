@@ -54,7 +54,6 @@ impl Config {
                 ),
             ));
         }
-        finite_in("env.gear_scale", e.gear_scale, 1e-3, 100.0)?;
         finite_in("env.point.accel_m", e.point.accel_m, 1e-6, 100.0)?;
         finite_in("env.point.step_m", e.point.step_m, 1e-6, 100.0)?;
         finite_in(

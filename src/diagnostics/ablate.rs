@@ -230,8 +230,7 @@ fn nominal_world(cfg: &Config, dt_scale: f32) -> Result<SimWorld> {
     let mut s = cfg.sim_settings();
     s.dt_s *= dt_scale;
     s.substeps = ((s.substeps as f32) / dt_scale).round() as usize;
-    let n = model.links.len() - usize::from(model.root_is_world());
-    let dynamics = DynamicsParams::nominal(n, cfg.tasks.dynamics.nominal_friction);
+    let dynamics = DynamicsParams::nominal(model.n_bodies(), cfg.tasks.dynamics.nominal_friction);
     SimWorld::new(model, s, &dynamics)
 }
 

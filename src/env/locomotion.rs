@@ -66,6 +66,7 @@ use super::reward;
 use super::task::Task;
 use crate::config::{Achieved, Config, ControlMode, RewardConfig};
 use crate::error::Result;
+use crate::sim::contacts::in_contact;
 use crate::sim::robot::{LinkDesc, ShapeDesc, VisualGeometry};
 use crate::sim::{RobotModel, SimWorld};
 use rapier3d::math::Pose;
@@ -99,10 +100,11 @@ pub struct LocomotionEnv {
     action_buf: Vec<f32>,
     q_buf: Vec<f32>,
     qd_buf: Vec<f32>,
+    /// Every body's contact wrench after the last physics step, read once per control step
+    /// (observation, contact cost and feet in contact all use it).
     wrench_buf: Vec<f32>,
     /// Body indices (links without a fixed `world`) of the feet: the tree's leaves.
     feet: Vec<usize>,
-    contact_buf: Vec<bool>,
 }
 
 impl LocomotionEnv {
@@ -122,8 +124,7 @@ impl LocomotionEnv {
             .collect();
         let mut obs_space = observation_space(planar, &joint_names, &limits);
         if cfg.env.observe_contact_forces {
-            let skip = usize::from(planar);
-            for link in &model.links[skip..] {
+            for link in &model.links[model.body_links()] {
                 for c in ["tx", "ty", "tz", "fx", "fy", "fz"] {
                     obs_space.names.push(format!("{}_cfrc_{c}", link.name));
                     obs_space.low.push(-1.0);
@@ -171,7 +172,6 @@ impl LocomotionEnv {
             qd_buf: Vec::new(),
             wrench_buf: Vec::new(),
             feet: feet(&model),
-            contact_buf: Vec::new(),
         })
     }
 
@@ -225,17 +225,19 @@ impl LocomotionEnv {
         }
         o.extend_from_slice(&self.qd_buf);
         if self.observe_contacts {
-            self.world.contact_wrenches(&mut self.wrench_buf);
             o.extend(self.wrench_buf.iter().map(|c| c.clamp(-1.0, 1.0)));
         }
         o
     }
 
     /// The torso and feet now, the torso having been at `xy_before` before the step.
-    fn body_sample(&mut self, xy_before: [f32; 2]) -> BodySample {
+    fn body_sample(&self, xy_before: [f32; 2]) -> BodySample {
         let p = self.world.root_state().position;
-        self.world.bodies_in_contact(&mut self.contact_buf);
-        let down = self.feet.iter().filter(|&&b| self.contact_buf[b]).count();
+        let down = self
+            .feet
+            .iter()
+            .filter(|&&b| in_contact(&self.wrench_buf, b))
+            .count();
         BodySample {
             displacement: [p.x - xy_before[0], p.y - xy_before[1]],
             dt_s: self.world.settings().control_dt_s(),
@@ -258,10 +260,11 @@ impl LocomotionEnv {
 
 /// Body indices (see [`LocomotionEnv::feet`]) of the links no joint hangs anything from.
 fn feet(model: &RobotModel) -> Vec<usize> {
-    let skip = usize::from(model.root_is_world());
-    (skip..model.links.len())
-        .filter(|&l| l != skip && !model.joints.iter().any(|j| j.parent == l))
-        .map(|l| l - skip)
+    let bodies = model.body_links();
+    let root = bodies.start;
+    bodies
+        .filter(|&l| l != root && !model.joints.iter().any(|j| j.parent == l))
+        .map(|l| l - root)
         .take(u8::MAX as usize)
         .collect()
 }
@@ -335,7 +338,8 @@ impl Env for LocomotionEnv {
     }
 
     fn set_task(&mut self, task: Task) -> Result<()> {
-        task.dynamics.validate(self.world.n_bodies())?;
+        task.dynamics
+            .validate_shape(&self.world.model().dynamics_shape())?;
         self.task = task;
         self.ep.running = false;
         Ok(())
@@ -365,6 +369,7 @@ impl Env for LocomotionEnv {
         }
         self.ep.t = 0;
         self.ep.running = true;
+        self.world.contact_wrenches(&mut self.wrench_buf);
         let obs = self.observe();
         self.last_obs.clone_from(&obs);
         let x = self.world.root_state().position.x;
@@ -390,8 +395,8 @@ impl Env for LocomotionEnv {
         let clipped = clip_action(action, self.act_space.dim(), &mut buf)?;
         self.ep.clipped_total += u64::from(clipped);
         let before = self.world.root_state().position;
-        let x_before = before.x;
         self.world.step(&buf);
+        self.world.contact_wrenches(&mut self.wrench_buf);
         self.ep.t += 1;
 
         let mut info = StepInfo {
@@ -414,15 +419,12 @@ impl Env for LocomotionEnv {
                 (self.last_obs.clone(), false, true)
             }
             Some(o) => {
-                info.achieved = self.achieved(x_before);
+                info.achieved = self.achieved(before.x);
                 info.terms =
                     reward::reward_terms(&self.reward, info.achieved, self.task.goal, &buf);
                 info.terms.alive = self.reward.alive_bonus;
-                if self.reward.contact_cost_weight > 0.0 {
-                    self.world.contact_wrenches(&mut self.wrench_buf);
-                    info.terms.contact =
-                        reward::contact_cost(self.reward.contact_cost_weight, &self.wrench_buf);
-                }
+                info.terms.contact =
+                    reward::contact_cost(self.reward.contact_cost_weight, &self.wrench_buf);
                 info.success =
                     reward::is_success(info.achieved, self.task.goal, self.reward.goal_radius_m);
                 info.body = self.body_sample([before.x, before.y]);

@@ -18,18 +18,11 @@ pub struct EnvMaker {
 }
 
 impl EnvMaker {
-    /// Loads the robot description named by `cfg.env.robot` (none for the point robot), its
-    /// actuators' torque limits × `env.gear_scale`.
+    /// Loads the robot description named by `cfg.env.robot` (none for the point robot).
     pub fn new(cfg: &Config) -> Result<Self> {
         let robot = match &cfg.env.robot {
             Robot::Point => None,
-            other => {
-                let mut model = load_robot(other)?;
-                for j in &mut model.joints {
-                    j.effort *= cfg.env.gear_scale;
-                }
-                Some(Arc::new(model))
-            }
+            other => Some(Arc::new(load_robot(other)?)),
         };
         Ok(EnvMaker {
             cfg: cfg.clone(),
@@ -41,7 +34,7 @@ impl EnvMaker {
     pub fn n_bodies(&self) -> usize {
         match &self.robot {
             None => 1,
-            Some(m) => m.links.len() - usize::from(m.root_is_world()),
+            Some(m) => m.n_bodies(),
         }
     }
 

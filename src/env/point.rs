@@ -241,7 +241,7 @@ impl Env for PointEnv {
         let achieved = self.pos;
         let body = BodySample {
             displacement: [achieved[0] - before[0], achieved[1] - before[1]],
-            dt_s: 1.0,
+            dt_s: 1.0, // no time here: speeds are per step
             ..BodySample::default()
         };
         let terms = reward::reward_terms(&self.reward, achieved, self.task.goal, &a);

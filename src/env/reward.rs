@@ -91,9 +91,8 @@ pub fn ctrl_cost(weight: f32, action: &[f32]) -> f32 {
     -weight * action.iter().map(|a| a * a).sum::<f32>()
 }
 
-/// The goal and control terms of one step; `other` (contact and alive, see
-/// [`RewardTerms::other`]) is added to `alive` as it is, for a step relabeled from stored
-/// rows. The env fills `contact` and `alive` itself (see [`contact_cost`]).
+/// The goal and control terms of one step (`contact` and `alive` 0): the env adds those two
+/// itself (see [`contact_cost`]); relabeling adds the stored `other_reward` instead.
 pub fn reward_terms(
     cfg: &RewardConfig,
     achieved: [f32; 2],

@@ -50,7 +50,7 @@ pub(super) fn build(model: &RobotModel, s: &SimSettings, dynamics: &DynamicsPara
     let link_bodies = insert_links(&mut w, model, &poses, dynamics);
     insert_joints(&mut w, model, &link_bodies);
     let multibody = set_joint_damping(&mut w, model, s, dynamics, &link_bodies);
-    let actuators = actuators(&mut w, model, &link_bodies);
+    let actuators = actuators(&mut w, model, s, &link_bodies);
     if model.hints.start_inside_limits {
         start_inside_limits(&mut w, model, &link_bodies, multibody);
     }
@@ -237,6 +237,7 @@ fn start_inside_limits(
 fn actuators(
     w: &mut PhysicsWorld,
     model: &RobotModel,
+    s: &SimSettings,
     link_bodies: &[RigidBodyHandle],
 ) -> Vec<Actuator> {
     let mut actuators = Vec::new();
@@ -252,7 +253,7 @@ fn actuators(
             child,
             // The child frame is the joint frame at q = 0 and turns about the axis.
             axis_in_child: j.axis,
-            gear: j.effort,
+            gear: j.effort * s.gear_scale,
             stiffness: j.stiffness,
             spring_ref: j.spring_ref_rad,
             link_id,
@@ -283,8 +284,4 @@ fn dof_of(w: &mut PhysicsWorld, body: RigidBodyHandle) -> (&mut Multibody, usize
         .expect("link id comes from the joint set")
         .assembly_id();
     (mb, dof, id.id)
-}
-
-pub(super) fn body_count(model: &RobotModel) -> usize {
-    model.links.len() - usize::from(model.root_is_world())
 }

@@ -18,6 +18,15 @@ use super::world::SimWorld;
 /// Values per body in [`SimWorld::contact_wrenches`]: torque (3), then force (3).
 pub const WRENCH_DIM: usize = 6;
 
+/// Whether body `b` touched anything in the step `wrenches` ([`SimWorld::contact_wrenches`])
+/// was read after: only contact points that pushed (a positive normal impulse) add to a
+/// wrench, so a body touched exactly when its force is not zero.
+pub fn in_contact(wrenches: &[Real], b: usize) -> bool {
+    wrenches[b * WRENCH_DIM + 3..(b + 1) * WRENCH_DIM]
+        .iter()
+        .any(|f| *f != 0.0)
+}
+
 impl SimWorld {
     /// External contact wrench on every body (links without a fixed `world`, model order),
     /// `[τx, τy, τz, fx, fy, fz]` per body in the world frame (N·m, N), from the last physics
@@ -40,25 +49,9 @@ impl SimWorld {
         });
     }
 
-    /// Whether each body (as in [`Self::contact_wrenches`]) pushed on anything in the last
-    /// physics step (a positive normal impulse).
-    pub fn bodies_in_contact(&self, out: &mut Vec<bool>) {
-        let bodies = self.mass_bodies();
-        out.clear();
-        out.resize(bodies.len(), false);
-        self.for_each_contact(|h, _, impulse| {
-            if impulse != Vector::ZERO {
-                if let Some(b) = bodies.iter().position(|x| *x == h) {
-                    out[b] = true;
-                }
-            }
-        });
-    }
-
     /// The rigid bodies that carry mass, in model link order.
     fn mass_bodies(&self) -> &[RigidBodyHandle] {
-        let skip = usize::from(self.model().root_is_world());
-        &self.link_bodies[skip..]
+        &self.link_bodies[self.model().body_links()]
     }
 
     /// Calls `f(body, lever arm from its centre of mass, impulse on it)` for both bodies of
@@ -104,6 +97,7 @@ mod tests {
             max_angvel_rad_s: 200.0,
             joint_damping_scale: 1.0,
             armature_scale: 1.0,
+            gear_scale: 1.0,
             control: crate::sim::Control::Torque,
         };
         let n = model.dynamics_shape().bodies;
@@ -116,7 +110,7 @@ mod tests {
     }
 
     /// At rest the ground carries the robot: the contact forces sum to its weight, point up,
-    /// and only bodies that touch the ground get any.
+    /// and the bodies that carry them are feet (leaves of the tree), not the torso.
     #[test]
     fn contact_forces_at_rest_carry_the_weight() {
         let w = ant_at_rest(60);
@@ -129,12 +123,20 @@ mod tests {
             (fz - weight).abs() < 0.05 * weight,
             "Σfz {fz} vs weight {weight}"
         );
-        let mut touch = Vec::new();
-        w.bodies_in_contact(&mut touch);
-        let n_touch = touch.iter().filter(|t| **t).count();
-        assert!((1..w.n_bodies()).contains(&n_touch), "{touch:?}");
-        for (c, t) in wr.chunks(WRENCH_DIM).zip(&touch) {
-            assert_eq!(c.iter().any(|v| *v != 0.0), *t, "{c:?}");
+        let m = w.model();
+        let touch: Vec<usize> = (0..w.n_bodies()).filter(|&b| in_contact(&wr, b)).collect();
+        assert!((1..w.n_bodies()).contains(&touch.len()), "{touch:?}");
+        for &b in &touch {
+            let link = m.body_links().start + b;
+            assert!(
+                !m.joints.iter().any(|j| j.parent == link),
+                "body {b} ({}) touches but is not a foot",
+                m.links[link].name
+            );
+        }
+        // A body with a torque but no force cannot come from a contact.
+        for (b, c) in wr.chunks(WRENCH_DIM).enumerate() {
+            assert_eq!(c.iter().any(|v| *v != 0.0), in_contact(&wr, b), "{c:?}");
         }
     }
 

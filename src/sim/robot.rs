@@ -6,6 +6,8 @@
 use rapier3d::math::{Matrix, Pose, Real, Rotation, Vector};
 use rapier3d::prelude::{MassProperties, SharedShape};
 
+use super::dynamics::DynamicsShape;
+
 /// A collision shape in its link frame.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ShapeDesc {
@@ -178,7 +180,7 @@ impl LinkDesc {
         MassProperties::with_principal_inertia_frame(
             nominal.local_com,
             nominal.mass() * mass_scale,
-            nominal.principal_inertia() * rapier3d::math::Vector::from(inertia_scale),
+            nominal.principal_inertia() * Vector::from(inertia_scale),
             nominal.principal_inertia_local_frame,
         )
     }
@@ -296,14 +298,27 @@ impl RobotModel {
         self.links[0].name == "world"
     }
 
-    /// What a task's dynamics can scale on this robot: bodies (links without a fixed
-    /// `world`), hinges in joint order, and collision geoms over those bodies.
-    pub fn dynamics_shape(&self) -> crate::sim::dynamics::DynamicsShape {
-        let skip = usize::from(self.root_is_world());
-        crate::sim::dynamics::DynamicsShape {
-            bodies: self.links.len() - skip,
+    /// The links that carry mass, the bodies (all but a fixed `world` root), as link
+    /// indices; body `b` is link `body_links().start + b`.
+    pub fn body_links(&self) -> std::ops::Range<usize> {
+        usize::from(self.root_is_world())..self.links.len()
+    }
+
+    /// Number of bodies (see [`Self::body_links`]).
+    pub fn n_bodies(&self) -> usize {
+        self.body_links().len()
+    }
+
+    /// What a task's dynamics can scale on this robot: bodies, hinges in joint order, and
+    /// collision geoms over those bodies.
+    pub fn dynamics_shape(&self) -> DynamicsShape {
+        DynamicsShape {
+            bodies: self.n_bodies(),
             hinges: self.joints.iter().filter(|j| j.kind.is_hinge()).count(),
-            geoms: self.links[skip..].iter().map(|l| l.collisions.len()).sum(),
+            geoms: self.links[self.body_links()]
+                .iter()
+                .map(|l| l.collisions.len())
+                .sum(),
         }
     }
 
@@ -323,11 +338,10 @@ impl RobotModel {
         let mut poses = vec![Pose::IDENTITY; self.links.len()];
         for (ji, j) in self.joints.iter().enumerate() {
             let angle = q.get(ji).copied().unwrap_or(0.0);
-            let turn = match j.kind {
-                JointKind::Revolute | JointKind::Continuous if angle != 0.0 => {
-                    Pose::from_rotation(Rotation::from_axis_angle(j.axis, angle))
-                }
-                _ => Pose::IDENTITY,
+            let turn = if j.kind.is_hinge() && angle != 0.0 {
+                Pose::from_rotation(Rotation::from_axis_angle(j.axis, angle))
+            } else {
+                Pose::IDENTITY
             };
             poses[j.child] = poses[j.parent] * j.origin * turn;
         }

@@ -24,6 +24,8 @@ pub struct SimSettings {
     pub joint_damping_scale: Real,
     /// Multiplies the URDF joint armature.
     pub armature_scale: Real,
+    /// Multiplies every actuator's torque limit (its gear; rlkit's low-gear ant: 0.2).
+    pub gear_scale: Real,
     /// How actions become joint torques.
     pub control: Control,
 }
@@ -136,6 +138,12 @@ pub(super) fn validate_settings(s: &SimSettings) -> Result<()> {
                 format!("must be in [0, 100], got {v}"),
             ));
         }
+    }
+    if !(s.gear_scale.is_finite() && s.gear_scale > 0.0 && s.gear_scale <= 100.0) {
+        return Err(Error::config(
+            "env.gear_scale",
+            format!("must be in (0, 100], got {}", s.gear_scale),
+        ));
     }
     if !(s.max_linvel_m_s > 0.0 && s.max_angvel_rad_s > 0.0) {
         return Err(Error::config(

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use rapier3d::math::{Pose, Real, Rotation, Vector};
 use rapier3d::prelude::*;
 
-use super::build::{body_count, build, link_dof, Actuator};
+use super::build::{build, link_dof, Actuator};
 use super::dynamics::DynamicsParams;
 use super::joints::hinge_coord;
 use super::robot::RobotModel;
@@ -102,7 +102,13 @@ impl SimWorld {
 
     /// Number of bodies that carry mass (links without the fixed `world`).
     pub fn n_bodies(&self) -> usize {
-        body_count(&self.model)
+        self.model.n_bodies()
+    }
+
+    /// Each actuated joint's torque per unit action (N·m; the file's gear × `gear_scale`),
+    /// in action order.
+    pub fn torque_limits(&self) -> Vec<Real> {
+        self.actuators.iter().map(|a| a.gear).collect()
     }
 
     /// Number of actuated joints (the action dimension).
