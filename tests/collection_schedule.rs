@@ -132,6 +132,20 @@ fn phases_run_in_order_and_a_phase_may_need_more_episodes_than_it_started() {
 }
 
 #[test]
+fn oysters_posterior_steps_run_one_at_a_time_and_feed_the_context() {
+    // 20 prior steps side by side, then 3 posterior episodes one after another, each
+    // conditioned on the context so far, all five in the context buffer.
+    let (out, context) = run(
+        &[(2, vec![(20, Draw::Prior), (3 * HORIZON, Draw::PosteriorContext)])],
+        8,
+        1,
+    );
+    assert_eq!(out.stats.len(), 5);
+    assert_eq!(out.rounds, HORIZON + 3 * HORIZON);
+    assert_eq!(context[2].len(), 50, "posterior episodes feed the context");
+}
+
+#[test]
 fn visits_of_one_task_run_side_by_side_and_the_last_started_keeps_its_context() {
     let (out, context) = run(
         &[

@@ -53,8 +53,18 @@ pub struct TrainConfig {
     pub tasks_per_iteration: usize,
     /// Steps collected with prior z per visited task (also feed the context buffer).
     pub steps_prior: usize,
-    /// Steps collected with posterior z per visited task (RL buffer only).
+    /// Steps collected with posterior z per visited task: z from the posterior of
+    /// `context_size` transitions drawn from the task's context buffer, drawn afresh before
+    /// each episode. RL buffer only, unless `posterior_feeds_context`.
     pub steps_posterior: usize,
+    /// Whether the `steps_posterior` episodes also feed the task's context buffer — oyster's
+    /// `num_steps_posterior` (`rl_algorithm.py`, `collect_data(n, 1, update_post_train)`:
+    /// the first episode with a prior z, each next with z from the posterior of a context
+    /// drawn from the encoder buffer, which they feed). `false` is its
+    /// `num_extra_rl_steps_posterior` (RL buffer only; episodes independent of each other).
+    /// (Left out of the written config when false, so configs from before it hash as before.)
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub posterior_feeds_context: bool,
     /// Gradient steps per iteration.
     pub updates_per_iteration: usize,
     /// Transitions per task in an update.

@@ -391,6 +391,10 @@ pub enum Draw {
     PosteriorSampling,
     /// z from the posterior of a context drawn from the task's context buffer; RL buffer only.
     Posterior,
+    /// oyster's `num_steps_posterior`: the phase's first episode with a prior z, each next
+    /// with z from the posterior of a context drawn from what this visit put in the context
+    /// buffer so far; the data also feed the context buffer.
+    PosteriorContext,
     /// No policy: one uniform random action held per episode; feeds both buffers.
     HeldUniform,
 }
@@ -504,9 +508,8 @@ impl Running {
             return false;
         };
         // Posterior sampling conditions on the visit's earlier episodes: one at a time.
-        self.in_flight == 0
-            || (draw != Draw::PosteriorSampling
-                && self.done_in_phase + self.in_flight * horizon < steps)
+        let sequential = matches!(draw, Draw::PosteriorSampling | Draw::PosteriorContext);
+        self.in_flight == 0 || (!sequential && self.done_in_phase + self.in_flight * horizon < steps)
     }
 }
 
@@ -537,13 +540,15 @@ impl TrainSchedule<'_, '_> {
                 return Ok(Actor::Held(a));
             }
             Draw::Prior => None,
+            // ALGORITHM: oyster's collect_data starts each phase from the prior (clear_z).
+            Draw::PosteriorContext if v.done_in_phase == 0 => None,
             Draw::PosteriorSampling => {
                 // Every transition this visit gathered, as at meta-test.
                 let mut b = Batch::default();
                 context.gather_into(&context.trajectories().concat(), &mut b);
                 agent.posterior(&b.context_rows(), b.len())?
             }
-            Draw::Posterior => {
+            Draw::Posterior | Draw::PosteriorContext => {
                 let n = self.settings.context_size;
                 let ctx = recent_context(context, &self.buffers.rl[k], n, rng)?;
                 agent.posterior(&ctx, n)?

@@ -214,9 +214,13 @@ impl Trainer {
             Exploration::Prior => Draw::Prior,
             Exploration::Posterior => Draw::PosteriorSampling,
         };
+        let posterior_draw = match tr.posterior_feeds_context {
+            true => Draw::PosteriorContext,
+            false => Draw::Posterior,
+        };
         let phases = vec![
             (tr.steps_prior, prior_draw),
-            (tr.steps_posterior, Draw::Posterior),
+            (tr.steps_posterior, posterior_draw),
         ];
         let n_train = self.tasks.train.len();
         let visits = (0..tr.tasks_per_iteration)
