@@ -136,7 +136,10 @@ fn oysters_posterior_steps_run_one_at_a_time_and_feed_the_context() {
     // 20 prior steps side by side, then 3 posterior episodes one after another, each
     // conditioned on the context so far, all five in the context buffer.
     let (out, context) = run(
-        &[(2, vec![(20, Draw::Prior), (3 * HORIZON, Draw::PosteriorContext)])],
+        &[(
+            2,
+            vec![(20, Draw::Prior), (3 * HORIZON, Draw::PosteriorContext)],
+        )],
         8,
         1,
     );

@@ -509,7 +509,8 @@ impl Running {
         };
         // Posterior sampling conditions on the visit's earlier episodes: one at a time.
         let sequential = matches!(draw, Draw::PosteriorSampling | Draw::PosteriorContext);
-        self.in_flight == 0 || (!sequential && self.done_in_phase + self.in_flight * horizon < steps)
+        self.in_flight == 0
+            || (!sequential && self.done_in_phase + self.in_flight * horizon < steps)
     }
 }
 
