@@ -1,5 +1,6 @@
-//! Criterion benchmarks of the simulator: one physics step, one quadruped env step, and a
-//! VecEnv round of 8 envs on 1 and 2 threads. `drat bench env` gives the user-facing figures.
+//! Criterion benchmarks of the simulator: one physics step, one env step of each robot at its
+//! default stepping, and a VecEnv round of 8 envs on 1 and 2 threads. `drat bench env` gives
+//! the user-facing figures.
 
 use std::sync::Arc;
 
@@ -31,7 +32,7 @@ fn physics_step(c: &mut Criterion) {
 }
 
 fn env_step(c: &mut Criterion) {
-    for robot in ["quadruped", "runner", "point"] {
+    for robot in ["quadruped", "runner", "point", "a1", "ant", "half_cheetah"] {
         let mut cfg = Config::default_for(robot).unwrap();
         cfg.env.horizon = 1000;
         let maker = EnvMaker::new(&cfg).unwrap();

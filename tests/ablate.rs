@@ -20,10 +20,20 @@ levels = [
 #[test]
 fn the_default_ablation_parses_into_its_levels() {
     let a = Ablation::parse(Path::new("ablate.toml"), DEFAULT_ABLATION).unwrap();
-    assert_eq!(a.levels.len(), 21);
+    assert_eq!(a.levels.len(), 24);
     assert_eq!((a.steps, a.seconds), (20_000, 5.0));
     assert_eq!(a.levels[2].config.env.substeps, 5);
-    assert_eq!(a.levels[5].config.env.solver_iterations, 4);
+    use drat::config::Stepping;
+    let stepping: Vec<Stepping> = a.levels[3..6]
+        .iter()
+        .map(|l| l.config.env.stepping)
+        .collect();
+    assert_eq!(
+        stepping,
+        [Stepping::Substeps, Stepping::OneStep, Stepping::OneStep]
+    );
+    assert_eq!(a.levels[5].config.env.substeps, 5);
+    assert_eq!(a.levels[8].config.env.solver_iterations, 4);
     assert_eq!(a.levels[0].label, "dt_s=0.025, substeps=2");
 }
 

@@ -130,20 +130,38 @@ fn env(a: BenchEnvArgs) -> Result<()> {
         },
     )?;
     let det = cfg!(feature = "enhanced-determinism");
+    let split = s.split_us();
+    let per_step = |n: u64| n as f64 / s.steps as f64;
+    let (rapier_steps, contacts) = s.profile.map_or((0.0, 0.0), |p| {
+        (
+            per_step(p.rapier_steps),
+            p.contact_points as f64 / p.rapier_steps.max(1) as f64,
+        )
+    });
     if a.json {
-        let j = serde_json::json!({
+        let mut j = serde_json::json!({
             "robot": cfg.env.robot.to_string(), "envs": a.envs, "threads": s.threads, "steps": s.steps,
             "horizon": a.horizon, "seconds": s.seconds, "env_steps_per_s": s.env_steps_per_s,
             "episodes_ended": s.episodes, "terminated": s.terminated, "blowups": s.blowups,
             "dt_s": cfg.env.dt_s, "substeps": cfg.env.substeps,
-            "solver_iterations": cfg.env.solver_iterations, "enhanced_determinism": det,
+            "solver_iterations": cfg.env.solver_iterations, "stepping": cfg.env.stepping.name(),
+            "enhanced_determinism": det,
         });
+        if let Some(split) = &split {
+            j["us_per_env_step"] = split
+                .iter()
+                .map(|(k, v)| (k.to_string(), (*v).into()))
+                .collect::<serde_json::Map<_, _>>()
+                .into();
+            j["rapier_steps_per_env_step"] = rapier_steps.into();
+            j["contact_points_per_rapier_step"] = contacts.into();
+        }
         println!("{j}");
     } else {
         println!(
             "{}: {:.0} env steps/s ({} envs, {} thread(s), {} steps in {:.2} s, \
-             horizon {}, control {} × {} s, {} episodes ended, {} falls, \
-             {} blow-ups{})",
+             horizon {}, control {} × {} s ({} stepping, {} solver iteration(s)), \
+             {} episodes ended, {} falls, {} blow-ups{})",
             cfg.env.robot,
             s.env_steps_per_s,
             a.envs,
@@ -153,11 +171,25 @@ fn env(a: BenchEnvArgs) -> Result<()> {
             a.horizon,
             cfg.env.substeps,
             cfg.env.dt_s,
+            cfg.env.stepping.name(),
+            cfg.env.solver_iterations,
             s.episodes,
             s.terminated,
             s.blowups,
             if det { ", enhanced-determinism" } else { "" }
         );
+        if let Some(split) = split {
+            let total: f64 = split.iter().map(|(_, v)| v).sum();
+            let parts: Vec<String> = split
+                .iter()
+                .map(|(k, v)| format!("{k} {v:.1} ({:.0} %)", 100.0 * v / total))
+                .collect();
+            println!(
+                "  µs per env step: {} — total {total:.1}; {rapier_steps:.1} Rapier steps \
+                 per env step, {contacts:.1} contact points per Rapier step",
+                parts.join(", ")
+            );
+        }
     }
     Ok(())
 }

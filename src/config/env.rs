@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::sim::dynamics::DynamicsRanges;
+pub use crate::sim::settings::Stepping;
 pub use crate::sim::Robot;
 
 /// Robot and simulation settings.
@@ -18,6 +19,17 @@ pub struct EnvConfig {
     pub substeps: usize,
     /// Rapier solver iterations per physics step.
     pub solver_iterations: usize,
+    /// How a control step advances the physics: `substeps` (`substeps` Rapier steps of
+    /// `dt_s`, the control recomputed before each) or `one-step` (one Rapier step of the
+    /// control period with `substeps × solver_iterations` solver substeps: contacts found once
+    /// per control step, position control's PD and joint springs implicit in the solver at
+    /// every substep). See docs/physics.md.
+    #[serde(default, skip_serializing_if = "Stepping::is_default")]
+    pub stepping: Stepping,
+    /// Links (by name) whose colliders touch the ground; empty = every link's (MuJoCo
+    /// Playground's `feetonly` models: only the feet). The others pass through the ground.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ground_contact_links: Vec<String>,
     /// Control steps per episode (time limit → `truncated`).
     pub horizon: usize,
     /// Height of the free root at reset (m).

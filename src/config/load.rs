@@ -203,6 +203,8 @@ impl Config {
                     pose: self.env.pd.default_pose_rad.clone(),
                 },
             },
+            stepping: self.env.stepping,
+            ground_contact_links: self.env.ground_contact_links.clone(),
         }
     }
 }

@@ -18,7 +18,7 @@ pub mod validate;
 
 pub use env::{
     Achieved, ControlMode, EnvConfig, GoalConfig, GoalSet, GoalSetKind, PdConfig, PointConfig,
-    PointDynamics, RewardConfig, RewardKind, Robot, TasksConfig,
+    PointDynamics, RewardConfig, RewardKind, Robot, Stepping, TasksConfig,
 };
 pub use learning::{
     AgentConfig, CriticReward, EvalConfig, Exploration, InitialActions, PosteriorContext, ScoredZ,

@@ -9,6 +9,7 @@ use crate::config::Config;
 use crate::env::vec_env::VecEnv;
 use crate::env::EnvMaker;
 use crate::error::{Error, Result};
+use crate::sim::PhysicsProfile;
 
 /// What to time.
 #[derive(Clone, Debug)]
@@ -42,6 +43,28 @@ pub struct EnvSpeed {
     pub terminated: u64,
     /// Physics blow-ups.
     pub blowups: u64,
+    /// Where the time went, on one thread (see [`VecEnv::physics_profile`]).
+    pub profile: Option<PhysicsProfile>,
+}
+
+impl EnvSpeed {
+    /// The wall time's split in seconds per env step: `(phase, µs per env step)` for
+    /// collision detection, the solver's assembly and substeps, the rest of Rapier's step,
+    /// world rebuilds at reset, and everything else (the env's control, observation, reward
+    /// and this loop's random actions).
+    pub fn split_us(&self) -> Option<Vec<(&'static str, f64)>> {
+        let p = self.profile?;
+        let per = 1e6 / self.steps as f64;
+        let env = (self.seconds - p.step_s - p.rebuild_s).max(0.0);
+        Some(vec![
+            ("collision", p.collision_s * per),
+            ("solver_assembly", p.solver_assembly_s * per),
+            ("solver_substeps", p.solver_substeps_s * per),
+            ("rapier_other", p.rapier_other_s() * per),
+            ("rebuild", p.rebuild_s * per),
+            ("env", env * per),
+        ])
+    }
 }
 
 /// Steps `settings.envs` envs of `cfg` with random actions and times it.
@@ -99,5 +122,6 @@ pub fn env_speed(cfg: &Config, settings: &EnvSpeedSettings) -> Result<EnvSpeed> 
         episodes,
         terminated,
         blowups,
+        profile: venv.physics_profile(),
     })
 }

@@ -153,6 +153,11 @@ pub trait Env: Send {
     fn joint_state(&self, _q: &mut Vec<f32>, _qd: &mut Vec<f32>) -> bool {
         false
     }
+    /// Where the physics' time went since the env was made (Rapier's counters); `None` for an
+    /// env without a Rapier world.
+    fn physics_profile(&self) -> Option<crate::sim::PhysicsProfile> {
+        None
+    }
 }
 
 /// Floats per body pose in [`Env::body_poses`]: position (m) then unit quaternion.

@@ -473,6 +473,10 @@ impl Env for LocomotionEnv {
         self.world.joint_velocities(qd);
         true
     }
+
+    fn physics_profile(&self) -> Option<crate::sim::PhysicsProfile> {
+        Some(self.world.profile())
+    }
 }
 
 /// A link's collision geometry and visuals as replays draw them.

@@ -173,6 +173,10 @@ impl Env for RecordingEnv {
     fn joint_state(&self, q: &mut Vec<f32>, qd: &mut Vec<f32>) -> bool {
         self.inner.joint_state(q, qd)
     }
+
+    fn physics_profile(&self) -> Option<crate::sim::PhysicsProfile> {
+        self.inner.physics_profile()
+    }
 }
 
 /// Poses of body `b` at frame `f` of `ep` (`n_bodies` bodies per frame).

@@ -252,6 +252,19 @@ impl VecEnv {
         }
     }
 
+    /// The envs' physics profiles summed, when every env is stepped on the caller's thread
+    /// (one thread; a split over threads would not add up to wall time) and has one.
+    pub fn physics_profile(&self) -> Option<crate::sim::PhysicsProfile> {
+        let Backend::Inline(slots) = &self.backend else {
+            return None;
+        };
+        slots
+            .iter()
+            .try_fold(crate::sim::PhysicsProfile::default(), |acc, s| {
+                Some(acc.merged(&s.env.physics_profile()?))
+            })
+    }
+
     /// Resets every env (starting a new episode of each).
     pub fn reset(&mut self) -> Result<Vec<Reset>> {
         let base = self.base_seed;

@@ -8,7 +8,25 @@ use rapier3d::prelude::*;
 use super::dynamics::DynamicsParams;
 use super::joints::JointFrame;
 use super::robot::{JointKind, RobotModel};
-use super::settings::SimSettings;
+use super::settings::{Control, SimSettings, Stepping};
+
+/// With one Rapier step per control period (`Stepping::OneStep`), contacts are predicted for
+/// bodies approaching the ground at up to this speed (m/s) over the period.
+const PREDICTION_SPEED_M_S: Real = 1.0;
+
+/// Collision groups: the ground is in the first, robot links in the second; a link left out
+/// of `ground_contact_links` filters the ground out.
+const GROUND: Group = Group::GROUP_1;
+const LINKS: Group = Group::GROUP_2;
+
+/// Whether each link's colliders touch the ground (all, unless `names` lists some).
+fn ground_touching(model: &RobotModel, names: &[String]) -> Vec<bool> {
+    model
+        .links
+        .iter()
+        .map(|l| names.is_empty() || names.contains(&l.name))
+        .collect()
+}
 
 /// One actuated hinge.
 #[derive(Clone, Debug)]
@@ -41,16 +59,28 @@ pub(super) fn build(model: &RobotModel, s: &SimSettings, dynamics: &DynamicsPara
         gravity: Vector::new(0.0, 0.0, -9.81),
         ..Default::default()
     };
-    w.integration_parameters.dt = s.dt_s;
-    w.integration_parameters.num_solver_iterations = s.solver_iterations;
+    let (dt, solver_substeps) = s.rapier_step();
+    w.integration_parameters.dt = dt;
+    w.integration_parameters.num_solver_iterations = solver_substeps;
     w.integration_parameters.max_ccd_substeps = 0;
+    if s.stepping == Stepping::OneStep {
+        // Contacts are found once per control step: look far enough ahead for a foot that
+        // falls at PREDICTION_SPEED_M_S through the whole period.
+        let ahead = PREDICTION_SPEED_M_S * dt;
+        let p = &mut w.integration_parameters;
+        p.normalized_prediction_distance = p.normalized_prediction_distance.max(ahead);
+    }
 
     insert_ground(&mut w, model.hints.floor_skin_m, dynamics.ground_friction);
     let poses = link_poses(model, s);
-    let link_bodies = insert_links(&mut w, model, &poses, dynamics);
+    let touch = ground_touching(model, &s.ground_contact_links);
+    let link_bodies = insert_links(&mut w, model, &poses, dynamics, &touch);
     insert_joints(&mut w, model, &link_bodies);
     let multibody = set_joint_damping(&mut w, model, s, dynamics, &link_bodies);
     let actuators = actuators(&mut w, model, s, &link_bodies);
+    if s.stepping == Stepping::OneStep {
+        implicit_spring_damping(&mut w, s, &actuators, multibody);
+    }
     if model.hints.start_inside_limits {
         start_inside_limits(&mut w, model, &link_bodies, multibody);
     }
@@ -77,6 +107,11 @@ fn insert_ground(w: &mut PhysicsWorld, skin_m: Real, ground_friction: Option<Rea
     let ground = w.bodies.insert(RigidBodyBuilder::fixed());
     w.colliders.insert_with_parent(
         ColliderBuilder::new(SharedShape::halfspace(Vector::Z))
+            .collision_groups(InteractionGroups::new(
+                GROUND,
+                Group::ALL,
+                InteractionTestMode::And,
+            ))
             .contact_skin(skin_m)
             .friction(ground_friction.unwrap_or(1.0))
             .friction_combine_rule(combine_rule(ground_friction)),
@@ -106,6 +141,7 @@ fn insert_links(
     model: &RobotModel,
     poses: &[Pose],
     dynamics: &DynamicsParams,
+    touches_ground: &[bool],
 ) -> Vec<RigidBodyHandle> {
     let (mut body_idx, mut geom_idx) = (0, 0);
     let mut link_bodies = Vec::with_capacity(model.links.len());
@@ -124,11 +160,17 @@ fn insert_links(
                 .additional_mass_properties(mprops)
                 .can_sleep(false);
             let h = w.bodies.insert(rb);
+            let filter = match touches_ground[li] {
+                true => Group::ALL,
+                false => Group::ALL ^ GROUND,
+            };
+            let groups = InteractionGroups::new(LINKS, filter, InteractionTestMode::And);
             for c in &link.collisions {
                 let (shape, shape_pose) = c.shape.to_shape();
                 let co = ColliderBuilder::new(shape)
                     .position(c.origin * shape_pose)
                     .density(0.0)
+                    .collision_groups(groups)
                     .contact_skin(c.skin_m)
                     .friction(
                         dynamics.friction_coef
@@ -201,6 +243,34 @@ fn set_joint_damping(
         }
     }
     multibody
+}
+
+/// One-step stepping's joint damping on the actuated joints. Rapier's joint spring (the PD
+/// law's `kp` plus the joint's own stiffness `k`, see `SimWorld::step`) is backward Euler:
+/// `−k·(q − rest) − k·h·v⁺` at solver substep `h`, i.e. an explicit spring plus `k·h` of
+/// implicit damping that neither the PD law nor MuJoCo's explicit joint stiffness has. The
+/// joint's damping is lowered by `k·h` to cancel it (so the spring acts explicitly at every
+/// substep, damping `d + kd` implicitly), floored at 0 where `k·h` exceeds `d + kd`.
+fn implicit_spring_damping(
+    w: &mut PhysicsWorld,
+    s: &SimSettings,
+    actuators: &[Actuator],
+    multibody: MultibodyIndex,
+) {
+    let (kp, kd) = match s.control {
+        Control::Position { kp, kd, .. } => (kp, kd),
+        Control::Torque => (0.0, 0.0),
+    };
+    let h = s.dt_s / s.solver_iterations as Real;
+    let mb = w
+        .multibody_joints
+        .get_multibody_mut(multibody)
+        .expect("multibody index was just built");
+    for a in actuators {
+        let dof = link_dof(mb, a.link_id);
+        let d = &mut mb.damping_mut()[dof];
+        *d = (*d + kd - (kp + a.stiffness) * h).max(0.0);
+    }
 }
 
 /// Moves every limited hinge whose 0 lies outside its limits to the nearest limit.

@@ -99,6 +99,8 @@ mod tests {
             armature_scale: 1.0,
             gear_scale: 1.0,
             control: crate::sim::Control::Torque,
+            stepping: Default::default(),
+            ground_contact_links: Vec::new(),
         };
         let n = model.dynamics_shape().bodies;
         let mut w = SimWorld::new(model, settings, &DynamicsParams::nominal(n, 1.0)).unwrap();

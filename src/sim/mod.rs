@@ -8,6 +8,7 @@ pub mod dynamics;
 pub mod joints;
 pub mod mesh;
 pub mod mjcf;
+pub mod profile;
 pub mod quirks;
 pub mod robot;
 pub mod settings;
@@ -21,5 +22,6 @@ pub use assets::{
     RUNNER_URDF,
 };
 pub use dynamics::{DynamicsParams, DynamicsRanges};
+pub use profile::PhysicsProfile;
 pub use robot::RobotModel;
 pub use world::{Control, RootState, SimSettings, SimWorld};

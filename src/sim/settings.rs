@@ -2,7 +2,9 @@
 //! checks (errors name the config field, `env.*`).
 
 use rapier3d::math::Real;
+use serde::{Deserialize, Serialize};
 
+use super::robot::RobotModel;
 use crate::error::{Error, Result};
 
 /// Time stepping and safety settings of a world.
@@ -28,6 +30,43 @@ pub struct SimSettings {
     pub gear_scale: Real,
     /// How actions become joint torques.
     pub control: Control,
+    /// How a control step advances the physics.
+    pub stepping: Stepping,
+    /// Links whose colliders touch the ground, by name (empty: every link's). The others
+    /// still collide with nothing else (self-contacts are off), so they pass through it.
+    pub ground_contact_links: Vec<String>,
+}
+
+/// How a control step advances the physics (config `env.stepping`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Stepping {
+    /// `substeps` Rapier steps of `dt_s`, each with `solver_iterations` solver substeps; the
+    /// control (torques, or position control's PD law) recomputed before each; contacts
+    /// found at each.
+    #[default]
+    Substeps,
+    /// One Rapier step of the whole control period with `substeps × solver_iterations` solver
+    /// substeps of `dt_s / solver_iterations` each: contacts are found once per control step
+    /// (with a prediction distance covering the period's travel); torques are held for the
+    /// period along the hinge axes at its start; position control's PD law and the joints'
+    /// springs are Rapier's implicit joint springs and damping, applied at every substep.
+    OneStep,
+}
+
+impl Stepping {
+    /// The config spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stepping::Substeps => "substeps",
+            Stepping::OneStep => "one-step",
+        }
+    }
+
+    /// Whether this is the default (left out of written configs, so older ones hash the same).
+    pub fn is_default(&self) -> bool {
+        *self == Stepping::default()
+    }
 }
 
 /// How actions become joint torques (config `env.control`, `env.pd`).
@@ -58,6 +97,14 @@ impl SimSettings {
     /// Control period in seconds.
     pub fn control_dt_s(&self) -> Real {
         self.dt_s * self.substeps as Real
+    }
+
+    /// The `dt` of one Rapier step and its solver substeps (`num_solver_iterations`).
+    pub fn rapier_step(&self) -> (Real, usize) {
+        match self.stepping {
+            Stepping::Substeps => (self.dt_s, self.solver_iterations),
+            Stepping::OneStep => (self.control_dt_s(), self.substeps * self.solver_iterations),
+        }
     }
 }
 
@@ -98,6 +145,23 @@ pub(super) fn validate_control(c: &Control, n_actuators: usize) -> Result<()> {
             "env.pd.default_pose_rad",
             format!("{v} is not finite"),
         ));
+    }
+    Ok(())
+}
+
+/// Every name in `env.ground_contact_links` is a link of `model`.
+pub(super) fn validate_ground_links(names: &[String], model: &RobotModel) -> Result<()> {
+    for n in names {
+        if !model.links.iter().any(|l| &l.name == n) {
+            let known: Vec<&str> = model.links.iter().map(|l| l.name.as_str()).collect();
+            return Err(Error::config(
+                "env.ground_contact_links",
+                format!(
+                    "{n:?} is not a link of the robot; its links: {}",
+                    known.join(", ")
+                ),
+            ));
+        }
     }
     Ok(())
 }

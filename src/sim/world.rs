@@ -15,9 +15,10 @@ use rapier3d::prelude::*;
 use super::build::{build, link_dof, Actuator};
 use super::dynamics::DynamicsParams;
 use super::joints::hinge_coord;
+use super::profile::PhysicsProfile;
 use super::robot::RobotModel;
-use super::settings::{validate_control, validate_settings};
-pub use super::settings::{Control, SimSettings};
+use super::settings::{validate_control, validate_ground_links, validate_settings};
+pub use super::settings::{Control, SimSettings, Stepping};
 use crate::error::Result;
 
 /// Root (torso) state in the world frame.
@@ -50,6 +51,8 @@ pub struct SimWorld {
     time_s: f64,
     /// Per-physics-step buffers (torques, joint angles and velocities).
     scratch: Scratch,
+    /// Time spent stepping and rebuilding, from Rapier's counters.
+    profile: PhysicsProfile,
 }
 
 /// Buffers reused every physics step.
@@ -69,6 +72,7 @@ impl SimWorld {
     ) -> Result<Self> {
         validate_settings(&settings)?;
         validate_control(&settings.control, model.actuated_joints().len())?;
+        validate_ground_links(&settings.ground_contact_links, &model)?;
         dynamics.validate_shape(&model.dynamics_shape())?;
         let built = build(&model, &settings, dynamics);
         Ok(SimWorld {
@@ -83,6 +87,7 @@ impl SimWorld {
             dynamics: dynamics.clone(),
             time_s: 0.0,
             scratch: Scratch::default(),
+            profile: PhysicsProfile::default(),
         })
     }
 
@@ -91,7 +96,9 @@ impl SimWorld {
     pub fn reset(&mut self, dynamics: &DynamicsParams) -> Result<()> {
         dynamics.validate_shape(&self.model.dynamics_shape())?;
         self.dynamics = dynamics.clone();
+        let t0 = std::time::Instant::now();
         let built = build(&self.model, &self.settings, dynamics);
+        self.profile.rebuild_s += t0.elapsed().as_secs_f64();
         self.world = built.world;
         self.link_bodies = built.link_bodies;
         self.actuators = built.actuators;
@@ -129,6 +136,11 @@ impl SimWorld {
     /// The dynamics currently applied.
     pub fn dynamics(&self) -> &DynamicsParams {
         &self.dynamics
+    }
+
+    /// Where stepping time went since the world was made (Rapier's counters).
+    pub fn profile(&self) -> PhysicsProfile {
+        self.profile
     }
 
     /// Simulated time since the last reset, in seconds.
@@ -254,19 +266,79 @@ impl SimWorld {
         }
     }
 
-    /// Advances one control step (`substeps` physics steps). The torques are re-aimed along
-    /// the current hinge axes before every physics step.
+    /// Advances one control step: `substeps` Rapier steps with the control re-applied before
+    /// each (the torques re-aimed along the current hinge axes), or one Rapier step of the
+    /// whole period with the PD law and springs inside the solver (`Stepping::OneStep`).
     pub fn step(&mut self, actions: &[Real]) {
         // Held aside for the step so the per-physics-step code can borrow the world mutably.
         let control = std::mem::take(&mut self.settings.control);
-        for _ in 0..self.settings.substeps {
-            // Hinge axes turn with the bodies: re-aiming each physics step keeps the torque
-            // on its joint only.
-            self.apply_control(actions, &control);
-            self.world.step();
+        match self.settings.stepping {
+            Stepping::Substeps => {
+                for _ in 0..self.settings.substeps {
+                    // Hinge axes turn with the bodies: re-aiming each physics step keeps the
+                    // torque on its joint only.
+                    self.apply_control(actions, &control);
+                    self.world.step();
+                    self.profile.add_step(&self.world.physics_pipeline.counters);
+                }
+            }
+            Stepping::OneStep => {
+                self.apply_control_implicit(actions, &control);
+                self.world.step();
+                self.profile.add_step(&self.world.physics_pipeline.counters);
+            }
         }
         self.settings.control = control;
         self.time_s += self.settings.control_dt_s() as f64;
+    }
+
+    /// One-step control: torques (`a × gear`) held for the period; position control's
+    /// `kp·(target − q)` and the joints' springs as one implicit Rapier joint spring per
+    /// actuated joint (stiffness `kp + k`, rest at the stiffness-weighted mean of the PD
+    /// target and the spring's rest angle); `kd` is joint damping, set at build. The PD
+    /// torque is not clipped to the effort here (Rapier's springs are linear).
+    fn apply_control_implicit(&mut self, actions: &[Real], control: &Control) {
+        let mut s = std::mem::take(&mut self.scratch);
+        s.tau.clear();
+        let kp = match control {
+            Control::Torque => {
+                s.tau
+                    .extend(self.actuators.iter().zip(actions).map(|(a, &u)| u * a.gear));
+                0.0
+            }
+            Control::Position { kp, .. } => {
+                s.tau.resize(self.actuators.len(), 0.0);
+                *kp
+            }
+        };
+        if kp > 0.0 || self.has_springs {
+            let mb = self
+                .world
+                .multibody_joints
+                .get_multibody_mut(self.multibody)
+                .expect("multibody index is set by rebuild");
+            for (k, a) in self.actuators.iter().enumerate() {
+                let target = match control {
+                    Control::Position { scale, pose, .. } => {
+                        pose.get(k).copied().unwrap_or(0.0) + scale * actions[k]
+                    }
+                    Control::Torque => 0.0,
+                };
+                let stiffness = kp + a.stiffness;
+                let rest = match stiffness > 0.0 {
+                    true => (kp * target + a.stiffness * a.spring_ref) / stiffness,
+                    false => 0.0,
+                };
+                let joint = &mut mb
+                    .link_mut(a.link_id)
+                    .expect("link ids are set by build")
+                    .joint;
+                let coord = hinge_coord(joint.data.locked_axes);
+                joint.set_spring(coord, stiffness, rest);
+            }
+        }
+        self.set_torques(&s.tau);
+        self.scratch = s;
     }
 
     /// State of the observed root link.
@@ -358,7 +430,7 @@ impl SimWorld {
     /// Kinetic plus gravitational potential energy of the robot (J; potential from z = 0,
     /// synchronised to the kinetic energy's half step as Rapier computes it).
     pub fn mechanical_energy_j(&self) -> Real {
-        let (g, dt) = (self.world.gravity, self.settings.dt_s);
+        let (g, dt) = (self.world.gravity, self.settings.rapier_step().0);
         self.link_bodies
             .iter()
             .map(|h| &self.world.bodies[*h])
