@@ -167,10 +167,16 @@ fn resting_height_after_zero_action_matches_mujoco() {
 
 /// Mass ×1.5 and friction ×0.3 change the gait's x-y displacement in the same direction: the
 /// change vectors (variant minus nominal) at less than 60° (cosine > 0.5). Against default
-/// MuJoCo for the Ant's two effects (cosines 0.81 and 0.84 measured) and HalfCheetah's mass
-/// effect; against MuJoCo with drat's contact model (elliptic cone, noslip: rigid Coulomb
-/// friction) for both friction effects. HalfCheetah's friction effect against default MuJoCo
-/// disagrees (docs/robots.md).
+/// MuJoCo for the Ant's two effects and HalfCheetah's mass effect; against MuJoCo with drat's
+/// contact model (elliptic cone, noslip: rigid Coulomb friction) for both friction effects.
+/// HalfCheetah's friction effect against default MuJoCo disagrees (docs/robots.md).
+///
+/// A direction is only asserted where MuJoCo resolves it: its change must be longer than the
+/// spread MuJoCo's own gait shows when the start is perturbed by 1e-4 (the reference's
+/// `robustness`). The Ant's mass effect is not (0.128 m against a 0.177 m spread; and under
+/// the elliptic noslip contact model MuJoCo moves it the other way, +0.392 m), so drat's
+/// direction there is printed, not asserted (measured 2026-12-04: it flips with the summation
+/// order of the mass matrix alone).
 #[test]
 fn mass_and_friction_change_the_displacement_the_same_way_as_in_mujoco() {
     let r = reference();
@@ -185,6 +191,7 @@ fn mass_and_friction_change_the_displacement_the_same_way_as_in_mujoco() {
             Some("elliptic_noslip"),
         ),
     ];
+    let mut asserted = 0;
     for (robot, v, model) in cases {
         let g = Gait::of(&r[robot]).unwrap();
         let reference = model.map_or(&r[robot], |m| &r[robot]["contact_models"][m]);
@@ -199,11 +206,22 @@ fn mass_and_friction_change_the_displacement_the_same_way_as_in_mujoco() {
         );
         let dot = theirs[0] * ours[0] + theirs[1] * ours[1];
         let cos = dot / (theirs[0].hypot(theirs[1]) * ours[0].hypot(ours[1]));
-        assert!(
-            cos > 0.5,
-            "{robot} {v:?} ({model:?}): displacement changes by {ours:?} m in drat, {theirs:?} m in MuJoCo (cos {cos})"
+        let spread = &r[robot]["robustness"]["max_abs_deviation"];
+        let chaos = f(&spread["dx"]).hypot(f(&spread["dy"]));
+        let line = format!(
+            "{robot} {v:?} ({model:?}): displacement changes by {ours:?} m in drat, {theirs:?} m in MuJoCo (cos {cos}; MuJoCo's own spread {chaos} m)"
         );
+        if theirs[0].hypot(theirs[1]) <= chaos {
+            println!("not resolved by MuJoCo, not asserted: {line}");
+            continue;
+        }
+        asserted += 1;
+        assert!(cos > 0.5, "{line}");
     }
+    assert_eq!(
+        asserted, 4,
+        "every case but the Ant's mass effect is asserted"
+    );
 }
 
 /// With friction taken out of both simulators (every geom 1e-3, 5 s of zero action) the rest

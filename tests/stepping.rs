@@ -129,6 +129,11 @@ fn bad_stepping_and_contact_links_are_named_errors() {
         err.contains("stepping") && err.contains("one-step"),
         "{err}"
     );
+    let err =
+        Config::from_toml_str_with_sets("", "test", &["env.prediction_speed_m_s=-1.0".into()])
+            .unwrap_err()
+            .to_string();
+    assert!(err.contains("env.prediction_speed_m_s"), "{err}");
     let mut cfg = Config::default_for("quadruped").unwrap();
     cfg.env.ground_contact_links = vec!["paw".into()];
     let model = Arc::new(load_robot(&Robot::Quadruped).unwrap());
@@ -153,10 +158,9 @@ fn bad_stepping_and_contact_links_are_named_errors() {
 fn default_stepping_stays_out_of_written_configs() {
     // Older run directories hash their config: a default `stepping` is not written.
     let q = Config::default_for("quadruped").unwrap().to_toml_string();
-    assert!(
-        !q.contains("stepping") && !q.contains("ground_contact_links"),
-        "{q}"
-    );
+    for key in ["stepping", "ground_contact_links", "prediction_speed_m_s"] {
+        assert!(!q.contains(key), "{key} in {q}");
+    }
     let a = Config::default_for("a1").unwrap();
     assert_eq!(a.env.stepping, Stepping::OneStep);
     assert!(a.to_toml_string().contains("stepping = \"one-step\""));

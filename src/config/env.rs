@@ -30,6 +30,14 @@ pub struct EnvConfig {
     /// Playground's `feetonly` models: only the feet). The others pass through the ground.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ground_contact_links: Vec<String>,
+    /// With `stepping = "one-step"` contacts are found once per control period: for bodies
+    /// approaching the ground at up to this speed (m/s) through it (default 6: a falling
+    /// Ant's torso; measured in docs/physics.md). Ignored by `substeps`.
+    #[serde(
+        default = "default_prediction_speed",
+        skip_serializing_if = "is_default_prediction_speed"
+    )]
+    pub prediction_speed_m_s: f32,
     /// Control steps per episode (time limit → `truncated`).
     pub horizon: usize,
     /// Height of the free root at reset (m).
@@ -96,6 +104,14 @@ pub struct EnvConfig {
 
 fn one() -> f32 {
     1.0
+}
+
+fn default_prediction_speed() -> f32 {
+    6.0
+}
+
+fn is_default_prediction_speed(v: &f32) -> bool {
+    *v == default_prediction_speed()
 }
 
 /// What `achieved` is (see `EnvConfig::achieved`).

@@ -205,6 +205,7 @@ impl Config {
             },
             stepping: self.env.stepping,
             ground_contact_links: self.env.ground_contact_links.clone(),
+            prediction_speed_m_s: self.env.prediction_speed_m_s,
         }
     }
 }

@@ -10,10 +10,6 @@ use super::joints::JointFrame;
 use super::robot::{JointKind, RobotModel};
 use super::settings::{Control, SimSettings, Stepping};
 
-/// With one Rapier step per control period (`Stepping::OneStep`), contacts are predicted for
-/// bodies approaching the ground at up to this speed (m/s) over the period.
-const PREDICTION_SPEED_M_S: Real = 1.0;
-
 /// Collision groups: the ground is in the first, robot links in the second; a link left out
 /// of `ground_contact_links` filters the ground out.
 const GROUND: Group = Group::GROUP_1;
@@ -64,9 +60,9 @@ pub(super) fn build(model: &RobotModel, s: &SimSettings, dynamics: &DynamicsPara
     w.integration_parameters.num_solver_iterations = solver_substeps;
     w.integration_parameters.max_ccd_substeps = 0;
     if s.stepping == Stepping::OneStep {
-        // Contacts are found once per control step: look far enough ahead for a foot that
-        // falls at PREDICTION_SPEED_M_S through the whole period.
-        let ahead = PREDICTION_SPEED_M_S * dt;
+        // Contacts are found once per control step: look far enough ahead for a body that
+        // approaches the ground at `prediction_speed_m_s` through the whole period.
+        let ahead = s.prediction_speed_m_s * dt;
         let p = &mut w.integration_parameters;
         p.normalized_prediction_distance = p.normalized_prediction_distance.max(ahead);
     }

@@ -101,6 +101,7 @@ mod tests {
             control: crate::sim::Control::Torque,
             stepping: Default::default(),
             ground_contact_links: Vec::new(),
+            prediction_speed_m_s: 6.0,
         };
         let n = model.dynamics_shape().bodies;
         let mut w = SimWorld::new(model, settings, &DynamicsParams::nominal(n, 1.0)).unwrap();

@@ -35,6 +35,9 @@ pub struct SimSettings {
     /// Links whose colliders touch the ground, by name (empty: every link's). The others
     /// still collide with nothing else (self-contacts are off), so they pass through it.
     pub ground_contact_links: Vec<String>,
+    /// One-step stepping finds contacts once per control period, for bodies approaching the
+    /// ground at up to this speed (m/s) through it (Rapier's prediction distance).
+    pub prediction_speed_m_s: Real,
 }
 
 /// How a control step advances the physics (config `env.stepping`).
@@ -178,6 +181,15 @@ pub(super) fn validate_settings(s: &SimSettings) -> Result<()> {
         return Err(Error::config(
             "env.substeps",
             format!("must be in 1..=100, got {}", s.substeps),
+        ));
+    }
+    if !(s.prediction_speed_m_s.is_finite()
+        && s.prediction_speed_m_s >= 0.0
+        && s.prediction_speed_m_s <= 100.0)
+    {
+        return Err(Error::config(
+            "env.prediction_speed_m_s",
+            format!("must be in [0, 100], got {}", s.prediction_speed_m_s),
         ));
     }
     if s.solver_iterations == 0 || s.solver_iterations > 100 {
