@@ -39,6 +39,10 @@ where
     let labels: Vec<String> = rows.iter().map(|r| r.label.clone()).collect();
     let div: Vec<f64> = rows.iter().map(|r| 100.0 * r.gait_divergence_m).collect();
     let sps: Vec<f64> = rows.iter().map(|r| r.steps_per_s).collect();
+    // Long level labels (several keys) get a smaller font, so neighbours do not overlap:
+    // about 0.55 em per character across the plot's ~760 px shared by the levels.
+    let widest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(1) as f64;
+    let label_px = (760.0 / n.max(1) as f64 / (0.55 * widest)).clamp(8.0, 14.0);
     let mut chart = ChartBuilder::on(&root)
         .caption(factor, ("sans-serif", 22))
         .margin(14)
@@ -50,6 +54,7 @@ where
     chart
         .configure_mesh()
         .x_labels(n)
+        .x_label_style(("sans-serif", label_px))
         .x_label_formatter(&|v| match v {
             SegmentValue::CenterOf(i) => labels.get(*i).cloned().unwrap_or_default(),
             _ => String::new(),
