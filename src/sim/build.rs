@@ -75,7 +75,7 @@ pub(super) fn build(model: &RobotModel, s: &SimSettings, dynamics: &DynamicsPara
     let multibody = set_joint_damping(&mut w, model, s, dynamics, &link_bodies);
     let actuators = actuators(&mut w, model, s, &link_bodies);
     if s.stepping == Stepping::OneStep {
-        implicit_spring_damping(&mut w, s, &actuators, multibody);
+        implicit_springs(&mut w, s, &actuators, multibody);
     }
     if model.hints.start_inside_limits {
         start_inside_limits(&mut w, model, &link_bodies, multibody);
@@ -241,13 +241,16 @@ fn set_joint_damping(
     multibody
 }
 
-/// One-step stepping's joint damping on the actuated joints. Rapier's joint spring (the PD
-/// law's `kp` plus the joint's own stiffness `k`, see `SimWorld::step`) is backward Euler:
-/// `−k·(q − rest) − k·h·v⁺` at solver substep `h`, i.e. an explicit spring plus `k·h` of
-/// implicit damping that neither the PD law nor MuJoCo's explicit joint stiffness has. The
-/// joint's damping is lowered by `k·h` to cancel it (so the spring acts explicitly at every
-/// substep, damping `d + kd` implicitly), floored at 0 where `k·h` exceeds `d + kd`.
-fn implicit_spring_damping(
+/// One-step stepping's joint springs and damping on the actuated joints. Each gets one Rapier
+/// joint spring: stiffness `kp + k` (the PD law's and the joint's own), rest at the
+/// stiffness-weighted mean of the PD target (the pose at action 0 here; `SimWorld::step`
+/// re-aims it) and the spring's rest angle; `kd` joins the joint damping. Rapier's spring is
+/// backward Euler: `−k·(q − rest) − k·h·v⁺` at solver substep `h`, i.e. an explicit spring
+/// plus `k·h` of implicit damping that neither the PD law nor MuJoCo's explicit joint
+/// stiffness has. The joint's damping is lowered by `k·h` to cancel it (so the spring acts
+/// explicitly at every substep, damping `d + kd` implicitly), floored at 0 where `k·h`
+/// exceeds `d + kd`.
+fn implicit_springs(
     w: &mut PhysicsWorld,
     s: &SimSettings,
     actuators: &[Actuator],
@@ -262,11 +265,28 @@ fn implicit_spring_damping(
         .multibody_joints
         .get_multibody_mut(multibody)
         .expect("multibody index was just built");
-    for a in actuators {
+    for (k, a) in actuators.iter().enumerate() {
         let dof = link_dof(mb, a.link_id);
         let d = &mut mb.damping_mut()[dof];
         *d = (*d + kd - (kp + a.stiffness) * h).max(0.0);
+        set_implicit_spring(mb, a, kp, s.control.target_rad(k, 0.0));
     }
+}
+
+/// Sets actuator `a`'s Rapier joint spring: the PD law's `kp` towards `target` plus the
+/// joint's own spring, as one spring (stiffness `kp + k`, rest their stiffness-weighted mean).
+pub(super) fn set_implicit_spring(mb: &mut Multibody, a: &Actuator, kp: Real, target: Real) {
+    let stiffness = kp + a.stiffness;
+    if stiffness <= 0.0 {
+        return;
+    }
+    let rest = (kp * target + a.stiffness * a.spring_ref) / stiffness;
+    let joint = &mut mb
+        .link_mut(a.link_id)
+        .expect("link ids are set by build")
+        .joint;
+    let coord = super::joints::hinge_coord(joint.data.locked_axes);
+    joint.set_spring(coord, stiffness, rest);
 }
 
 /// Moves every limited hinge whose 0 lies outside its limits to the nearest limit.

@@ -91,6 +91,27 @@ pub enum Control {
     },
 }
 
+impl Control {
+    /// Position control's joint target for actuator `k` at `action` (rad): the default pose
+    /// plus `scale × action`; 0 under torque control.
+    pub fn target_rad(&self, k: usize, action: Real) -> Real {
+        match self {
+            Control::Torque => 0.0,
+            Control::Position { scale, pose, .. } => {
+                pose.get(k).copied().unwrap_or(0.0) + scale * action
+            }
+        }
+    }
+
+    /// Position control's stiffness `kp` (0 under torque control).
+    pub fn kp(&self) -> Real {
+        match self {
+            Control::Torque => 0.0,
+            Control::Position { kp, .. } => *kp,
+        }
+    }
+}
+
 impl SimSettings {
     /// Checks every field; errors name the config field (`env.*`).
     pub fn validate(&self) -> Result<()> {

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use rapier3d::math::{Pose, Real, Rotation, Vector};
 use rapier3d::prelude::*;
 
-use super::build::{build, link_dof, Actuator};
+use super::build::{build, link_dof, set_implicit_spring, Actuator};
 use super::dynamics::DynamicsParams;
 use super::joints::hinge_coord;
 use super::profile::PhysicsProfile;
@@ -223,15 +223,10 @@ impl SimWorld {
                 s.tau
                     .extend(self.actuators.iter().zip(actions).map(|(a, &u)| u * a.gear));
             }
-            Control::Position {
-                kp,
-                kd,
-                scale,
-                pose,
-            } => {
+            Control::Position { kp, kd, .. } => {
                 s.tau
                     .extend(self.actuators.iter().enumerate().map(|(k, a)| {
-                        let target = pose.get(k).copied().unwrap_or(0.0) + scale * actions[k];
+                        let target = control.target_rad(k, actions[k]);
                         (kp * (target - s.q[k]) - kd * s.qd[k]).clamp(-a.gear, a.gear)
                     }));
             }
@@ -293,48 +288,29 @@ impl SimWorld {
     }
 
     /// One-step control: torques (`a × gear`) held for the period; position control's
-    /// `kp·(target − q)` and the joints' springs as one implicit Rapier joint spring per
-    /// actuated joint (stiffness `kp + k`, rest at the stiffness-weighted mean of the PD
-    /// target and the spring's rest angle); `kd` is joint damping, set at build. The PD
-    /// torque is not clipped to the effort here (Rapier's springs are linear).
+    /// `kp·(target − q)` and the joint's own spring as one implicit Rapier joint spring per
+    /// actuated joint (see `build::implicit_springs`, which sets it up), re-aimed here at the
+    /// action's target. The PD torque is not clipped to the effort (Rapier's springs are
+    /// linear).
     fn apply_control_implicit(&mut self, actions: &[Real], control: &Control) {
         let mut s = std::mem::take(&mut self.scratch);
         s.tau.clear();
-        let kp = match control {
+        match control {
             Control::Torque => {
                 s.tau
                     .extend(self.actuators.iter().zip(actions).map(|(a, &u)| u * a.gear));
-                0.0
             }
-            Control::Position { kp, .. } => {
+            Control::Position { .. } => {
                 s.tau.resize(self.actuators.len(), 0.0);
-                *kp
-            }
-        };
-        if kp > 0.0 || self.has_springs {
-            let mb = self
-                .world
-                .multibody_joints
-                .get_multibody_mut(self.multibody)
-                .expect("multibody index is set by rebuild");
-            for (k, a) in self.actuators.iter().enumerate() {
-                let target = match control {
-                    Control::Position { scale, pose, .. } => {
-                        pose.get(k).copied().unwrap_or(0.0) + scale * actions[k]
-                    }
-                    Control::Torque => 0.0,
-                };
-                let stiffness = kp + a.stiffness;
-                let rest = match stiffness > 0.0 {
-                    true => (kp * target + a.stiffness * a.spring_ref) / stiffness,
-                    false => 0.0,
-                };
-                let joint = &mut mb
-                    .link_mut(a.link_id)
-                    .expect("link ids are set by build")
-                    .joint;
-                let coord = hinge_coord(joint.data.locked_axes);
-                joint.set_spring(coord, stiffness, rest);
+                let mb = self
+                    .world
+                    .multibody_joints
+                    .get_multibody_mut(self.multibody)
+                    .expect("multibody index is set by rebuild");
+                for (k, a) in self.actuators.iter().enumerate() {
+                    let target = control.target_rad(k, actions[k]);
+                    set_implicit_spring(mb, a, control.kp(), target);
+                }
             }
         }
         self.set_torques(&s.tau);
