@@ -21,6 +21,17 @@ fn run(
     envs: usize,
     threads: usize,
 ) -> (Collected, Vec<TaskBuffer>) {
+    run_with(visits, envs, threads, false).1
+}
+
+/// As [`run`], with `train.context_buffer = "accumulate"` when `accumulate`; also returns
+/// task 0's context buffer before `visits` ran.
+fn run_with(
+    visits: &[(usize, Vec<(usize, Draw)>)],
+    envs: usize,
+    threads: usize,
+    accumulate: bool,
+) -> (TaskBuffer, (Collected, Vec<TaskBuffer>)) {
     let cfg = Config::from_toml_str_with_sets(
         "[env]\nrobot = \"point\"\n",
         "test",
@@ -58,6 +69,7 @@ fn run(
         context_size: 5,
         keep_episodes: false,
         horizon: HORIZON,
+        accumulate_context: accumulate,
     };
     let mut episodes = 0;
     let buffers = Buffers {
@@ -74,6 +86,7 @@ fn run(
         &mut rng,
     )
     .unwrap();
+    let before = context[0].clone();
     let visits = visits
         .iter()
         .map(|(task, phases)| Visit {
@@ -95,7 +108,7 @@ fn run(
         &mut rng,
     )
     .unwrap();
-    (out, context)
+    (before, (out, context))
 }
 
 #[test]
@@ -196,4 +209,33 @@ fn the_schedule_does_not_depend_on_threads() {
     assert_eq!(a.stats, b.stats);
     assert_eq!((a.rounds, a.env_steps), (b.rounds, b.env_steps));
     assert_eq!(ca, cb);
+}
+
+#[test]
+fn an_accumulating_context_buffer_keeps_earlier_visits_episodes_in_order() {
+    let visits = [
+        (0, vec![(2 * HORIZON, Draw::Prior)]),
+        (0, vec![(HORIZON, Draw::Prior)]),
+    ];
+    let (before, (_, context)) = run_with(&visits, 6, 1, true);
+    assert_eq!(before.n_episodes(), 3);
+    // The three old episodes, then both visits' (first started first).
+    assert_eq!(context[0].n_episodes(), 6);
+    assert_eq!(context[0].len(), 6 * HORIZON);
+    let rows = |b: &TaskBuffer, e: usize| {
+        let mut out = drat::data::buffer::Batch::default();
+        b.gather_into(&b.episode_slots(e), &mut out);
+        out
+    };
+    for e in 0..3 {
+        assert_eq!(
+            rows(&context[0], e),
+            rows(&before, e),
+            "old episode {e} kept"
+        );
+    }
+    // Replacing keeps only the last started visit's episode.
+    let (_, (_, replaced)) = run_with(&visits, 6, 1, false);
+    assert_eq!(replaced[0].n_episodes(), 1);
+    assert_eq!(rows(&replaced[0], 0), rows(&context[0], 5));
 }

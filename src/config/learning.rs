@@ -65,6 +65,14 @@ pub struct TrainConfig {
     /// (Left out of the written config when false, so configs from before it hash as before.)
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub posterior_feeds_context: bool,
+    /// What a visit's gathered context does to the task's context buffer: `replace` it
+    /// (PEARL, oyster's per-visit `enc_replay_buffer.task_buffers[idx].clear()`) or
+    /// `accumulate` (appended; the buffer keeps every context-feeding episode of the task up
+    /// to `buffer_capacity`, the initial collection's included). With sparse rewards a
+    /// replaced buffer holds a reward only when this visit found the goal; an accumulated one
+    /// keeps every find. (Left out of the written config when `replace`.)
+    #[serde(default, skip_serializing_if = "ContextBuffer::is_replace")]
+    pub context_buffer: ContextBuffer,
     /// Gradient steps per iteration.
     pub updates_per_iteration: usize,
     /// Transitions per task in an update.
@@ -185,6 +193,23 @@ pub enum Exploration {
 impl Exploration {
     fn prior() -> Self {
         Self::Prior
+    }
+}
+
+/// What a visit's context does to the task's context buffer (`TrainConfig::context_buffer`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ContextBuffer {
+    /// Replaces it (PEARL).
+    #[default]
+    Replace,
+    /// Is appended to it.
+    Accumulate,
+}
+
+impl ContextBuffer {
+    fn is_replace(&self) -> bool {
+        *self == ContextBuffer::Replace
     }
 }
 

@@ -21,8 +21,8 @@ pub use env::{
     PointDynamics, RewardConfig, RewardKind, Robot, Stepping, TasksConfig,
 };
 pub use learning::{
-    AgentConfig, CriticReward, EvalConfig, Exploration, InitialActions, PosteriorContext, ScoredZ,
-    TrainConfig,
+    AgentConfig, ContextBuffer, CriticReward, EvalConfig, Exploration, InitialActions,
+    PosteriorContext, ScoredZ, TrainConfig,
 };
 pub use load::{
     parse_set, Config, A1_TOML, ANT_TOML, HALF_CHEETAH_TOML, POINT_TOML, QUADRUPED_TOML,

@@ -298,6 +298,17 @@ impl TaskBuffer {
             .collect()
     }
 
+    /// Appends every complete episode of `other` (same sizes), oldest first.
+    pub fn append_episodes(&mut self, other: &TaskBuffer) {
+        for slots in other.trajectories() {
+            let mut rows = Batch::default();
+            other.gather_into(&slots, &mut rows);
+            for i in 0..rows.len() {
+                self.push(&rows.row(i), i + 1 == rows.len());
+            }
+        }
+    }
+
     /// Complete episodes stored.
     pub fn n_episodes(&self) -> usize {
         self.episodes.len()

@@ -436,6 +436,9 @@ pub struct CollectSettings<'a> {
     /// The env's episode length: a phase whose episodes are independent runs as many side
     /// by side as its steps need (`ceil(steps / horizon)`, more after early ends).
     pub horizon: usize,
+    /// Append each visit's gathered context to the task's context buffer instead of
+    /// replacing it (`train.context_buffer = "accumulate"`).
+    pub accumulate_context: bool,
 }
 
 /// What a collection produced.
@@ -481,8 +484,10 @@ pub fn collect(
     };
     s.out.rounds = run_episodes(venv, agent, rng, &mut s)?;
     for v in s.visits {
-        if let Some(c) = v.context {
-            s.buffers.context[v.task] = c;
+        match (v.context, settings.accumulate_context) {
+            (Some(c), true) => s.buffers.context[v.task].append_episodes(&c),
+            (Some(c), false) => s.buffers.context[v.task] = c,
+            (None, _) => {}
         }
     }
     Ok(s.out)

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::meta_test::{meta_test, TaskEval, MAX_EVAL_ENVS};
 use super::rollout::{collect, Buffers, CollectSettings, Draw, EpisodeSummary, Visit};
 use crate::agent::{Agent, UpdateStats};
-use crate::config::{Config, Exploration, InitialActions};
+use crate::config::{Config, ContextBuffer, Exploration, InitialActions};
 use crate::data::buffer::TaskBuffer;
 use crate::data::meta_batch::MetaBatch;
 use crate::data::moved::MovedBuffer;
@@ -262,6 +262,7 @@ impl Trainer {
             context_size: self.cfg.train.context_size,
             keep_episodes: keep,
             horizon: self.cfg.env.horizon,
+            accumulate_context: self.cfg.train.context_buffer == ContextBuffer::Accumulate,
         };
         let s = &mut self.state;
         let buffers = Buffers {
