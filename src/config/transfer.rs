@@ -14,6 +14,13 @@ pub struct TransferConfig {
     pub strategy: TransferStrategy,
     /// HTR: probability that a task slot of a meta-batch becomes a hindsight pseudo-task.
     pub relabel_prob: f32,
+    /// HTR: which achieved positions may become a pseudo-goal: `any-step` (a uniformly drawn
+    /// step of the episode) or `task-distance` (only steps whose distance from the origin lies
+    /// in the task family's goal distances widened by the goal radius, so pseudo-tasks look
+    /// like the family's; an episode with no such step is not relabeled). (Left out of the
+    /// written config when `any-step`.)
+    #[serde(skip_serializing_if = "HtrGoals::is_any_step")]
+    pub htr_goals: HtrGoals,
     /// HFR/DR/DRaE: share of each iteration's collected trajectories relabeled to another task.
     pub fraction: f32,
     /// HFR/DR/DRaE: share of a task's RL batch drawn from the samples transferred to it.
@@ -50,6 +57,23 @@ pub struct TransferConfig {
     pub relabeled_context: bool,
 }
 
+/// Which achieved positions HTR may relabel to (`transfer.htr_goals`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HtrGoals {
+    /// Any step's.
+    #[default]
+    AnyStep,
+    /// Those at a goal distance of the task family (± the goal radius).
+    TaskDistance,
+}
+
+impl HtrGoals {
+    fn is_any_step(&self) -> bool {
+        *self == HtrGoals::AnyStep
+    }
+}
+
 /// Which states a trajectory's utility for a task averages over (`transfer.utility`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -67,6 +91,7 @@ impl Default for TransferConfig {
         TransferConfig {
             strategy: TransferStrategy::None,
             relabel_prob: 0.5,
+            htr_goals: HtrGoals::AnyStep,
             fraction: 0.5,
             batch_share: 0.25,
             capacity: 20_000,

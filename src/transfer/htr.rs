@@ -9,34 +9,61 @@ use rand_pcg::Pcg64;
 use super::pearl::{own_context, own_rows};
 use super::relabel::{relabeled, select};
 use super::strategy::{Strategy, TrainView};
-use crate::config::RewardConfig;
+use crate::config::{HtrGoals, RewardConfig};
 use crate::data::buffer::Batch;
 use crate::data::meta_batch::MetaBatch;
 use crate::data::moved::MovedBuffer;
 use crate::error::Result;
 
-/// A hindsight goal: the achieved position at a uniformly drawn step of `episode`.
-pub fn hindsight_goal(episode: &Batch, rng: &mut impl Rng) -> [f32; 2] {
-    let t = rng.random_range(0..episode.len());
-    [episode.achieved[2 * t], episode.achieved[2 * t + 1]]
+/// A hindsight goal: the achieved position at a uniformly drawn step of `episode` — of its
+/// steps whose distance from the origin lies in `band` when one is given (`None` when no step
+/// does).
+pub fn hindsight_goal(
+    episode: &Batch,
+    band: Option<[f32; 2]>,
+    rng: &mut impl Rng,
+) -> Option<[f32; 2]> {
+    let at = |t: usize| [episode.achieved[2 * t], episode.achieved[2 * t + 1]];
+    let steps: Vec<usize> = match band {
+        None => (0..episode.len()).collect(),
+        Some([lo, hi]) => (0..episode.len())
+            .filter(|&t| {
+                let d = at(t)[0].hypot(at(t)[1]);
+                (lo..=hi).contains(&d)
+            })
+            .collect(),
+    };
+    (!steps.is_empty()).then(|| at(steps[rng.random_range(0..steps.len())]))
+}
+
+/// The distances `transfer.htr_goals = "task-distance"` allows: the family's goal distances
+/// widened by the goal radius; `None` (any step) otherwise.
+pub fn goal_band(cfg: &crate::config::Config) -> Option<[f32; 2]> {
+    let [lo, hi] = cfg.tasks.goal.distance_m;
+    let r = cfg.reward.goal_radius_m;
+    match cfg.transfer.htr_goals {
+        HtrGoals::AnyStep => None,
+        HtrGoals::TaskDistance => Some([(lo - r).max(0.0), hi + r]),
+    }
 }
 
 /// A pseudo-task from one episode: `per_task` RL rows and `context_len` context rows drawn
-/// with replacement from the episode relabeled to a hindsight goal. Returns (RL rows, context
-/// rows, goal).
+/// with replacement from the episode relabeled to a hindsight goal (of `band`, see
+/// [`hindsight_goal`]). Returns (RL rows, context rows, goal), `None` when no step qualifies.
 pub fn pseudo_task(
     cfg: &RewardConfig,
     episode: &Batch,
-    per_task: usize,
-    context_len: usize,
+    band: Option<[f32; 2]>,
+    sizes: (usize, usize),
     rng: &mut impl Rng,
-) -> (Batch, Batch, [f32; 2]) {
-    let goal = hindsight_goal(episode, rng);
+) -> Option<(Batch, Batch, [f32; 2])> {
+    let (per_task, context_len) = sizes;
+    let goal = hindsight_goal(episode, band, rng)?;
     let ep = relabeled(cfg, episode, goal);
     let n = ep.len();
     let rl: Vec<usize> = (0..per_task).map(|_| rng.random_range(0..n)).collect();
     let ctx: Vec<usize> = (0..context_len).map(|_| rng.random_range(0..n)).collect();
-    (select(&ep, &rl), select(&ep, &ctx), goal)
+    Some((select(&ep, &rl), select(&ep, &ctx), goal))
 }
 
 /// HTR: with probability `transfer.relabel_prob` a task slot becomes a hindsight pseudo-task
@@ -67,10 +94,57 @@ impl Strategy for Htr {
         let mut ep = Batch::default();
         buf.gather_into(&buf.episode_slots(e), &mut ep);
         let tr = &view.cfg.train;
-        let (rows, ctx, _) =
-            pseudo_task(&view.cfg.reward, &ep, tr.batch_size, tr.context_size, rng);
+        let sizes = (tr.batch_size, tr.context_size);
+        let band = goal_band(view.cfg);
+        let Some((rows, ctx, _)) = pseudo_task(&view.cfg.reward, &ep, band, sizes, rng) else {
+            own_rows(view, k, tr.batch_size, out, rng)?;
+            return own_context(view, k, out, rng);
+        };
         out.push_own(&rows);
         out.context.extend(ctx.context_rows());
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    /// An episode whose steps reach (0.1·t, 0) for t = 1..=10.
+    fn line() -> Batch {
+        let mut b = Batch::default();
+        for t in 1..=10 {
+            let x = 0.1 * t as f32;
+            b.push(&crate::data::buffer::Transition {
+                obs: &[x - 0.1, 0.0],
+                action: &[1.0, 0.0],
+                reward: 0.0,
+                next_obs: &[x, 0.0],
+                terminal: false,
+                achieved: [x, 0.0],
+                other_reward: 0.0,
+            });
+        }
+        b
+    }
+
+    #[test]
+    fn task_distance_goals_come_only_from_steps_in_the_band() {
+        let ep = line();
+        let mut rng = Pcg64::seed_from_u64(0);
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..200 {
+            let g = hindsight_goal(&ep, Some([0.75, 1.05]), &mut rng).unwrap();
+            assert!((0.75..=1.05).contains(&g[0]) && g[1] == 0.0, "{g:?}");
+            seen.insert((g[0] * 10.0).round() as i32);
+        }
+        assert_eq!(seen.into_iter().collect::<Vec<_>>(), vec![8, 9, 10]);
+        assert_eq!(hindsight_goal(&ep, Some([1.5, 2.0]), &mut rng), None);
+        // Any step: the near ones too.
+        let near = (0..200)
+            .filter(|_| hindsight_goal(&ep, None, &mut rng).unwrap()[0] < 0.5)
+            .count();
+        assert!(near > 50, "{near} of 200 below 0.5 m");
     }
 }
