@@ -301,10 +301,8 @@ impl TaskBuffer {
     /// Appends every complete episode of `other` (same sizes), oldest first.
     pub fn append_episodes(&mut self, other: &TaskBuffer) {
         for slots in other.trajectories() {
-            let mut rows = Batch::default();
-            other.gather_into(&slots, &mut rows);
-            for i in 0..rows.len() {
-                self.push(&rows.row(i), i + 1 == rows.len());
+            for (i, &slot) in slots.iter().enumerate() {
+                self.push(&other.data.row(slot), i + 1 == slots.len());
             }
         }
     }

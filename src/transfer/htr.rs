@@ -24,15 +24,12 @@ pub fn hindsight_goal(
     rng: &mut impl Rng,
 ) -> Option<[f32; 2]> {
     let at = |t: usize| [episode.achieved[2 * t], episode.achieved[2 * t + 1]];
-    let steps: Vec<usize> = match band {
-        None => (0..episode.len()).collect(),
-        Some([lo, hi]) => (0..episode.len())
-            .filter(|&t| {
-                let d = at(t)[0].hypot(at(t)[1]);
-                (lo..=hi).contains(&d)
-            })
-            .collect(),
+    let Some([lo, hi]) = band else {
+        return Some(at(rng.random_range(0..episode.len())));
     };
+    let steps: Vec<usize> = (0..episode.len())
+        .filter(|&t| (lo..=hi).contains(&at(t)[0].hypot(at(t)[1])))
+        .collect();
     (!steps.is_empty()).then(|| at(steps[rng.random_range(0..steps.len())]))
 }
 
@@ -85,18 +82,19 @@ impl Strategy for Htr {
         rng: &mut Pcg64,
     ) -> Result<()> {
         let buf = &view.rl[k];
-        if buf.n_episodes() == 0 || rng.random::<f32>() >= view.cfg.transfer.relabel_prob {
-            own_rows(view, k, view.cfg.train.batch_size, out, rng)?;
-            return own_context(view, k, out, rng);
-        }
-        // ALGORITHM: HTR pseudo-task from a hindsight goal of one of k's episodes.
-        let e = rng.random_range(0..buf.n_episodes());
-        let mut ep = Batch::default();
-        buf.gather_into(&buf.episode_slots(e), &mut ep);
         let tr = &view.cfg.train;
-        let sizes = (tr.batch_size, tr.context_size);
-        let band = goal_band(view.cfg);
-        let Some((rows, ctx, _)) = pseudo_task(&view.cfg.reward, &ep, band, sizes, rng) else {
+        let pseudo = if buf.n_episodes() > 0 && rng.random::<f32>() < view.cfg.transfer.relabel_prob
+        {
+            // ALGORITHM: HTR pseudo-task from a hindsight goal of one of k's episodes.
+            let e = rng.random_range(0..buf.n_episodes());
+            let mut ep = Batch::default();
+            buf.gather_into(&buf.episode_slots(e), &mut ep);
+            let sizes = (tr.batch_size, tr.context_size);
+            pseudo_task(&view.cfg.reward, &ep, goal_band(view.cfg), sizes, rng)
+        } else {
+            None
+        };
+        let Some((rows, ctx, _)) = pseudo else {
             own_rows(view, k, tr.batch_size, out, rng)?;
             return own_context(view, k, out, rng);
         };
