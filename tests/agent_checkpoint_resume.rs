@@ -124,6 +124,22 @@ fn resume_with_transfer_reproduces_the_uninterrupted_run() {
     stop_and_resume_matches(cfg);
 }
 
+/// The same with DRaT's learned dynamics ratio: its classifiers, input statistics,
+/// self-normalizers and Adam moments are checkpointed (the moved rows' targets, and so the
+/// critic's losses, depend on every one of them).
+#[test]
+fn resume_with_the_learned_ratio_reproduces_the_uninterrupted_run() {
+    let mut cfg = tiny_point();
+    cfg.transfer.strategy = drat::transfer::TransferStrategy::Drae;
+    cfg.transfer.ratio = drat::config::RatioSource::Learned;
+    cfg.transfer.fraction = 1.0;
+    cfg.transfer.learned_ratio.hidden = vec![16];
+    cfg.transfer.learned_ratio.updates_per_iteration = 3;
+    cfg.transfer.learned_ratio.batch_per_task = 8;
+    cfg.validate().unwrap();
+    stop_and_resume_matches(cfg);
+}
+
 /// The same on Gymnasium's Ant (an MJCF robot with Gymnasium's reset noise), 20-step episodes.
 #[test]
 fn resume_on_the_ant_reproduces_the_uninterrupted_run() {

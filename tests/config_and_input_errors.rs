@@ -50,6 +50,22 @@ fn config_errors_name_file_and_field() {
         e.contains("initial_actions") && e.contains("held-uniform"),
         "{e}"
     );
+    // DRaT's ratio source: only with strategy drae; `exact` only where densities exist.
+    let e = err("[transfer]\nstrategy = \"hfr\"\nratio = \"learned\"\n");
+    assert!(e.contains("transfer.ratio") && e.contains("drae"), "{e}");
+    let e = err("[transfer]\nstrategy = \"drae\"\nratio = \"exact\"\n");
+    assert!(
+        e.contains("transfer.ratio") && e.contains("noise_std"),
+        "{e}"
+    );
+    let e = err("[transfer]\nratio = \"oracle\"\n");
+    assert!(e.contains("ratio") && e.contains("critic-interval"), "{e}");
+    let e = err("[transfer.learned_ratio]\nhidden = []\n");
+    assert!(e.contains("transfer.learned_ratio.hidden"), "{e}");
+    let e = err("[transfer.learned_ratio]\ninput_noise_std = -1.0\n");
+    assert!(e.contains("transfer.learned_ratio.input_noise_std"), "{e}");
+    let e = err("[transfer.learned_ratio]\nbatch_per_task = 0\n");
+    assert!(e.contains("transfer.learned_ratio.batch_per_task"), "{e}");
     let e = Config::load(std::path::Path::new("/no/such/file.toml"), &[])
         .unwrap_err()
         .to_string();

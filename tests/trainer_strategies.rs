@@ -109,6 +109,55 @@ fn every_strategy_runs_two_iterations_on_the_point_robot() {
     }
 }
 
+/// DRaT's ratio sources: `exact` is the oracle DR number for number; `learned` trains its
+/// classifiers each iteration and values moved rows with them, on the point robot and on a
+/// simulated one (no densities needed).
+#[test]
+fn drat_ratio_sources_exact_equals_the_oracle_and_learned_runs() {
+    let two = |robot: &str, strategy: &str, extra: &[&str]| {
+        let mut t = Trainer::new(&tiny(robot, strategy, extra)).unwrap();
+        t.iteration().unwrap();
+        let x = t.iteration().unwrap().transfer.unwrap();
+        let targets = t.meta_batch().unwrap().target;
+        (t, x, targets)
+    };
+    let noisy = "env.point.noise_std=0.05";
+    let (exact, xe, ye) = two("point", "drae", &[noisy, "transfer.ratio=\"exact\""]);
+    let (oracle, xo, yo) = two("point", "dr", &[noisy]);
+    assert_eq!(exact.strategy_name(), "drae-exact");
+    assert_eq!(oracle.strategy_name(), "dr");
+    assert_eq!(
+        (xe.rho_d_mean, xe.chosen, xe.samples),
+        (xo.rho_d_mean, xo.chosen, xo.samples)
+    );
+    assert_eq!(ye, yo, "the same targets");
+    assert!(exact.ratio.is_none(), "no classifiers without `learned`");
+    for (robot, extra) in [
+        ("point", vec![noisy]),
+        (
+            "quadruped",
+            vec!["env.horizon=20", "tasks.goal.distance_m=[0.1, 0.3]"],
+        ),
+    ] {
+        let mut e = extra.clone();
+        e.push("transfer.ratio=\"learned\"");
+        let (t, x, y) = two(robot, "drae", &e);
+        assert_eq!(t.strategy_name(), "drae-learned");
+        let m = t.ratio.as_ref().expect("the trainer owns the classifiers");
+        assert!(m.is_fitted().unwrap(), "{robot}: input statistics fitted");
+        assert!(
+            x.moved > 0 && x.rho_d_mean.is_finite() && x.rho_d_mean != 1.0,
+            "{robot}: {x:?}"
+        );
+        assert!(y.iter().flatten().all(|v| v.is_finite()), "{robot}");
+        assert_eq!(
+            m.opt.t,
+            2 * 20,
+            "{robot}: 20 classifier steps per iteration"
+        );
+    }
+}
+
 #[test]
 fn every_strategy_but_the_oracle_runs_two_iterations_on_the_quadruped() {
     for (name, kind) in ALL.into_iter().filter(|(n, _)| *n != "dr") {
@@ -231,6 +280,7 @@ fn rho_pi_is_one_on_a_trajectory_relabeled_to_its_own_task_with_its_stored_z() {
             cfg: &t.cfg,
             tasks: &t.tasks.train,
             z_own: &z_own,
+            ratio: None,
         };
         let x = s
             .step_inputs(&[(traj, traj.task)], &mut Tally::default(), &mut rng)

@@ -1,5 +1,6 @@
 //! `drat diagnose transfer`: transfer's value estimates for moved rows against Monte-Carlo
 //! returns in the target task, by dynamics-shift size (tables, CSVs and plots).
+//! `drat diagnose ratio`: the learned dynamics ratio against the exact one, by shift size.
 
 use std::path::PathBuf;
 
@@ -8,6 +9,7 @@ use clap::{Args, Subcommand};
 use rand::SeedableRng;
 
 use crate::diagnostics::diagnose::{self, write_report};
+use crate::diagnostics::ratio_calibration;
 use crate::train::run::Run;
 
 /// The `drat diagnose` subcommands.
@@ -17,6 +19,34 @@ pub enum Command {
     /// critic alone) against Monte-Carlo returns of the current policy in the target task,
     /// by dynamics-shift size: bias and RMSE tables, a CSV per sample and a plot.
     Transfer(DiagnoseArgs),
+    /// The learned dynamics ratio (DARC-style classifiers) against the noisy point robot's exact
+    /// ratio on fresh transitions: correlation and RMSE of log ρd by |Δ mass| and |Δ friction|
+    /// bucket. Uses the run's classifiers (`transfer.ratio = "learned"`) or trains a fresh pair
+    /// on its replay.
+    Ratio(RatioArgs),
+}
+
+/// Arguments of `drat diagnose ratio`.
+#[derive(Args)]
+pub struct RatioArgs {
+    /// The run directory (a noisy point-robot run).
+    pub run_dir: PathBuf,
+    /// Transitions to sample (each of a random train task, for another random one).
+    #[arg(long, default_value_t = 4000)]
+    pub rows: usize,
+    /// Gradient steps of a fresh pair of classifiers, when the run has none of its own
+    /// (settings from `[transfer.learned_ratio]`).
+    #[arg(long, default_value_t = 3000)]
+    pub updates: usize,
+    /// Seed of the sampling (and of a fresh pair's training).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Where the CSVs and the table go (default: RUN_DIR/diagnose-ratio).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// CPU threads for tensor math.
+    #[arg(long, default_value_t = 1)]
+    pub threads: usize,
 }
 
 /// Arguments of `drat diagnose transfer`.
@@ -43,7 +73,10 @@ pub struct DiagnoseArgs {
 
 /// Runs `drat diagnose …`.
 pub fn run(c: Command) -> Result<()> {
-    let Command::Transfer(a) = c;
+    let a = match c {
+        Command::Transfer(a) => a,
+        Command::Ratio(a) => return ratio(a),
+    };
     crate::train::set_threads(a.threads)?;
     if a.rows == 0 || a.rollouts == 0 {
         return Err(Error::argument("--rows, --rollouts", "must be ≥ 1"));
@@ -72,6 +105,55 @@ pub fn run(c: Command) -> Result<()> {
     );
     println!(
         "\nwrote {0}/samples.csv, {0}/summary.csv, {0}/by_mass.png, {0}/by_friction.png",
+        out.display()
+    );
+    Ok(())
+}
+
+/// Runs `drat diagnose ratio`.
+fn ratio(a: RatioArgs) -> Result<()> {
+    crate::train::set_threads(a.threads)?;
+    if a.rows == 0 || a.updates == 0 {
+        return Err(Error::argument("--rows, --updates", "must be ≥ 1"));
+    }
+    let t = Run::open(&a.run_dir)?.trainer;
+    let mut rng = rand_pcg::Pcg64::seed_from_u64(a.seed);
+    let (view, _) = t.view();
+    ratio_calibration::check_run(&view)?;
+    let fresh;
+    let (model, whence) = match view.ratio {
+        Some(m) => (m, "the run's own classifiers".to_string()),
+        None => {
+            let (m, last) = ratio_calibration::fresh_model(&view, a.updates, &mut rng)?;
+            println!(
+                "trained a fresh pair on the run's replay: {} steps, last batch cross-entropy \
+                 {:.3} (s,a,Δ) / {:.3} (s,a) nats, accuracy {:.1} % over {} tasks",
+                a.updates,
+                last.loss_sas,
+                last.loss_sa,
+                100.0 * last.accuracy_sas,
+                view.tasks.len()
+            );
+            fresh = m;
+            (&fresh, format!("fresh classifiers, {} steps", a.updates))
+        }
+    };
+    let samples = ratio_calibration::sample(&view, model, a.rows, &mut rng)?;
+    let rows = ratio_calibration::table(&samples, view.cfg.transfer.rho_d_max);
+    let out = a.out.unwrap_or_else(|| a.run_dir.join("diagnose-ratio"));
+    let title = format!(
+        "{} at iteration {} ({whence}; {} fresh transitions, seed {})",
+        a.run_dir.display(),
+        t.state.iteration,
+        samples.len(),
+        a.seed
+    );
+    print!(
+        "{}",
+        ratio_calibration::write_report(&samples, &rows, &out, &title)?
+    );
+    println!(
+        "\nwrote {0}/samples.csv, {0}/calibration.csv, {0}/calibration.md",
         out.display()
     );
     Ok(())

@@ -28,4 +28,7 @@ pub use load::{
     parse_set, Config, A1_TOML, ANT_TOML, HALF_CHEETAH_TOML, POINT_TOML, QUADRUPED_TOML,
     RUNNER_TOML,
 };
-pub use transfer::{HtrGoals, IntervalRule, Reward, TransferConfig, TransferStrategy, Utility};
+pub use transfer::{
+    HtrGoals, IntervalRule, LearnedRatioConfig, RatioSource, Reward, TransferConfig,
+    TransferStrategy, Utility,
+};

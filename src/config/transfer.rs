@@ -55,6 +55,82 @@ pub struct TransferConfig {
     /// as the RL batch (`batch_share`), as HFR's reference code adds relabeled paths to the
     /// target task's encoder buffer.
     pub relabeled_context: bool,
+    /// DRaT's dynamics ratio ρd (`strategy = "drae"` only): `critic-interval` (DRaE's ρ̂d, picked
+    /// inside the interval the twin critics allow), `learned` (the point value of a classifier
+    /// estimate, [`crate::transfer::ratio`]) or `exact` (the noisy point robot's true ratio).
+    /// (Left out of the written config when `critic-interval`.)
+    #[serde(skip_serializing_if = "RatioSource::is_critic_interval")]
+    pub ratio: RatioSource,
+    /// The learned ratio's classifiers (`ratio = "learned"`). (Left out of the written config
+    /// when at its defaults.)
+    #[serde(skip_serializing_if = "LearnedRatioConfig::is_default")]
+    pub learned_ratio: LearnedRatioConfig,
+}
+
+/// Where DRaT's dynamics ratio comes from (`transfer.ratio`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RatioSource {
+    /// DRaE's ρ̂d from the twin critics' interval.
+    #[default]
+    CriticInterval,
+    /// A DARC-style classifier estimate of p_j(s′|s,a)/p_i(s′|s,a), trained on the train
+    /// tasks' own transitions.
+    Learned,
+    /// The exact ratio of the noisy point robot's transition densities (the oracle).
+    Exact,
+}
+
+impl RatioSource {
+    fn is_critic_interval(&self) -> bool {
+        *self == RatioSource::CriticInterval
+    }
+
+    /// The name used in configs and run names.
+    pub fn name(self) -> &'static str {
+        match self {
+            RatioSource::CriticInterval => "critic-interval",
+            RatioSource::Learned => "learned",
+            RatioSource::Exact => "exact",
+        }
+    }
+}
+
+/// The learned dynamics ratio's two classifiers (on (s, a, s′ − s) and on (s, a)) and how they
+/// train (`[transfer.learned_ratio]`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LearnedRatioConfig {
+    /// Hidden layer widths of each classifier.
+    pub hidden: Vec<usize>,
+    /// Adam learning rate.
+    pub lr: f64,
+    /// Gradient steps per training iteration (each on both classifiers).
+    pub updates_per_iteration: usize,
+    /// Rows per train task in each classifier batch (classes are balanced).
+    pub batch_per_task: usize,
+    /// Std of the Gaussian noise added to the standardized inputs while training (DARC's
+    /// classifier input noise; smooths the classifiers so their log-odds difference is not
+    /// dominated by where the tasks' data lie).
+    pub input_noise_std: f32,
+}
+
+impl Default for LearnedRatioConfig {
+    fn default() -> Self {
+        LearnedRatioConfig {
+            hidden: vec![64, 64],
+            lr: 1e-3,
+            updates_per_iteration: 20,
+            batch_per_task: 64,
+            input_noise_std: 0.3,
+        }
+    }
+}
+
+impl LearnedRatioConfig {
+    fn is_default(&self) -> bool {
+        *self == LearnedRatioConfig::default()
+    }
 }
 
 /// Which achieved positions HTR may relabel to (`transfer.htr_goals`).
@@ -105,6 +181,8 @@ impl Default for TransferConfig {
             refresh_every: 1,
             utility: Utility::Trajectory,
             relabeled_context: true,
+            ratio: RatioSource::CriticInterval,
+            learned_ratio: LearnedRatioConfig::default(),
         }
     }
 }

@@ -5,7 +5,7 @@
 use super::env::{Achieved, GoalSetKind, RewardKind, Robot};
 use super::learning::CriticReward;
 use super::load::Config;
-use super::transfer::TransferStrategy;
+use super::transfer::{RatioSource, TransferStrategy};
 use crate::error::{Error, Result};
 use crate::sim::dynamics::check_range;
 
@@ -17,6 +17,7 @@ impl Config {
         self.validate_agent()?;
         self.validate_counts()?;
         self.validate_transfer()?;
+        self.validate_ratio()?;
         self.validate_across_sections()
     }
 
@@ -212,6 +213,58 @@ impl Config {
             ));
         }
         Ok(())
+    }
+
+    /// `transfer.ratio` and the learned ratio's settings.
+    fn validate_ratio(&self) -> Result<()> {
+        let x = &self.transfer;
+        if x.ratio != RatioSource::CriticInterval && x.strategy != TransferStrategy::Drae {
+            return Err(Error::config(
+                "transfer.ratio",
+                format!(
+                    "`{}` is DRaT's ratio: it needs transfer.strategy = \"drae\" (got \"{}\")",
+                    x.ratio.name(),
+                    x.strategy.name()
+                ),
+            ));
+        }
+        let e = &self.env;
+        if x.ratio == RatioSource::Exact && !(e.robot == Robot::Point && e.point.noise_std > 0.0) {
+            return Err(Error::config(
+                "transfer.ratio",
+                "`exact` needs exact transition densities: env.robot = \"point\" with env.point.noise_std > 0",
+            ));
+        }
+        let l = &x.learned_ratio;
+        if l.hidden.is_empty() || l.hidden.iter().any(|&h| h == 0 || h > 4096) {
+            return Err(Error::config(
+                "transfer.learned_ratio.hidden",
+                format!("one or more widths in 1..=4096, got {:?}", l.hidden),
+            ));
+        }
+        if !(l.lr.is_finite() && l.lr > 0.0 && l.lr <= 1.0) {
+            return Err(Error::config(
+                "transfer.learned_ratio.lr",
+                format!("must be in (0, 1], got {}", l.lr),
+            ));
+        }
+        for (field, v) in [
+            ("updates_per_iteration", l.updates_per_iteration),
+            ("batch_per_task", l.batch_per_task),
+        ] {
+            if v == 0 || v > 100_000 {
+                return Err(Error::config(
+                    format!("transfer.learned_ratio.{field}"),
+                    format!("must be in 1..=100000, got {v}"),
+                ));
+            }
+        }
+        finite_in(
+            "transfer.learned_ratio.input_noise_std",
+            l.input_noise_std,
+            0.0,
+            100.0,
+        )
     }
 
     /// What one section allows only with settings of another.

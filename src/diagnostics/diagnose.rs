@@ -4,7 +4,8 @@
 //! `z_j`, rolled out from `s_t` in task j's dynamics:
 //! `Σ_k γ^k·(s·r_j(t+k) − α·log π(a_{t+k}|s_{t+k}, z_j))` over `⌈log(1e-3)/log γ⌉` steps, the
 //! soft value SAC's critic estimates. Estimates: naive relabeling (DR with ρd ≡ 1), DRaE,
-//! DRaE-slide, the oracle DR (exact ρd) and the critic alone `V̂(s_t, z_j)`.
+//! DRaE-slide, the oracle DR (exact ρd), the critic alone `V̂(s_t, z_j)` and, in a run that
+//! trains the learned ratio, DR with it.
 //!
 //! Point robot only: its state can be set exactly, and its transition densities are exact.
 //! It draws every random number from the caller's RNG; it changes nothing in the run.
@@ -19,13 +20,22 @@ use crate::data::trajectory::Trajectory;
 use crate::env::point::PointEnv;
 use crate::env::{Env, Task};
 use crate::error::{Error, Result};
-use crate::transfer::drae::{DrValue, DraeValue};
+use crate::transfer::drae::{DrValue, DraeValue, LearnedDrValue};
 use crate::transfer::estimators::{dr_estimate, DraeVariant, Reward};
 use crate::transfer::scorer::{own_z, Scorer, StepInputs, Tally, Valuation};
 use crate::transfer::strategy::TrainView;
 
 /// The estimates compared, in report order.
-pub const ESTIMATES: [&str; 5] = ["naive relabel", "drae", "drae-slide", "oracle dr", "critic"];
+/// `learned dr` (DR with the learned ratio) is NaN — left out of the tables — unless the run
+/// trains its own classifiers (`transfer.ratio = "learned"`).
+pub const ESTIMATES: [&str; 6] = [
+    "naive relabel",
+    "drae",
+    "drae-slide",
+    "oracle dr",
+    "critic",
+    "learned dr",
+];
 
 /// One sampled moved row: the shift between its tasks, each estimate and the Monte-Carlo value.
 #[derive(Clone, Debug, PartialEq)]
@@ -37,7 +47,7 @@ pub struct Sample {
     /// `|friction_j − friction_i|`.
     pub friction_shift: f32,
     /// One value per [`ESTIMATES`] entry.
-    pub estimates: [f32; 5],
+    pub estimates: [f32; 6],
     /// Mean Monte-Carlo soft return.
     pub truth: f32,
 }
@@ -165,7 +175,7 @@ fn estimates_at(
     x: &StepInputs,
     t: usize,
     tally: &mut Tally,
-) -> Result<[f32; 5]> {
+) -> Result<[f32; 6]> {
     let gamma = s.cfg.agent.gamma as f32;
     let ones = vec![1.0f32; x.r.len()];
     let naive = dr_estimate(
@@ -185,6 +195,10 @@ fn estimates_at(
         at(DraeValue(DraeVariant::Slide).values(s, traj, j, x, tally)?),
         at(DrValue.values(s, traj, j, x, tally)?),
         x.v[t],
+        match s.ratio {
+            Some(_) => at(LearnedDrValue.values(s, traj, j, x, tally)?),
+            None => f32::NAN,
+        },
     ])
 }
 
@@ -393,7 +407,7 @@ mod tests {
             tasks: (0, 1),
             mass_shift: 0.0,
             friction_shift: 0.0,
-            estimates: [e, f32::NAN, 0.0, 0.0, 0.0],
+            estimates: [e, f32::NAN, 0.0, 0.0, 0.0, 0.0],
             truth,
         };
         let (a, b) = (s(1.0, 0.0), s(-3.0, 0.0));

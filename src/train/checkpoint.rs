@@ -18,6 +18,7 @@ use crate::data::buffer::TaskBuffer;
 use crate::error::{Error, Result};
 use crate::nn::Adam;
 use crate::report::write_atomic;
+use crate::transfer::ratio::RatioModel;
 
 /// The JSON part of a checkpoint: the trainer's whole state (buffer columns travel as
 /// tensors) and the optimizers' settings (their moments travel as tensors).
@@ -28,6 +29,9 @@ struct State {
     critic: Adam,
     policy: Adam,
     alpha: Adam,
+    /// The learned ratio's optimizer settings (its weights and moments: `ratio.safetensors`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ratio: Option<Adam>,
 }
 
 /// 2: one `TrainState`, typed transfer targets, `[eval]` outside training; 3: moved
@@ -93,6 +97,9 @@ pub fn save(t: &Trainer, run_dir: &Path) -> Result<PathBuf> {
         }
     }
     candle_core::safetensors::save(&buffers, tmp.join("replay.safetensors"))?;
+    if let Some(m) = &t.ratio {
+        save_ratio(m, &tmp)?;
+    }
 
     let state = State {
         format: FORMAT,
@@ -100,6 +107,7 @@ pub fn save(t: &Trainer, run_dir: &Path) -> Result<PathBuf> {
         critic: t.agent.opt.critic.clone(),
         policy: t.agent.opt.policy.clone(),
         alpha: t.agent.opt.alpha.clone(),
+        ratio: t.ratio.as_ref().map(|m| m.opt.clone()),
     };
     let json = serde_json::to_vec_pretty(&state).map_err(|e| Error::Checkpoint(e.to_string()))?;
     write_atomic(&tmp.join("state.json"), &json)?;
@@ -198,6 +206,50 @@ pub fn load(t: &mut Trainer, dir: &Path) -> Result<()> {
     t.agent.opt.critic = state.critic;
     t.agent.opt.policy = state.policy;
     t.agent.opt.alpha = state.alpha;
+    load_ratio(t, dir, state.ratio, &bad)
+}
+
+/// The learned ratio's weights, input statistics and Adam moments (`ratio.safetensors`).
+fn save_ratio(m: &RatioModel, dir: &Path) -> Result<()> {
+    let mut out: HashMap<String, Tensor> = m.params.to_tensors().into_iter().collect();
+    for (kind, moments) in [("m", &m.opt.m), ("v", &m.opt.v)] {
+        for (pname, v) in moments {
+            out.insert(format!("adam.{kind}.{pname}"), vec_tensor(v)?);
+        }
+    }
+    candle_core::safetensors::save(&out, dir.join("ratio.safetensors"))?;
+    Ok(())
+}
+
+/// Restores the learned ratio (when the run has one) from `ratio.safetensors` and `adam`.
+fn load_ratio(
+    t: &mut Trainer,
+    dir: &Path,
+    adam: Option<Adam>,
+    bad: &dyn Fn(&str) -> Error,
+) -> Result<()> {
+    let Some(m) = t.ratio.as_mut() else {
+        return Ok(());
+    };
+    let path = dir.join("ratio.safetensors");
+    let (Some(mut adam), true) = (adam, path.exists()) else {
+        return Err(bad("the config trains a learned ratio (transfer.ratio = \"learned\") but the checkpoint has none"));
+    };
+    let tensors = candle_core::safetensors::load(&path, &Device::Cpu)?;
+    m.params
+        .load_tensors(&tensors, &path.display().to_string())?;
+    for (key, tensor) in &tensors {
+        let Some(rest) = key.strip_prefix("adam.") else {
+            continue;
+        };
+        let v: Vec<f32> = tensor.flatten_all()?.to_vec1()?;
+        match rest.split_once('.') {
+            Some(("m", p)) => adam.m.insert(p.to_string(), v),
+            Some(("v", p)) => adam.v.insert(p.to_string(), v),
+            _ => return Err(bad(&format!("ratio tensor `{key}`"))),
+        };
+    }
+    m.opt = adam;
     Ok(())
 }
 

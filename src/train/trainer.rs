@@ -14,7 +14,9 @@ use serde::{Deserialize, Serialize};
 use super::meta_test::{meta_test, TaskEval, MAX_EVAL_ENVS};
 use super::rollout::{collect, Buffers, CollectSettings, Draw, EpisodeSummary, Visit};
 use crate::agent::{Agent, UpdateStats};
-use crate::config::{Config, ContextBuffer, Exploration, InitialActions};
+use crate::config::{
+    Config, ContextBuffer, Exploration, InitialActions, RatioSource, TransferStrategy,
+};
 use crate::data::buffer::TaskBuffer;
 use crate::data::meta_batch::MetaBatch;
 use crate::data::moved::MovedBuffer;
@@ -23,6 +25,7 @@ use crate::env::recording::{EpisodeRecord, RecordingEnv};
 use crate::env::vec_env::VecEnv;
 use crate::env::{Env, EnvMaker, Task, TaskSet};
 use crate::error::{Error, Result};
+use crate::transfer::ratio::RatioModel;
 use crate::transfer::strategy::{Strategy, TrainView, TransferStats};
 
 /// What one iteration did.
@@ -83,6 +86,9 @@ pub struct Trainer {
     /// Counters, RNG and experience buffers.
     pub state: TrainState,
     strategy: Box<dyn Strategy>,
+    /// The learned dynamics ratio (`transfer.ratio = "learned"`), trained each iteration on
+    /// the train tasks' own transitions before transfer.
+    pub ratio: Option<RatioModel>,
     maker: EnvMaker,
     /// Training's envs: one per episode an iteration can run side by side ([`train_envs`]).
     envs: VecEnv,
@@ -112,6 +118,10 @@ impl Trainer {
         let mut rng = Pcg64::seed_from_u64(cfg.train.seed);
         let agent = Agent::new(&cfg.agent, od, ad, &mut rng)?;
         let n = tasks.train.len();
+        let ratio = (cfg.transfer.strategy == TransferStrategy::Drae
+            && cfg.transfer.ratio == RatioSource::Learned)
+            .then(|| RatioModel::new(&cfg.transfer.learned_ratio, od, ad, n, &mut rng))
+            .transpose()?;
         let tr = &cfg.train;
         let context_window = tr
             .steps_prior
@@ -138,7 +148,8 @@ impl Trainer {
             tasks,
             agent,
             state,
-            strategy: crate::transfer::build(cfg.transfer.strategy),
+            strategy: crate::transfer::build(&cfg.transfer),
+            ratio,
             maker,
             envs,
             eval_envs: None,
@@ -174,6 +185,14 @@ impl Trainer {
         // ALGORITHM: collect on a sample of train tasks (PEARL), batched over envs.
         let (stats, episodes) = self.collect_iteration()?;
 
+        // ALGORITHM: the learned dynamics ratio's classifiers train on each task's own data.
+        if let Some(m) = self.ratio.as_mut() {
+            m.train(
+                &self.state.rl,
+                m.cfg.updates_per_iteration,
+                &mut self.state.rng,
+            )?;
+        }
         // ALGORITHM: transfer — the strategy moves experience between tasks.
         let (strategy, view, moved, rng) = self.parts();
         let transfer = strategy.after_collection(&view, episodes, moved, rng)?;
@@ -399,6 +418,7 @@ impl Trainer {
             tasks: &self.tasks.train,
             rl: &s.rl,
             context: &s.context,
+            ratio: self.ratio.as_ref(),
         };
         (view, &s.moved)
     }
@@ -420,6 +440,7 @@ impl Trainer {
             tasks: &self.tasks.train,
             rl,
             context,
+            ratio: self.ratio.as_ref(),
         };
         (self.strategy.as_ref(), view, moved, rng)
     }

@@ -10,20 +10,40 @@
 //! time-limit truncation, 0 after termination — the same [`backup`](super::estimators::backup)
 //! the estimators use.
 //!
-//! Two [`Valuation`]s live here: [`DraeValue`] (ρ̂d from the twin critics' interval; derived or
-//! the seed slide's variant) and the oracle [`DrValue`] (exact ρd from the point robot's
-//! transition densities). The shared machinery (inputs, target choice, targets) is
+//! Three [`Valuation`]s live here: [`DraeValue`] (ρ̂d from the twin critics' interval; derived
+//! or the seed slide's variant), [`LearnedDrValue`] (DR with the learned classifiers' ρd) and
+//! the oracle [`DrValue`] (exact ρd from the point robot's transition densities). The shared machinery (inputs, target choice, targets) is
 //! [`super::scorer`]; the strategy that moves trajectories is [`super::mover::Mover`].
 
 use super::estimators::{dr_estimate, drae_estimate, DraeParams, DraeVariant};
 use super::scorer::{Scorer, StepInputs, Tally, Valuation};
 use crate::config::{Config, Reward};
 use crate::data::trajectory::Trajectory;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// The oracle DR: exact ρd from the noisy point robot's transition densities; the reward of
 /// the next state is weighted by ρd (see tests/transfer_convention.rs).
 pub struct DrValue;
+
+/// DR with ρd from the learned classifiers ([`super::ratio::RatioModel`]), clipped to
+/// `transfer.rho_d_max` as the other ratios are.
+pub struct LearnedDrValue;
+
+/// Per-decision DR values of `x` with the given ρd.
+fn dr_values(s: &Scorer<'_>, x: &StepInputs, rho_d: Vec<f32>) -> Result<(Vec<f32>, Vec<f32>)> {
+    let gamma = s.cfg.agent.gamma as f32;
+    let vals = dr_estimate(
+        Reward::OfNextState,
+        &x.r,
+        &x.rho_pi,
+        &rho_d,
+        &x.v,
+        &x.q,
+        gamma,
+        x.bootstrap,
+    )?;
+    Ok((vals, rho_d))
+}
 
 impl Valuation for DrValue {
     fn reward(&self, _: &Config) -> Reward {
@@ -39,18 +59,31 @@ impl Valuation for DrValue {
         _: &mut Tally,
     ) -> Result<Option<(Vec<f32>, Vec<f32>)>> {
         let rho_d = s.exact_rho_d(&traj.rows, traj.task, j);
-        let gamma = s.cfg.agent.gamma as f32;
-        let vals = dr_estimate(
-            Reward::OfNextState,
-            &x.r,
-            &x.rho_pi,
-            &rho_d,
-            &x.v,
-            &x.q,
-            gamma,
-            x.bootstrap,
-        )?;
-        Ok(Some((vals, rho_d)))
+        dr_values(s, x, rho_d).map(Some)
+    }
+}
+
+impl Valuation for LearnedDrValue {
+    fn reward(&self, _: &Config) -> Reward {
+        Reward::OfNextState
+    }
+
+    fn values(
+        &self,
+        s: &Scorer<'_>,
+        traj: &Trajectory,
+        j: usize,
+        x: &StepInputs,
+        _: &mut Tally,
+    ) -> Result<Option<(Vec<f32>, Vec<f32>)>> {
+        let model = s.ratio.ok_or_else(|| {
+            Error::argument(
+                "transfer.ratio",
+                "`learned` valuation without a trained ratio model (the trainer makes one)",
+            )
+        })?;
+        let rho_d = model.rho_d(&traj.rows, traj.task, j, s.cfg.transfer.rho_d_max)?;
+        dr_values(s, x, rho_d).map(Some)
     }
 }
 

@@ -6,7 +6,9 @@
 //! config names): [`pearl`] (no transfer: every task its own data), [`htr`] (hindsight task
 //! relabeling) and [`mover::Mover`], which moves trajectories between tasks and values them with
 //! a [`scorer::Valuation`] — [`hfr`] (hindsight foresight relabeling) or [`drae`] (DRaT, doubly
-//! robust augmented transfer, the method this crate implements, and the oracle DR).
+//! robust augmented transfer, the method this crate implements, and the oracle DR), whose
+//! dynamics ratio comes from the critics' interval, from [`ratio`]'s learned classifiers, or
+//! (the oracle) from the point robot's exact densities.
 //! [`TransferStrategy`] is the config's name for one.
 //!
 //! **Ratio convention.** For data collected in task i and evaluated under task j,
@@ -22,13 +24,15 @@ pub mod hfr;
 pub mod htr;
 pub mod mover;
 pub mod pearl;
+pub mod ratio;
 pub mod relabel;
 pub mod scorer;
 pub mod softmax;
 pub mod strategy;
 
 pub use crate::config::TransferStrategy;
-use drae::{DrValue, DraeValue};
+use crate::config::{RatioSource, TransferConfig};
+use drae::{DrValue, DraeValue, LearnedDrValue};
 use estimators::DraeVariant;
 use hfr::HfrValue;
 use htr::Htr;
@@ -36,14 +40,21 @@ use mover::Mover;
 use pearl::NoTransfer;
 use strategy::Strategy;
 
-/// The strategy a config names.
-pub fn build(kind: TransferStrategy) -> Box<dyn Strategy> {
-    match kind {
+/// The strategy a config names (`transfer.strategy`; for DRaT, `transfer.ratio` picks where
+/// its dynamics ratio comes from).
+pub fn build(cfg: &TransferConfig) -> Box<dyn Strategy> {
+    match cfg.strategy {
         TransferStrategy::None => Box::new(NoTransfer),
         TransferStrategy::Htr => Box::new(Htr),
         TransferStrategy::Hfr => Box::new(Mover::new("hfr", HfrValue)),
         TransferStrategy::Dr => Box::new(Mover::new("dr", DrValue)),
-        TransferStrategy::Drae => Box::new(Mover::new("drae", DraeValue(DraeVariant::Derived))),
+        TransferStrategy::Drae => match cfg.ratio {
+            RatioSource::CriticInterval => {
+                Box::new(Mover::new("drae", DraeValue(DraeVariant::Derived)))
+            }
+            RatioSource::Learned => Box::new(Mover::new("drae-learned", LearnedDrValue)),
+            RatioSource::Exact => Box::new(Mover::new("drae-exact", DrValue)),
+        },
         TransferStrategy::DraeSlide => {
             Box::new(Mover::new("drae-slide", DraeValue(DraeVariant::Slide)))
         }

@@ -17,6 +17,7 @@
 use rand_pcg::Pcg64;
 
 use super::estimators::backup;
+use super::ratio::RatioModel;
 use super::relabel::rewards_for_goal;
 use super::softmax::{log_mean_exp, sample_index, target_distribution};
 use super::strategy::{TrainView, TransferStats};
@@ -47,6 +48,8 @@ pub struct Scorer<'a> {
     pub tasks: &'a [Task],
     /// Each train task's own z (posterior mean of its context), `n_train × latent`.
     pub z_own: &'a [f32],
+    /// The learned dynamics ratio, when the run trains one.
+    pub ratio: Option<&'a RatioModel>,
 }
 
 /// How a relabeling strategy values trajectories (HFR, DR, DRaE, DRaE-slide: one
@@ -179,6 +182,7 @@ impl<'a> Scorer<'a> {
             cfg: view.cfg,
             tasks: view.tasks,
             z_own,
+            ratio: view.ratio,
         }
     }
 

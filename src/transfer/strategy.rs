@@ -10,6 +10,7 @@
 use rand_pcg::Pcg64;
 use serde::{Deserialize, Serialize};
 
+use super::ratio::RatioModel;
 use crate::agent::Agent;
 use crate::config::Config;
 use crate::data::buffer::TaskBuffer;
@@ -33,6 +34,8 @@ pub struct TrainView<'a> {
     pub rl: &'a [TaskBuffer],
     /// Context buffer per train task.
     pub context: &'a [TaskBuffer],
+    /// The learned dynamics ratio, when the run trains one (`transfer.ratio = "learned"`).
+    pub ratio: Option<&'a RatioModel>,
 }
 
 /// What one iteration's transfer did (logged per iteration).
