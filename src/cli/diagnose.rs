@@ -139,6 +139,7 @@ fn ratio(a: RatioArgs) -> Result<()> {
         }
     };
     let samples = ratio_calibration::sample(&view, model, a.rows, &mut rng)?;
+    let ep = ratio_calibration::episode_sums(&view, model, a.rows / 10, &mut rng)?;
     let rows = ratio_calibration::table(&samples, view.cfg.transfer.rho_d_max);
     let out = a.out.unwrap_or_else(|| a.run_dir.join("diagnose-ratio"));
     let title = format!(
@@ -151,6 +152,18 @@ fn ratio(a: RatioArgs) -> Result<()> {
     print!(
         "{}",
         ratio_calibration::write_report(&samples, &rows, &out, &title)?
+    );
+    println!(
+        "\nwhole stored episodes ({}), what per-decision DR multiplies: SD of Σ_t log ρd exact {:.2}, \
+         learned {:.2}, correlation {:.3}; learned errors at t and t+1 correlate {:.3}; \
+         product of clipped ρd > 10 in {:.1} % (exact) / {:.1} % (learned) of episodes",
+        ep.n,
+        ep.sd_exact,
+        ep.sd_learned,
+        ep.corr,
+        ep.lag1_error_corr,
+        100.0 * ep.product_over_10.0,
+        100.0 * ep.product_over_10.1
     );
     println!(
         "\nwrote {0}/samples.csv, {0}/calibration.csv, {0}/calibration.md",

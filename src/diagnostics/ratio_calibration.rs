@@ -135,6 +135,91 @@ pub fn sample(
     Ok(out)
 }
 
+/// What per-decision DR multiplies along an episode: `Σ_t log ρd(t)` of whole stored episodes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EpisodeSums {
+    /// Episodes (each of a random train task i, for a random other task j).
+    pub n: usize,
+    /// Standard deviation of the exact sum.
+    pub sd_exact: f64,
+    /// Standard deviation of the learned sum.
+    pub sd_learned: f64,
+    /// Correlation of the two sums.
+    pub corr: f64,
+    /// Mean correlation of the learned log ratio's errors at steps t and t + 1 (within episodes).
+    pub lag1_error_corr: f64,
+    /// Share of episodes whose product of clipped ρd exceeds 10: exact, learned.
+    pub product_over_10: (f64, f64),
+}
+
+/// [`EpisodeSums`] over `episodes` stored episodes (their own `s′`, exact densities).
+pub fn episode_sums(
+    view: &TrainView<'_>,
+    model: &RatioModel,
+    episodes: usize,
+    rng: &mut Pcg64,
+) -> Result<EpisodeSums> {
+    check_run(view)?;
+    let (n, od, ad) = (view.tasks.len(), view.agent.obs_dim(), view.agent.act_dim());
+    let rho_max = view.cfg.transfer.rho_d_max as f64;
+    let (mut se, mut sl, mut over, mut errs) = (Vec::new(), Vec::new(), (0, 0), (0.0, 0));
+    for _ in 0..episodes {
+        let i = rng.random_range(0..n);
+        let j = (i + rng.random_range(1..n)) % n;
+        let b = &view.rl[i];
+        if b.n_episodes() == 0 {
+            continue;
+        }
+        let mut rows = Batch::default();
+        b.gather_into(
+            &b.episode_slots(rng.random_range(0..b.n_episodes())),
+            &mut rows,
+        );
+        let learned = model.log_ratio(&rows, i, j)?;
+        let (ti, tj) = (&view.tasks[i].dynamics, &view.tasks[j].dynamics);
+        let exact: Vec<f64> = (0..rows.len())
+            .map(|t| {
+                let (s, a) = (
+                    &rows.obs[t * od..(t + 1) * od],
+                    &rows.action[t * ad..(t + 1) * ad],
+                );
+                let s2 = &rows.next_obs[t * od..(t + 1) * od];
+                let pc = &view.cfg.env.point;
+                transition_log_density(pc, tj, s, a, s2) - transition_log_density(pc, ti, s, a, s2)
+            })
+            .collect();
+        let e: Vec<f32> = learned
+            .iter()
+            .zip(&exact)
+            .map(|(l, x)| l - *x as f32)
+            .collect();
+        if e.len() > 2 {
+            let (r, _) = correlation_and_rmse(&e[..e.len() - 1], &e[1..]);
+            if r.is_finite() {
+                errs = (errs.0 + r, errs.1 + 1);
+            }
+        }
+        let prod = |v: &mut dyn Iterator<Item = f64>| v.map(|l| l.min(rho_max.ln())).sum::<f64>();
+        over.0 += usize::from(prod(&mut exact.iter().copied()) > 10f64.ln());
+        over.1 += usize::from(prod(&mut learned.iter().map(|&l| l as f64)) > 10f64.ln());
+        se.push(exact.iter().sum::<f64>() as f32);
+        sl.push(learned.iter().map(|&l| l as f64).sum::<f64>() as f32);
+    }
+    let sd = |v: &[f32]| {
+        let m = v.iter().map(|&x| x as f64).sum::<f64>() / v.len().max(1) as f64;
+        (v.iter().map(|&x| (x as f64 - m).powi(2)).sum::<f64>() / v.len().max(1) as f64).sqrt()
+    };
+    let k = se.len().max(1) as f64;
+    Ok(EpisodeSums {
+        n: se.len(),
+        sd_exact: sd(&se),
+        sd_learned: sd(&sl),
+        corr: correlation_and_rmse(&se, &sl).0,
+        lag1_error_corr: errs.0 / errs.1.max(1) as f64,
+        product_over_10: (over.0 as f64 / k, over.1 as f64 / k),
+    })
+}
+
 /// The calibration table: all samples, then each |Δ mass| and |Δ friction| bucket.
 pub fn table(samples: &[RatioSample], rho_max: f32) -> Vec<CalibrationRow> {
     let row = |group: String, s: Vec<&RatioSample>| {
