@@ -69,9 +69,15 @@ fn learned_log_ratio_tracks_the_exact_one_and_the_table_partitions_the_samples()
     let ep = episode_sums(&view, &model, 40, &mut rng).unwrap();
     assert_eq!(ep.n, 40);
     // Stored episodes are the classifiers' training data, and this run's replay is small.
-    assert!(ep.corr > 0.3 && ep.sd_exact > 0.0 && ep.sd_learned > 0.0, "{ep:?}");
+    assert!(
+        ep.corr > 0.3 && ep.sd_exact > 0.0 && ep.sd_learned > 0.0,
+        "{ep:?}"
+    );
     let (a, b) = ep.product_over_10;
-    assert!((0.0..=1.0).contains(&a) && (0.0..=1.0).contains(&b), "{ep:?}");
+    assert!(
+        (0.0..=1.0).contains(&a) && (0.0..=1.0).contains(&b),
+        "{ep:?}"
+    );
 }
 
 #[test]

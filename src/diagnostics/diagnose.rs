@@ -20,7 +20,7 @@ use crate::data::trajectory::Trajectory;
 use crate::env::point::PointEnv;
 use crate::env::{Env, Task};
 use crate::error::{Error, Result};
-use crate::transfer::drae::{DrValue, DraeValue, LearnedDrValue};
+use crate::transfer::drae::{DrRatio, DrValue, DraeValue};
 use crate::transfer::estimators::{dr_estimate, DraeVariant, Reward};
 use crate::transfer::scorer::{own_z, Scorer, StepInputs, Tally, Valuation};
 use crate::transfer::strategy::TrainView;
@@ -193,10 +193,10 @@ fn estimates_at(
         naive[t],
         at(DraeValue(DraeVariant::Derived).values(s, traj, j, x, tally)?),
         at(DraeValue(DraeVariant::Slide).values(s, traj, j, x, tally)?),
-        at(DrValue.values(s, traj, j, x, tally)?),
+        at(DrValue(DrRatio::Exact).values(s, traj, j, x, tally)?),
         x.v[t],
         match s.ratio {
-            Some(_) => at(LearnedDrValue.values(s, traj, j, x, tally)?),
+            Some(_) => at(DrValue(DrRatio::Learned).values(s, traj, j, x, tally)?),
             None => f32::NAN,
         },
     ])

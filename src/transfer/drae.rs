@@ -10,9 +10,9 @@
 //! time-limit truncation, 0 after termination — the same [`backup`](super::estimators::backup)
 //! the estimators use.
 //!
-//! Three [`Valuation`]s live here: [`DraeValue`] (ρ̂d from the twin critics' interval; derived
-//! or the seed slide's variant), [`LearnedDrValue`] (DR with the learned classifiers' ρd) and
-//! the oracle [`DrValue`] (exact ρd from the point robot's transition densities). The shared machinery (inputs, target choice, targets) is
+//! Two [`Valuation`]s live here: [`DraeValue`] (ρ̂d from the twin critics' interval; derived
+//! or the seed slide's variant) and [`DrValue`], per-decision DR with a given ρd: the oracle's
+//! (exact, from the point robot's transition densities) or the learned classifiers'. The shared machinery (inputs, target choice, targets) is
 //! [`super::scorer`]; the strategy that moves trajectories is [`super::mover::Mover`].
 
 use super::estimators::{dr_estimate, drae_estimate, DraeParams, DraeVariant};
@@ -21,28 +21,18 @@ use crate::config::{Config, Reward};
 use crate::data::trajectory::Trajectory;
 use crate::error::{Error, Result};
 
-/// The oracle DR: exact ρd from the noisy point robot's transition densities; the reward of
-/// the next state is weighted by ρd (see tests/transfer_convention.rs).
-pub struct DrValue;
+/// Per-decision DR, the reward of the next state weighted by ρd (see
+/// tests/transfer_convention.rs), with ρd from [`DrRatio`].
+pub struct DrValue(pub DrRatio);
 
-/// DR with ρd from the learned classifiers ([`super::ratio::RatioModel`]), clipped to
-/// `transfer.rho_d_max` as the other ratios are.
-pub struct LearnedDrValue;
-
-/// Per-decision DR values of `x` with the given ρd.
-fn dr_values(s: &Scorer<'_>, x: &StepInputs, rho_d: Vec<f32>) -> Result<(Vec<f32>, Vec<f32>)> {
-    let gamma = s.cfg.agent.gamma as f32;
-    let vals = dr_estimate(
-        Reward::OfNextState,
-        &x.r,
-        &x.rho_pi,
-        &rho_d,
-        &x.v,
-        &x.q,
-        gamma,
-        x.bootstrap,
-    )?;
-    Ok((vals, rho_d))
+/// Where [`DrValue`]'s ρd comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DrRatio {
+    /// The oracle: the noisy point robot's exact transition densities.
+    Exact,
+    /// The learned classifiers ([`super::ratio::RatioModel`]), clipped to
+    /// `transfer.rho_d_max` as the other ratios are.
+    Learned,
 }
 
 impl Valuation for DrValue {
@@ -58,32 +48,30 @@ impl Valuation for DrValue {
         x: &StepInputs,
         _: &mut Tally,
     ) -> Result<Option<(Vec<f32>, Vec<f32>)>> {
-        let rho_d = s.exact_rho_d(&traj.rows, traj.task, j);
-        dr_values(s, x, rho_d).map(Some)
-    }
-}
-
-impl Valuation for LearnedDrValue {
-    fn reward(&self, _: &Config) -> Reward {
-        Reward::OfNextState
-    }
-
-    fn values(
-        &self,
-        s: &Scorer<'_>,
-        traj: &Trajectory,
-        j: usize,
-        x: &StepInputs,
-        _: &mut Tally,
-    ) -> Result<Option<(Vec<f32>, Vec<f32>)>> {
-        let model = s.ratio.ok_or_else(|| {
-            Error::argument(
-                "transfer.ratio",
-                "`learned` valuation without a trained ratio model (the trainer makes one)",
-            )
-        })?;
-        let rho_d = model.rho_d(&traj.rows, traj.task, j, s.cfg.transfer.rho_d_max)?;
-        dr_values(s, x, rho_d).map(Some)
+        let rho_d = match self.0 {
+            DrRatio::Exact => s.exact_rho_d(&traj.rows, traj.task, j),
+            DrRatio::Learned => {
+                let model = s.ratio.ok_or_else(|| {
+                    Error::argument(
+                        "transfer.ratio",
+                        "`learned` valuation without a trained ratio model (the trainer makes one)",
+                    )
+                })?;
+                model.rho_d(&traj.rows, traj.task, j, s.cfg.transfer.rho_d_max)?
+            }
+        };
+        let gamma = s.cfg.agent.gamma as f32;
+        let vals = dr_estimate(
+            Reward::OfNextState,
+            &x.r,
+            &x.rho_pi,
+            &rho_d,
+            &x.v,
+            &x.q,
+            gamma,
+            x.bootstrap,
+        )?;
+        Ok(Some((vals, rho_d)))
     }
 }
 

@@ -32,7 +32,7 @@ pub mod strategy;
 
 pub use crate::config::TransferStrategy;
 use crate::config::{RatioSource, TransferConfig};
-use drae::{DrValue, DraeValue, LearnedDrValue};
+use drae::{DrRatio, DrValue, DraeValue};
 use estimators::DraeVariant;
 use hfr::HfrValue;
 use htr::Htr;
@@ -47,13 +47,13 @@ pub fn build(cfg: &TransferConfig) -> Box<dyn Strategy> {
         TransferStrategy::None => Box::new(NoTransfer),
         TransferStrategy::Htr => Box::new(Htr),
         TransferStrategy::Hfr => Box::new(Mover::new("hfr", HfrValue)),
-        TransferStrategy::Dr => Box::new(Mover::new("dr", DrValue)),
+        TransferStrategy::Dr => Box::new(Mover::new("dr", DrValue(DrRatio::Exact))),
         TransferStrategy::Drae => match cfg.ratio {
             RatioSource::CriticInterval => {
                 Box::new(Mover::new("drae", DraeValue(DraeVariant::Derived)))
             }
-            RatioSource::Learned => Box::new(Mover::new("drae-learned", LearnedDrValue)),
-            RatioSource::Exact => Box::new(Mover::new("drae-exact", DrValue)),
+            RatioSource::Learned => Box::new(Mover::new("drae-learned", DrValue(DrRatio::Learned))),
+            RatioSource::Exact => Box::new(Mover::new("drae-exact", DrValue(DrRatio::Exact))),
         },
         TransferStrategy::DraeSlide => {
             Box::new(Mover::new("drae-slide", DraeValue(DraeVariant::Slide)))

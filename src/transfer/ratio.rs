@@ -457,6 +457,19 @@ mod tests {
     use rand::SeedableRng;
     use rand_pcg::Pcg64;
 
+    /// A transition `s → s2` under `a` with no reward.
+    fn step<'a>(s: &'a [f32], a: &'a [f32], s2: &'a [f32]) -> Transition<'a> {
+        Transition {
+            obs: s,
+            action: a,
+            reward: 0.0,
+            next_obs: s2,
+            terminal: false,
+            achieved: [0.0, 0.0],
+            other_reward: 0.0,
+        }
+    }
+
     /// The gradient of the cross-entropy equals its finite difference.
     #[test]
     fn cross_entropy_gradient_matches_finite_differences() {
@@ -496,16 +509,7 @@ mod tests {
                 let s = [rng.random_range(-1.0f32..1.0)];
                 let a = [rng.random_range(-1.0f32..1.0)];
                 let s2 = [s[0] + a[0] + m + sigma * rng.sample::<f32, _>(StandardNormal)];
-                let t = Transition {
-                    obs: &s,
-                    action: &a,
-                    reward: 0.0,
-                    next_obs: &s2,
-                    terminal: false,
-                    achieved: [0.0, 0.0],
-                    other_reward: 0.0,
-                };
-                b.push(&t, false);
+                b.push(&step(&s, &a, &s2), false);
             }
             buffers.push(b);
         }
@@ -533,15 +537,7 @@ mod tests {
             let a = [rng.random_range(-1.0f32..1.0)];
             let d = mu[0] + sigma * rng.sample::<f32, _>(StandardNormal);
             let s2 = [s[0] + a[0] + d];
-            rows.push(&Transition {
-                obs: &s,
-                action: &a,
-                reward: 0.0,
-                next_obs: &s2,
-                terminal: false,
-                achieved: [0.0, 0.0],
-                other_reward: 0.0,
-            });
+            rows.push(&step(&s, &a, &s2));
             exact.push(((d - mu[0]).powi(2) - (d - mu[2]).powi(2)) / (2.0 * sigma * sigma));
         }
         let learned = m.log_ratio(&rows, 0, 2).unwrap();
