@@ -26,6 +26,20 @@ pub enum Command {
     Ratio(RatioArgs),
 }
 
+/// The flags both diagnoses share.
+#[derive(Args)]
+pub struct Common {
+    /// Seed of the sampling (and of rollouts, or of a fresh pair of classifiers' training).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Where the outputs go (default: RUN_DIR/diagnose, or RUN_DIR/diagnose-ratio).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// CPU threads for tensor math.
+    #[arg(long, default_value_t = 1)]
+    pub threads: usize,
+}
+
 /// Arguments of `drat diagnose ratio`.
 #[derive(Args)]
 pub struct RatioArgs {
@@ -38,15 +52,8 @@ pub struct RatioArgs {
     /// (settings from `[transfer.learned_ratio]`).
     #[arg(long, default_value_t = 3000)]
     pub updates: usize,
-    /// Seed of the sampling (and of a fresh pair's training).
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
-    /// Where the CSVs and the table go (default: RUN_DIR/diagnose-ratio).
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// CPU threads for tensor math.
-    #[arg(long, default_value_t = 1)]
-    pub threads: usize,
+    #[command(flatten)]
+    pub common: Common,
 }
 
 /// Arguments of `drat diagnose transfer`.
@@ -60,15 +67,8 @@ pub struct DiagnoseArgs {
     /// Monte-Carlo rollouts per row.
     #[arg(long, default_value_t = 64)]
     pub rollouts: usize,
-    /// Seed of the sampling and rollouts.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
-    /// Where the CSVs and the plot go (default: RUN_DIR/diagnose).
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// CPU threads for tensor math.
-    #[arg(long, default_value_t = 1)]
-    pub threads: usize,
+    #[command(flatten)]
+    pub common: Common,
 }
 
 /// Runs `drat diagnose …`.
@@ -77,7 +77,7 @@ pub fn run(c: Command) -> Result<()> {
         Command::Transfer(a) => a,
         Command::Ratio(a) => return ratio(a),
     };
-    crate::train::set_threads(a.threads)?;
+    crate::train::set_threads(a.common.threads)?;
     if a.rows == 0 || a.rollouts == 0 {
         return Err(Error::argument("--rows, --rollouts", "must be ≥ 1"));
     }
@@ -86,7 +86,7 @@ pub fn run(c: Command) -> Result<()> {
         rows: a.rows,
         rollouts: a.rollouts,
     };
-    let mut rng = rand_pcg::Pcg64::seed_from_u64(a.seed);
+    let mut rng = rand_pcg::Pcg64::seed_from_u64(a.common.seed);
     let (view, moved) = t.view();
     let diagnosis = diagnose::diagnose(&view, moved, settings, &mut rng)?;
     let samples = &diagnosis.samples;
@@ -98,7 +98,7 @@ pub fn run(c: Command) -> Result<()> {
         a.rollouts,
         samples.iter().map(|s| s.truth as f64).sum::<f64>() / samples.len() as f64
     );
-    let out = a.out.unwrap_or_else(|| a.run_dir.join("diagnose"));
+    let out = a.common.out.unwrap_or_else(|| a.run_dir.join("diagnose"));
     print!(
         "{}",
         write_report(&diagnosis, &out, &a.run_dir.display().to_string())?
@@ -112,12 +112,12 @@ pub fn run(c: Command) -> Result<()> {
 
 /// Runs `drat diagnose ratio`.
 fn ratio(a: RatioArgs) -> Result<()> {
-    crate::train::set_threads(a.threads)?;
+    crate::train::set_threads(a.common.threads)?;
     if a.rows == 0 || a.updates == 0 {
         return Err(Error::argument("--rows, --updates", "must be ≥ 1"));
     }
     let t = Run::open(&a.run_dir)?.trainer;
-    let mut rng = rand_pcg::Pcg64::seed_from_u64(a.seed);
+    let mut rng = rand_pcg::Pcg64::seed_from_u64(a.common.seed);
     let (view, _) = t.view();
     ratio_calibration::check_run(&view)?;
     let fresh;
@@ -141,13 +141,16 @@ fn ratio(a: RatioArgs) -> Result<()> {
     let samples = ratio_calibration::sample(&view, model, a.rows, &mut rng)?;
     let ep = ratio_calibration::episode_sums(&view, model, a.rows / 10, &mut rng)?;
     let rows = ratio_calibration::table(&samples, view.cfg.transfer.rho_d_max);
-    let out = a.out.unwrap_or_else(|| a.run_dir.join("diagnose-ratio"));
+    let out = a
+        .common
+        .out
+        .unwrap_or_else(|| a.run_dir.join("diagnose-ratio"));
     let title = format!(
         "{} at iteration {} ({whence}; {} fresh transitions, seed {})",
         a.run_dir.display(),
         t.state.iteration,
         samples.len(),
-        a.seed
+        a.common.seed
     );
     print!(
         "{}",
