@@ -242,3 +242,28 @@ fn the_unmutated_files_load_and_step() {
         load_or_step(&text, name).unwrap();
     }
 }
+
+/// Found by the property test (file 3, a `margin="NaN"` in the Ant's geom defaults): a
+/// non-finite or negative geom margin or friction is an error naming the file, not a panic
+/// in the broad phase; on the floor it is a note and the defaults.
+#[test]
+fn non_finite_geom_margins_and_frictions_are_named_errors() {
+    let ant = drat::sim::ANT_XML;
+    let from = r#"margin="0.01""#;
+    assert!(ant.contains(from), "the Ant's geom defaults set a margin");
+    for bad in [r#"margin="NaN""#, r#"margin="-1""#] {
+        let t = ant.replacen(from, bad, 1);
+        load_or_step(&t, "ant.xml").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ant.xml");
+        std::fs::write(&path, &t).unwrap();
+        let text = format!("[env]\nrobot = {:?}\n", path.display().to_string());
+        let e = Config::from_toml_str(&text, "hostile")
+            .and_then(|cfg| EnvMaker::new(&cfg).map(|_| ()))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains("ant.xml"), "{bad}: {e}");
+        assert!(e.contains("margin"), "{bad}: {e}");
+    }
+}

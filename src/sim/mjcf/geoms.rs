@@ -98,6 +98,17 @@ impl Conv<'_> {
                 format!("{:?}", g.type_).to_lowercase()
             )
         };
+        if !(g.margin.is_finite()
+            && g.margin >= 0.0
+            && g.friction.iter().all(|f| f.is_finite() && *f >= 0.0))
+        {
+            return Err(self.err(format!(
+                "{}: `margin` and `friction` must be finite and ≥ 0, got {} and {:?}",
+                what(),
+                g.margin,
+                g.friction
+            )));
+        }
         let size = g.size;
         let bad = |v: f64| !(v.is_finite() && v > 0.0 && v < 1e4);
         let (pose, half_len) = match g.fromto {

@@ -157,11 +157,26 @@ fn world_floor(m: &Model, notes: &mut Vec<String>) -> Floor {
                     p.name.as_deref().unwrap_or("")
                 ));
             }
+            let usable = |v: f64| v.is_finite() && v >= 0.0;
+            if !usable(p.margin) || !usable(p.friction[0]) {
+                notes.push(format!(
+                    "the floor's `margin` {} or `friction` {} is not finite and ≥ 0: 0 and 1 are used",
+                    p.margin, p.friction[0]
+                ));
+            }
             Floor {
                 contype: p.contype,
                 conaffinity: p.conaffinity,
-                friction: p.friction[0],
-                margin: p.margin.clamp(0.0, 1.0),
+                friction: if usable(p.friction[0]) {
+                    p.friction[0]
+                } else {
+                    1.0
+                },
+                margin: if usable(p.margin) {
+                    p.margin.min(1.0)
+                } else {
+                    0.0
+                },
             }
         }
         None => {
