@@ -86,6 +86,18 @@ impl Conv<'_> {
         Ok(mp)
     }
 
+    /// A floor-touching geom's `margin` and `friction`: finite and ≥ 0 (`what` names it).
+    fn check_contact(&self, g: &Geom, what: &str) -> Result<()> {
+        let ok = |v: f64| v.is_finite() && v >= 0.0;
+        if ok(g.margin) && g.friction.iter().all(|&f| ok(f)) {
+            return Ok(());
+        }
+        Err(self.err(format!(
+            "{what}: `margin` and `friction` must be finite and ≥ 0, got {} and {:?}",
+            g.margin, g.friction
+        )))
+    }
+
     /// A geom's shape and its pose in the body frame.
     fn shape(&self, g: &Geom, body: &str) -> Result<(ShapeDesc, Pose)> {
         let what = || {
@@ -98,17 +110,7 @@ impl Conv<'_> {
                 format!("{:?}", g.type_).to_lowercase()
             )
         };
-        if !(g.margin.is_finite()
-            && g.margin >= 0.0
-            && g.friction.iter().all(|f| f.is_finite() && *f >= 0.0))
-        {
-            return Err(self.err(format!(
-                "{}: `margin` and `friction` must be finite and ≥ 0, got {} and {:?}",
-                what(),
-                g.margin,
-                g.friction
-            )));
-        }
+        self.check_contact(g, &what())?;
         let size = g.size;
         let bad = |v: f64| !(v.is_finite() && v > 0.0 && v < 1e4);
         let (pose, half_len) = match g.fromto {
