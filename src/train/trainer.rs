@@ -184,8 +184,11 @@ impl Trainer {
 
         // ALGORITHM: collect on a sample of train tasks (PEARL), batched over envs.
         let (stats, episodes) = self.collect_iteration()?;
+        let collect_s = t0.elapsed().as_secs_f64();
 
-        // ALGORITHM: the learned dynamics ratio's classifiers train on each task's own data.
+        // ALGORITHM: the learned dynamics ratio's classifiers train on each task's own data
+        // (their time counts as update time).
+        let t_ratio = std::time::Instant::now();
         if let Some(m) = self.ratio.as_mut() {
             m.train(
                 &self.state.rl,
@@ -195,8 +198,8 @@ impl Trainer {
         }
         // ALGORITHM: transfer — the strategy moves experience between tasks.
         let (strategy, view, moved, rng) = self.parts();
+        let ratio_s = t_ratio.elapsed().as_secs_f64();
         let transfer = strategy.after_collection(&view, episodes, moved, rng)?;
-        let collect_s = t0.elapsed().as_secs_f64() - transfer.as_ref().map_or(0.0, |x| x.time_s);
 
         // ALGORITHM: gradient steps on meta-batches (SAC + encoder, see agent/update.rs).
         let t1 = std::time::Instant::now();
@@ -218,7 +221,7 @@ impl Trainer {
             collected_steps: self.state.env_steps - steps_before,
             iteration_updates: tr.updates_per_iteration as u64,
             collect_s,
-            update_s: t1.elapsed().as_secs_f64(),
+            update_s: t1.elapsed().as_secs_f64() + ratio_s,
             transfer,
         })
     }

@@ -12,7 +12,8 @@
 //!
 //! Two [`Valuation`]s live here: [`DraeValue`] (ρ̂d from the twin critics' interval; derived
 //! or the seed slide's variant) and [`DrValue`], per-decision DR with a given ρd: the oracle's
-//! (exact, from the point robot's transition densities) or the learned classifiers'. The shared machinery (inputs, target choice, targets) is
+//! (exact, from the point robot's transition densities) or the learned classifiers'. The
+//! shared machinery (inputs, target choice, targets) is
 //! [`super::scorer`]; the strategy that moves trajectories is [`super::mover::Mover`].
 
 use super::estimators::{dr_estimate, drae_estimate, DraeParams, DraeVariant};

@@ -122,9 +122,29 @@ impl RatioModel {
         2 * self.obs_dim + self.act_dim
     }
 
+    /// One of the model's parameters (all are created in [`RatioModel::new`]; a missing one is
+    /// an error, not a panic).
+    fn var(&self, name: &str) -> Result<&candle_core::Var> {
+        self.params.get(name).ok_or_else(|| {
+            Error::argument(
+                "ratio",
+                format!("the ratio model has no parameter `{name}`"),
+            )
+        })
+    }
+
     fn values(&self, name: &str) -> Result<Vec<f32>> {
-        let v = self.params.get(name).expect("created in new");
-        Ok(v.as_tensor().flatten_all()?.to_vec1::<f32>()?)
+        Ok(self
+            .var(name)?
+            .as_tensor()
+            .flatten_all()?
+            .to_vec1::<f32>()?)
+    }
+
+    /// Overwrites parameter `name` with `v`.
+    fn set_values(&self, name: &str, v: Vec<f32>) -> Result<()> {
+        let n = v.len();
+        Ok(self.var(name)?.set(&tensor2(v, 1, n)?.flatten_all()?)?)
     }
 
     /// Whether the input statistics have been fitted (the first training step does it).
@@ -162,23 +182,12 @@ impl RatioModel {
                 *s += (v as f64 - m).powi(2) / n;
             }
         }
-        let set = |name: &str, v: Vec<f32>| -> Result<()> {
-            let var = self.params.get(name).expect("created in new");
-            Ok(var.set(&tensor2(v, 1, d)?.flatten_all()?)?)
-        };
-        set("ratio.norm.mean", mean.iter().map(|&m| m as f32).collect())?;
-        set(
+        self.set_values("ratio.norm.mean", mean.iter().map(|&m| m as f32).collect())?;
+        self.set_values(
             "ratio.norm.std",
             var.iter().map(|&v| v.sqrt().max(1e-6) as f32).collect(),
         )?;
-        let fitted = self
-            .params
-            .get("ratio.norm.fitted")
-            .expect("created in new");
-        Ok(fitted.set(&candle_core::Tensor::new(
-            &[1.0f32],
-            &candle_core::Device::Cpu,
-        )?)?)
+        self.set_values("ratio.norm.fitted", vec![1.0])
     }
 
     /// Standardizes `x` in place and returns the `(s, a)` columns as their own matrix.
@@ -204,16 +213,13 @@ impl RatioModel {
         let mut x = self.raw_features(rows);
         let sa = self.standardize(&mut x)?;
         let n = rows.len();
-        let par = Par::current();
-        let mut out = Vec::with_capacity(2);
-        for (net, input) in [(&self.sas, &x), (&self.sa, &sa)] {
+        let run = |net: &Mlp, input: &[f32]| -> Result<Vec<f32>> {
             let g = TensorSlices::new(net.tensors());
             let mut trace = Trace::default();
-            forward(&g.layers()?, input, n, &mut trace, par);
-            out.push(trace.output().to_vec());
-        }
-        let sa_logits = out.pop().expect("two");
-        Ok((out.pop().expect("two"), sa_logits))
+            forward(&g.layers()?, input, n, &mut trace, Par::current());
+            Ok(trace.output().to_vec())
+        };
+        Ok((run(&self.sas, &x)?, run(&self.sa, &sa)?))
     }
 
     /// `log ρd(t)` of each row of `rows` (data of task `i`) evaluated for task `j`.
@@ -285,11 +291,7 @@ impl RatioModel {
                 log_c[i * k + j] = mean.ln() as f32;
             }
         }
-        let var = self
-            .params
-            .get("ratio.pair_log_norm")
-            .expect("created in new");
-        Ok(var.set(&tensor2(log_c, 1, k * k)?.flatten_all()?)?)
+        self.set_values("ratio.pair_log_norm", log_c)
     }
 
     /// `ρd(t) = exp(log ρd(t))`, clipped to `[0, rho_max]`.
